@@ -1,0 +1,381 @@
+"""Build the part tree of a message over its buffer.
+
+bytes -> :class:`~mimeguard.message.Message`.  The parser never raises for bad
+mail; whatever it meets is recorded as a defect on the root message (rule name,
+part, absolute offset, message) and the rule engine turns defects into findings.
+It loops in Python once per header line and once per part; bodies are scanned
+with precompiled patterns only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from . import _grammar as g
+from ._params import ContentType, parse_content_type
+from .limits import DEFAULT_LIMITS, Limits
+from .message import HeaderField, Message, Part, decode_body
+
+__all__ = ["parse"]
+
+_IDENTITY = frozenset({"", "7bit", "8bit", "binary"})
+#: What a header line can look like when we decide whether a colon-less line was
+#: a broken header (followed by more header lines) or the start of the body.
+_HEADERISH = re.compile(rb"[ \t]|[^\x00-\x20:]+[ \t]*:")
+_TEXT_PLAIN = parse_content_type("text/plain; charset=us-ascii")
+_RFC822 = parse_content_type("message/rfc822")
+
+
+def parse(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> Message:
+    """Parse ``data`` into a :class:`~mimeguard.Message`; never raises for bad mail.
+
+    ``bytearray`` and ``memoryview`` are copied once into ``bytes``; ``bytes``
+    is kept as is (not copied).  Raises :class:`TypeError` for ``str``.
+    """
+    if isinstance(data, str):
+        raise TypeError(
+            "parse() needs the message as bytes, not str: encode it first "
+            "(for example data.encode('utf-8'), or read the file in binary mode)"
+        )
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"parse() needs bytes, bytearray or memoryview, not {type(data).__name__}")
+    buf = data if type(data) is bytes else bytes(data)
+    msg = Message(buf, limits=limits)
+    _Parser(msg).run()
+    return msg
+
+
+class _Parser:
+    __slots__ = ("count", "limits", "root")
+
+    def __init__(self, root: Message) -> None:
+        self.root = root
+        self.limits = root.limits
+        self.count = 1
+
+    def defect(self, name: str, part: Part, offset: int, message: str) -> None:
+        self.root._defect(name, part, offset, message)
+
+    def run(self) -> None:
+        root = self.root
+        if len(root.buffer) > self.limits.max_message_bytes:
+            self.defect(
+                "message-size-limit",
+                root,
+                self.limits.max_message_bytes,
+                f"message is {len(root.buffer):,} bytes, over the parse limit of "
+                f"{self.limits.max_message_bytes:,}; its body is kept unparsed",
+            )
+            root.opaque = True
+        work: list[Part] = [root]
+        while work:
+            part = work.pop()
+            self.fill(part)
+            if part.children:
+                work.extend(reversed(part.children))
+
+    # -- one part ----------------------------------------------------------------------------
+
+    def fill(self, part: Part) -> None:
+        self.headers(part)
+        self.mime_headers(part)
+        if part.opaque:
+            return
+        if part.is_multipart:
+            self.multipart(part)
+        elif part.encapsulates:
+            self.attached(part)
+
+    def mime_headers(self, part: Part) -> None:
+        ct_field = part.header("content-type")
+        if ct_field is not None:
+            ct = parse_content_type(ct_field.value)
+            if not ct.mime_type:
+                # RFC 2045 section 5.2: an unparsable Content-Type means text/plain.
+                ct = ContentType(
+                    maintype="text",
+                    subtype="plain",
+                    params={"charset": "us-ascii"},
+                    problems=ct.problems,
+                )
+            part.content_type = ct
+        elif part.parent is not None and part.parent.mime_type == "multipart/digest":
+            part.content_type = _RFC822  # RFC 2046 section 5.1.5
+        else:
+            part.content_type = _TEXT_PLAIN
+        cte = part.header("content-transfer-encoding")
+        if cte is not None:
+            part.transfer_encoding = cte.value.strip().lower() or "7bit"
+
+    def headers(self, part: Part) -> None:
+        """RFC 5322 section 2.2: header fields up to the first empty line."""
+        buf, pos, end = part.buffer, part.start, part.end
+        fields = part.headers
+        max_fields = self.limits.max_header_fields
+        header_limit = part.start + self.limits.max_header_bytes
+        line = g.LINE.match
+        while pos < end:
+            nxt = line(buf, pos, end).end()  # type: ignore[union-attr]  # LINE always matches
+            c = buf[pos]
+            if c == 13 or c == 10:  # the empty line that ends the header block
+                part.header_end = pos
+                part.separator = (pos, nxt)
+                part.body_start = nxt
+                return
+            if nxt > header_limit:
+                self.defect(
+                    "header-size-limit",
+                    part,
+                    pos,
+                    f"header block is larger than {self.limits.max_header_bytes:,} bytes; "
+                    "the rest of this part is kept unparsed",
+                )
+                self.give_up_headers(part, pos)
+                return
+            if c == 32 or c == 9:  # continuation line (RFC 5322 section 2.2.3)
+                if fields:
+                    fields[-1].end = nxt
+                else:
+                    self.defect(
+                        "first-line-continuation",
+                        part,
+                        pos,
+                        "the header block starts with a continuation line",
+                    )
+                    fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
+            else:
+                eol = nxt
+                while eol > pos and buf[eol - 1] in (10, 13):
+                    eol -= 1
+                colon = buf.find(b":", pos, eol)
+                name = buf[pos:colon].rstrip(b" \t") if colon >= 0 else b""
+                if colon >= 0 and b" " not in name and b"\t" not in name:
+                    fields.append(
+                        HeaderField(buf, pos, nxt, colon + 1, name.decode("utf-8", "replace"))
+                    )
+                    if not name:
+                        self.defect(
+                            "empty-header-name",
+                            part,
+                            pos,
+                            "header line starts with a colon: the field name is empty",
+                        )
+                    elif g.HEADER_NAME_OK.fullmatch(name) is None:
+                        self.defect(
+                            "illegal-header-name",
+                            part,
+                            pos,
+                            f"field name {name!r} has characters outside printable US-ASCII",
+                        )
+                    elif len(name) != colon - pos:
+                        self.defect(
+                            "header-name-whitespace",
+                            part,
+                            pos,
+                            f"whitespace between field name {name.decode()!r} and colon "
+                            "(obsolete syntax)",
+                        )
+                elif not fields and buf.startswith(b"From ", pos):
+                    self.defect(
+                        "mbox-from-line",
+                        part,
+                        pos,
+                        "message starts with an mbox 'From ' envelope line, "
+                        "which is not a header field",
+                    )
+                    fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
+                elif fields and _HEADERISH.match(buf, nxt, end) is not None:
+                    self.defect(
+                        "header-line-without-colon",
+                        part,
+                        pos,
+                        "header line has no colon: "
+                        f"{buf[pos : min(eol, pos + 40)].decode('utf-8', 'replace')!r}",
+                    )
+                    fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
+                else:
+                    self.defect(
+                        "missing-header-body-separator",
+                        part,
+                        pos,
+                        "no empty line between header and body; the body starts at "
+                        f"{buf[pos : min(eol, pos + 40)].decode('utf-8', 'replace')!r}",
+                    )
+                    part.header_end = pos
+                    part.body_start = pos
+                    return
+                if len(fields) > max_fields:
+                    fields.pop()
+                    self.defect(
+                        "header-field-limit",
+                        part,
+                        pos,
+                        f"more than {max_fields:,} header fields; "
+                        "the rest of this part is kept unparsed",
+                    )
+                    self.give_up_headers(part, pos)
+                    return
+            pos = nxt
+        part.header_end = end
+        part.body_start = end
+
+    def give_up_headers(self, part: Part, pos: int) -> None:
+        """A header limit was hit: find where the block ends and keep the rest opaque."""
+        buf = part.buffer
+        m = g.BLANK_LINE.search(buf, max(pos - 2, part.start), part.end)
+        if m is None:
+            part.header_end = part.body_start = part.end
+        else:
+            sep = m.start() + (2 if buf.startswith(b"\r\n", m.start()) else 1)
+            part.header_end = sep
+            part.separator = (sep, m.end())
+            part.body_start = m.end()
+        part.opaque = True
+
+    # -- multipart ---------------------------------------------------------------------------
+
+    def multipart(self, part: Part) -> None:
+        """RFC 2046 section 5.1.1: split the body at the delimiter lines."""
+        boundary = part.content_type.params.get("boundary")
+        if not boundary:
+            self.defect(
+                "multipart-missing-boundary",
+                part,
+                part.start,
+                f"{part.mime_type} without a boundary parameter",
+            )
+            return
+        bnd = boundary.encode("utf-8", "replace")
+        for ancestor in part.ancestors():
+            other = ancestor.boundary
+            if other:
+                ob = other.encode("utf-8", "replace")
+                if bnd.startswith(ob) or ob.startswith(bnd):
+                    self.defect(
+                        "nested-boundary-conflict",
+                        part,
+                        part.start,
+                        f"boundary {boundary!r} "
+                        + ("equals" if ob == bnd else "overlaps")
+                        + f" the boundary {other!r} of part {ancestor.path or 'root'}",
+                    )
+                    break
+        buf, bs, be = part.buffer, part.body_start, part.body_end
+        prev = -1  # end of the previous delimiter line
+        index = 0
+        closed = False
+        base = part.path + "." if part.path else ""
+        depth = part.depth + 1
+        at_start, after_lf = g.boundary_delimiter(bnd)
+        first = at_start.match(buf, bs, be)
+        found = after_lf.finditer(buf, bs, be)
+        for m in itertools.chain((first,) if first is not None else (), found):
+            start = m.start()
+            if start > bs and buf[start] == 10 and buf[start - 1] == 13:
+                start -= 1
+            start = max(start, prev)
+            if prev < 0:
+                part.preamble = (bs, start)
+            elif not self.child(part, prev, start, base, index, depth):
+                return
+            stop = m.end()
+            if buf.startswith(b"\r\n", stop):
+                stop += 2
+            elif stop < be and buf[stop] in (10, 13):
+                stop += 1
+            part.delimiters.append((start, stop))
+            prev = stop
+            index += 1
+            if m.group(1) is not None:
+                closed = True
+                part.epilogue = (prev, be)
+                break
+        if prev < 0:
+            self.defect(
+                "boundary-not-found",
+                part,
+                bs,
+                f"no delimiter line --{boundary} in the body of this {part.mime_type}",
+            )
+            return
+        if not closed:
+            self.defect(
+                "missing-closing-boundary",
+                part,
+                be,
+                f"the closing delimiter --{boundary}-- is missing",
+            )
+            self.child(part, prev, be, base, index, depth)
+
+    def child(self, part: Part, start: int, end: int, base: str, index: int, depth: int) -> bool:
+        if depth > self.limits.max_depth:
+            self.defect(
+                "depth-limit",
+                part,
+                start,
+                f"nesting deeper than {self.limits.max_depth}; this part's body is kept unparsed",
+            )
+            part.children.clear()
+            part.opaque = True
+            return False
+        self.count += 1
+        if self.count > self.limits.max_parts:
+            self.defect(
+                "part-limit",
+                part,
+                start,
+                f"more than {self.limits.max_parts:,} parts; "
+                "the rest of this multipart is kept unparsed",
+            )
+            part.opaque = True
+            return False
+        part.children.append(
+            Part(part.buffer, start, end, path=f"{base}{index}", depth=depth, parent=part)
+        )
+        return True
+
+    # -- message/rfc822 ----------------------------------------------------------------------
+
+    def attached(self, part: Part) -> None:
+        """RFC 2046 section 5.2.1: the body of message/rfc822 is a message."""
+        depth = part.depth + 1
+        path = f"{part.path}.1" if part.path else "1"
+        if depth > self.limits.max_depth:
+            self.defect(
+                "depth-limit",
+                part,
+                part.body_start,
+                f"nesting deeper than {self.limits.max_depth}; "
+                "the attached message is kept unparsed",
+            )
+            part.opaque = True
+            return
+        self.count += 1
+        if self.count > self.limits.max_parts:
+            self.defect(
+                "part-limit",
+                part,
+                part.body_start,
+                f"more than {self.limits.max_parts:,} parts; the attached message is kept unparsed",
+            )
+            part.opaque = True
+            return
+        if part.transfer_encoding in _IDENTITY:
+            inner = Message(
+                part.buffer,
+                part.body_start,
+                part.body_end,
+                path=path,
+                depth=depth,
+                parent=part,
+                limits=self.limits,
+            )
+        else:
+            # RFC 2046 forbids encoding message/rfc822, but mail clients decode it;
+            # the attached message then lives in a buffer of its own.
+            decoded = decode_body(part.raw_body, part.transfer_encoding)
+            inner = Message(decoded, path=path, depth=depth, parent=part, limits=self.limits)
+            inner.outer = part
+        inner._defects = self.root.problems()
+        part.children.append(inner)

@@ -1,0 +1,560 @@
+"""RFC 2047 encoded-words: a lenient decoder and a folding encoder.
+
+The decoder reads ``=?charset[*lang]?B|Q?text?=`` words in an unfolded header
+value (RFC 2047 section 2, with the RFC 2231 section 5 language suffix) the way
+real mail clients do, and reports each deviation from the RFC as a
+:class:`~mimeguard._problem.Problem`.  The encoder produces a folded, pure ASCII
+header value (RFC 5322 section 2.2.3) that decodes back to the original text.
+
+Both run in time linear in their input: the word scanner uses possessive
+quantifiers only, and every character is looked at a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from mimeguard._problem import Problem
+
+__all__ = [
+    "MAX_PROBLEMS",
+    "ProblemCollector",
+    "decode_words",
+    "encode_header",
+    "has_encoded_word",
+    "lookup_charset",
+    "short_repr",
+]
+
+MALFORMED = "malformed-encoded-word"
+
+#: A parser stops listing problems after this many and adds one summary
+#: problem instead, so hostile input cannot produce millions of findings.
+MAX_PROBLEMS = 100
+
+
+def short_repr(text: str, limit: int = 40) -> str:
+    """``repr(text)`` cut to ``limit`` characters, for problem messages."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + "..."
+
+
+class ProblemCollector:
+    """Collects problems for one parse, capped at ``limit`` entries."""
+
+    __slots__ = ("_first_suppressed", "_limit", "_problems", "_suppressed")
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self._limit = limit
+        self._problems: list[Problem] = []
+        self._suppressed = 0
+        self._first_suppressed: Problem | None = None
+
+    def add(self, name: str, message: str, offset: int) -> None:
+        """Record one problem (or count it once the cap is reached)."""
+        if len(self._problems) < self._limit:
+            self._problems.append(Problem(name, message, offset))
+            return
+        if self._first_suppressed is None:
+            self._first_suppressed = Problem(name, message, offset)
+        self._suppressed += 1
+
+    def finish(self) -> list[Problem]:
+        """Return the problems, with a summary entry if any were dropped."""
+        first = self._first_suppressed
+        if first is None:
+            return self._problems
+        summary = Problem(
+            first.name,
+            f"{self._suppressed} further problems were not listed",
+            first.offset,
+        )
+        return [*self._problems, summary]
+
+
+# ---------------------------------------------------------------------------
+# Charset names
+# ---------------------------------------------------------------------------
+
+# Labels seen in real mail that Python's codec registry does not know, or knows
+# under a narrower codec than what senders actually mean (WHATWG Encoding
+# Standard practice: decode with the superset that mail clients use).
+_CHARSET_ALIASES: dict[str, str] = {
+    "x-utf8": "utf-8",
+    "x-utf-8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+    "unicode-2-0-utf-8": "utf-8",
+    "x-unicode20utf8": "utf-8",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601-1989": "cp949",
+    "ks_c_5601": "cp949",
+    "ksc5601": "cp949",
+    "ksc_5601": "cp949",
+    "csksc56011987": "cp949",
+    "iso-ir-149": "cp949",
+    "korean": "cp949",
+    "windows-949": "cp949",
+    "euc-kr": "cp949",
+    "x-euc-kr": "cp949",
+    "iso-8859-8-i": "iso8859-8",
+    "iso-8859-8-e": "iso8859-8",
+    "iso_8859-8-i": "iso8859-8",
+    "csiso88598i": "iso8859-8",
+    "csiso88598e": "iso8859-8",
+    "logical": "iso8859-8",
+    "visual": "iso8859-8",
+    "iso-8859-6-i": "iso8859-6",
+    "iso-8859-6-e": "iso8859-6",
+    "csiso88596i": "iso8859-6",
+    "csiso88596e": "iso8859-6",
+    # "Some 8-bit charset": Latin-1 maps every byte, so nothing is lost.
+    "x-unknown": "latin-1",
+    "unknown-8bit": "latin-1",
+    "unknown": "latin-1",
+    "gb2312": "gb18030",
+    "gb_2312": "gb18030",
+    "gb_2312-80": "gb18030",
+    "csgb2312": "gb18030",
+    "chinese": "gb18030",
+    "euc-cn": "gb18030",
+    "x-euc-cn": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "windows-936": "gb18030",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "x-sjis": "cp932",
+    "sjis": "cp932",
+    "ms_kanji": "cp932",
+    "csshiftjis": "cp932",
+    "windows-31j": "cp932",
+    "x-ms-cp932": "cp932",
+    "_iso-2022-jp$esc": "iso2022_jp",  # Outlook's label for ISO-2022-JP
+    "csiso2022jp": "iso2022_jp",
+    "big5": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "cn-big5": "big5hkscs",
+    "csbig5": "big5hkscs",
+    "x-mac-roman": "mac-roman",
+    "macintosh": "mac-roman",
+    "x-mac": "mac-roman",
+    "windows-874": "cp874",
+    "tis-620": "cp874",
+    "iso-8859-11": "cp874",
+    "cp-1252": "cp1252",
+    "win-1252": "cp1252",
+    "x-cp1252": "cp1252",
+}
+
+# Codecs that are registered as text encodings but are not character sets a
+# sender could mean; decoding mail with them would be surprising or unsafe.
+_NOT_CHARSETS = frozenset(
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs", "oem"}
+)
+
+# Only plain labels reach the codec registry: it imports modules named after
+# the label, so odd names such as ``__init__`` must never get that far.
+_LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
+
+
+def lookup_charset(name: str) -> str | None:
+    """Resolve a MIME charset label to a Python codec name, or ``None``.
+
+    Labels are case-insensitive (RFC 2978 section 2.3); common non-registered
+    labels are mapped through an alias table, the rest through :mod:`codecs`.
+    Only bytes-to-text codecs are returned.  Results are cached.
+    """
+    if len(name) > 64:  # no real label is this long; keeps the cache small
+        return None
+    return _lookup_charset(name)
+
+
+@lru_cache(maxsize=512)
+def _lookup_charset(name: str) -> str | None:
+    label = name.strip().strip('"').lower()
+    label = _CHARSET_ALIASES.get(label, label)
+    if not _LABEL_RE.fullmatch(label):
+        return None
+    try:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
+        return None
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
+# ---------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------
+
+# charset: printable ASCII except "?" and "="; text: printable ASCII except
+# "?", plus the space and tab that broken senders leave in.  Neither part can
+# contain "=?", so a failed attempt never scans past the next candidate word
+# by more than a character, and possessive quantifiers stop backtracking:
+# together that keeps decoding linear.
+_WORD_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~]*+)\?=")
+
+_WSP = " \t\r\n"
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+_B64_JUNK_RE = re.compile(r"[^A-Za-z0-9+/=]")
+_NO_WSP = str.maketrans("", "", _WSP)
+
+
+def _iter_words(value: str) -> Iterator[re.Match[str]]:
+    """Yield each encoded-word match, left to right, without overlaps."""
+    pos = 0
+    while True:
+        start = value.find("=?", pos)
+        if start < 0:
+            return
+        match = _WORD_RE.match(value, start)
+        if match is None:
+            pos = start + 1
+        else:
+            yield match
+            pos = match.end()
+
+
+def has_encoded_word(value: str) -> bool:
+    """Return True if :func:`decode_words` would decode anything in ``value``."""
+    return "=?" in value and next(_iter_words(value), None) is not None
+
+
+def _q_decode(text: str, offset: int, sink: ProblemCollector) -> bytes:
+    """Decode RFC 2047 section 4.2 "Q" text; a bad ``=`` escape is kept as is."""
+    parts = text.split("=")
+    out = bytearray(parts[0].replace("_", " ").encode("ascii"))
+    bad = False
+    for part in parts[1:]:
+        if len(part) >= 2 and part[0] in _HEXDIGITS and part[1] in _HEXDIGITS:
+            out.append(int(part[:2], 16))
+            part = part[2:]
+        else:
+            bad = True
+            out += b"="
+        out += part.replace("_", " ").encode("ascii")
+    if bad:
+        sink.add(MALFORMED, "Q-encoded text has an '=' not followed by two hex digits", offset)
+    return bytes(out)
+
+
+def _b_decode(text: str, offset: int, sink: ProblemCollector) -> bytes:
+    """Decode RFC 2047 section 4.1 "B" text, tolerating bad padding."""
+    data = text.translate(_NO_WSP)
+    if _B64_JUNK_RE.search(data):
+        sink.add(MALFORMED, "B-encoded text contains characters outside base64", offset)
+        data = _B64_JUNK_RE.sub("", data)
+    body = data.rstrip("=")
+    padding = len(data) - len(body)
+    if "=" in body:
+        sink.add(MALFORMED, "B-encoded text continues after base64 padding", offset)
+    elif len(body) % 4 != 1:
+        expected = -len(body) % 4
+        if padding < expected:
+            sink.add(MALFORMED, "B-encoded text lacks base64 '=' padding", offset)
+        elif padding > expected:
+            sink.add(MALFORMED, "B-encoded text has too much base64 padding", offset)
+    out = bytearray()
+    # Decode each padded group on its own, as lenient decoders do for words
+    # that were built by concatenating two base64 strings.
+    for chunk in body.split("="):
+        if len(chunk) % 4 == 1:
+            # One stray character carries only six bits: drop it.
+            sink.add(MALFORMED, "B-encoded text has a truncated base64 group", offset)
+            chunk = chunk[:-1]
+        if chunk:
+            out += binascii.a2b_base64(chunk + "=" * (-len(chunk) % 4))
+    return bytes(out)
+
+
+class _Run:
+    """Bytes of adjacent encoded-words in one charset, decoded together.
+
+    RFC 2047 section 5 forbids splitting a character across words, but
+    senders do it; joining the bytes first repairs UTF-8 split that way.
+    """
+
+    __slots__ = ("chunks", "codec", "key", "label", "starts")
+
+    def __init__(self, key: str, codec: str | None, label: str) -> None:
+        self.key = key
+        self.codec = codec
+        self.label = label
+        self.chunks: list[bytes] = []
+        self.starts: list[int] = []
+
+    def decode(self, sink: ProblemCollector) -> str:
+        data = b"".join(self.chunks)
+        if self.codec is None:
+            # Unknown charset: Latin-1 keeps every byte visible.
+            return data.decode("latin-1")
+        try:
+            return data.decode(self.codec)
+        except UnicodeError as exc:
+            bad_at = exc.start if isinstance(exc, UnicodeDecodeError) else 0
+            sink.add(
+                MALFORMED,
+                f"encoded-word holds bytes that are not valid {short_repr(self.label)}",
+                self._word_at(bad_at),
+            )
+        try:
+            return data.decode(self.codec, errors="replace")
+        except (UnicodeError, ValueError):  # pragma: no cover - codec quirks
+            return data.decode("latin-1")
+
+    def _word_at(self, byte_index: int) -> int:
+        """Offset of the word that holds byte ``byte_index`` of the run."""
+        seen = 0
+        for chunk, start in zip(self.chunks, self.starts, strict=True):
+            seen += len(chunk)
+            if byte_index < seen:
+                return start
+        return self.starts[-1]
+
+
+def decode_words(value: str) -> tuple[str, list[Problem]]:
+    """Decode every RFC 2047 encoded-word in an unfolded header value.
+
+    Whitespace between adjacent encoded-words is dropped (RFC 2047 section
+    6.2); all other text is kept as is.  Returns the text and the problems
+    found, each with the offset in ``value`` of the offending word.
+    """
+    matches = list(_iter_words(value))
+    if not matches:
+        return value, []
+    sink = ProblemCollector()
+    out: list[str] = []
+    run: _Run | None = None
+    last_end = 0
+
+    def flush() -> None:
+        nonlocal run
+        if run is None:
+            return
+        text = run.decode(sink)
+        if "\r" in text or "\n" in text or "\0" in text:
+            # A decoded CR, LF or NUL can smuggle a header line into any
+            # consumer that writes the text back out.
+            sink.add(MALFORMED, "encoded-word decodes to a line break or NUL", run.starts[0])
+        out.append(text)
+        run = None
+
+    for index, match in enumerate(matches):
+        start, end = match.span()
+        gap = value[last_end:start]
+        if index == 0 or gap.strip(_WSP):
+            flush()
+            out.append(gap)
+        _check_word(value, match, matches, index, sink)
+
+        label, _, _lang = match[1].partition("*")
+        text = match[3]
+        if match[2] in "Bb":
+            data = _b_decode(text, start, sink)
+        else:
+            data = _q_decode(text, start, sink)
+        codec = lookup_charset(label) if label else None
+        if codec is None:
+            sink.add(MALFORMED, f"encoded-word uses unknown charset {short_repr(label)}", start)
+            key = "?" + label.lower()
+        else:
+            key = codec
+        if run is None or run.key != key:
+            flush()
+            run = _Run(key, codec, label)
+        run.chunks.append(data)
+        run.starts.append(start)
+        last_end = end
+    flush()
+    out.append(value[last_end:])
+    return "".join(out), sink.finish()
+
+
+def _check_word(
+    value: str,
+    match: re.Match[str],
+    matches: list[re.Match[str]],
+    index: int,
+    sink: ProblemCollector,
+) -> None:
+    """Report the layout rules of RFC 2047 sections 2 and 5 one word breaks."""
+    start, end = match.span()
+    if end - start > 75:
+        sink.add(MALFORMED, "encoded-word is longer than 75 characters", start)
+    if " " in match[3] or "\t" in match[3]:
+        sink.add(MALFORMED, "encoded-word contains whitespace", start)
+    if start > 0 and value[start - 1] not in _WSP:
+        if index > 0 and matches[index - 1].end() == start:
+            message = "encoded-word is not separated from the previous encoded-word"
+        else:
+            message = "encoded-word is glued to the text before it"
+        sink.add(MALFORMED, message, start)
+    next_glued = index + 1 < len(matches) and matches[index + 1].start() == end
+    if end < len(value) and value[end] not in _WSP and not next_glued:
+        sink.add(MALFORMED, "encoded-word is glued to the text after it", start)
+
+
+# ---------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------
+
+# RFC 2047 section 5 (3): the characters Q may leave as is even in a phrase.
+_Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+_Q_PREFIX = "=?utf-8?q?"
+_B_PREFIX = "=?utf-8?b?"
+_WORD_OVERHEAD = len(_Q_PREFIX) + len("?=")
+_MAX_WORD = 75  # RFC 2047 section 2
+_MAX_LINE = 998  # RFC 5322 section 2.1.1
+# A run of spaces longer than this cannot share a line with an encoded-word.
+_MAX_LITERAL_SPACES = _MAX_LINE - _MAX_WORD - 1
+_CRAMPED = 30  # below this much room, start a new line rather than a tiny word
+
+_PLAIN_WORD_RE = re.compile(r"[!-~]+")
+_SPACES_OR_WORD_RE = re.compile(r" +|[^ ]+")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _q_cost(data: bytes) -> int:
+    return sum(1 if byte in _Q_SAFE or byte == 0x20 else 3 for byte in data)
+
+
+def _q_encode(data: bytes) -> str:
+    return "".join(
+        chr(byte) if byte in _Q_SAFE else "_" if byte == 0x20 else f"={byte:02X}" for byte in data
+    )
+
+
+def _take(content: str, pos: int, budget: int) -> tuple[int, str]:
+    """Encode the longest run of whole characters from ``pos`` fitting ``budget``.
+
+    At least one character is always taken, so the result may exceed a budget
+    too small for it.  Picks B or Q, whichever is shorter.
+    """
+    end = pos
+    size = 0
+    q_len = 0
+    while end < len(content):
+        data = content[end].encode("utf-8")
+        new_q = q_len + _q_cost(data)
+        new_size = size + len(data)
+        b_len = 4 * ((new_size + 2) // 3)
+        if min(new_q, b_len) + _WORD_OVERHEAD > budget and end > pos:
+            break
+        q_len, size = new_q, new_size
+        end += 1
+    data = content[pos:end].encode("utf-8")
+    q_text = _q_encode(data)
+    b_text = base64.b64encode(data).decode("ascii")
+    if len(q_text) <= len(b_text):
+        return end, f"{_Q_PREFIX}{q_text}?="
+    return end, f"{_B_PREFIX}{b_text}?="
+
+
+def _plan(text: str, prefix_len: int) -> list[tuple[str, bool, str]]:
+    """Split ``text`` into ``(spaces before, encode?, content)`` items.
+
+    Words that are printable ASCII stay plain.  Consecutive words to encode
+    are merged with the spaces between them, since a decoder drops whitespace
+    between adjacent encoded-words.  Leading and trailing spaces go inside an
+    encoded-word because header parsers strip them.
+    """
+    lead = trail = pending = ""
+    words: list[str] = []
+    seps: list[str] = []
+    for token in _SPACES_OR_WORD_RE.findall(text):
+        if token[0] != " ":
+            if words:
+                seps.append(pending)
+            words.append(token)
+            pending = ""
+        elif words:
+            pending = token
+        else:
+            lead = token
+    trail = pending
+    if not words:
+        return [("", True, text)]
+
+    encode = [("=?" in word) or not _PLAIN_WORD_RE.fullmatch(word) for word in words]
+    if lead:
+        encode[0] = True
+    if trail:
+        encode[-1] = True
+    for index, sep in enumerate(seps):
+        if len(sep) > _MAX_LITERAL_SPACES:
+            encode[index] = encode[index + 1] = True
+    for index, word in enumerate(words):
+        before = prefix_len if index == 0 else len(seps[index - 1])
+        if before + len(word) > _MAX_LINE:
+            # Too long to stay unbroken on one line: encoded-words can be split.
+            encode[index] = True
+
+    items: list[tuple[str, bool, str]] = []
+    index = 0
+    while index < len(words):
+        sep = seps[index - 1] if index else ""
+        if not encode[index]:
+            items.append((sep, False, words[index]))
+            index += 1
+            continue
+        parts = [lead] if index == 0 else []
+        parts.append(words[index])
+        while index + 1 < len(words) and encode[index + 1]:
+            parts.append(seps[index])
+            index += 1
+            parts.append(words[index])
+        if index == len(words) - 1:
+            parts.append(trail)
+        items.append((sep, True, "".join(parts)))
+        index += 1
+    return items
+
+
+def encode_header(text: str, *, name: str, max_line: int = 78) -> str:
+    """Return ``text`` as a folded header value to follow ``f"{name}: "``.
+
+    Printable ASCII words are kept and folded at existing spaces (RFC 5322
+    section 2.2.3); anything else becomes UTF-8 encoded-words of at most 75
+    characters (RFC 2047 sections 2 and 5).  Folds are ``"\\r\\n "`` and every
+    line carries visible text, so folding can never start a new header line.
+    Lines stay within ``max_line`` where possible and never exceed 998.
+    Lone surrogates, which have no UTF-8 form, are replaced by U+FFFD.
+    """
+    text = _SURROGATE_RE.sub("\ufffd", text)
+    if not text:
+        return ""
+    out: list[str] = []
+    line = len(name) + 2
+    for sep, encode, content in _plan(text, line):
+        if not encode:
+            if sep and line + len(sep) + len(content) > max_line:
+                out.append("\r\n")
+                line = 0
+            out += (sep, content)
+            line += len(sep) + len(content)
+            continue
+        pos = 0
+        lead = sep
+        while pos < len(content):
+            room = max_line - line - len(lead)
+            end, word = _take(content, pos, min(_MAX_WORD, room))
+            cramped = len(word) > room or (end < len(content) and room < _CRAMPED)
+            if lead and cramped:
+                # Fold before the separating whitespace; the new line starts
+                # with that whitespace and then the word, never blank.
+                out.append("\r\n")
+                line = 0
+                end, word = _take(content, pos, min(_MAX_WORD, max_line - len(lead)))
+            out += (lead, word)
+            line += len(lead) + len(word)
+            pos = end
+            lead = " "  # dropped by decoders between adjacent encoded-words
+    return "".join(out)

@@ -1,0 +1,296 @@
+"""Transfer-encoding and charset rules (RFC 2045 section 6, RFC 2046 section 4.1)."""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Iterator
+
+from .. import _grammar as g
+from .._registry import Context, Hit, rule, severities
+from .._rfc2047 import lookup_charset
+from .._scan import first_line_over
+from ._fixture import TEXT_PART, build, multipart
+
+__all__: list[str] = []
+
+KNOWN_ENCODINGS = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64"})
+_IDENTITY = frozenset({"7bit", "8bit", "binary"})
+
+
+@rule(
+    "MG313",
+    "unknown-transfer-encoding",
+    summary="Content-Transfer-Encoding is not 7bit, 8bit, binary, quoted-printable or base64.",
+    severity="error",
+    source="RFC 2045 section 6.1 (x-token encodings are private; none is portable)",
+    fixture=build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: x-uuencode")),
+    fix="Text whose bytes are 7-bit is relabelled 7bit; otherwise not fixable (the encoding "
+    "is unknown).",
+)
+def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.parts:
+        if part.transfer_encoding not in KNOWN_ENCODINGS:
+            f = part.header("content-transfer-encoding")
+            yield (
+                part,
+                part.start if f is None else f.start,
+                f"unknown Content-Transfer-Encoding {part.transfer_encoding[:40]!r}",
+            )
+
+
+@rule(
+    "MG314",
+    "multipart-encoded",
+    summary="A multipart has a Content-Transfer-Encoding other than 7bit, 8bit or binary.",
+    severity="error",
+    source="RFC 2045 section 6.4",
+    fixture=multipart(TEXT_PART, extra=(b"Content-Transfer-Encoding: base64",)),
+    fix="The encoding field is set to 7bit (the body was never really encoded).",
+)
+def multipart_encoded(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.parts:
+        if part.is_multipart and part.transfer_encoding not in _IDENTITY:
+            f = part.header("content-transfer-encoding")
+            yield (
+                part,
+                part.start if f is None else f.start,
+                f"{part.mime_type} declares Content-Transfer-Encoding "
+                f"{part.transfer_encoding[:40]!r}",
+            )
+
+
+@rule(
+    "MG315",
+    "message-encoded",
+    summary="An attached message/rfc822 is base64 or quoted-printable encoded.",
+    severity="error",
+    source="RFC 2046 section 5.2.1 (only 7bit, 8bit or binary)",
+    fixture=multipart(
+        b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + binascii.b2a_base64(build()).rstrip()
+        + b"\r\n"
+    ),
+    fix="The attached message is decoded and labelled 7bit or 8bit (lines over 998 make it "
+    "application/octet-stream in base64 instead).",
+)
+def message_encoded(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.parts:
+        if part.is_message and part.transfer_encoding not in _IDENTITY | {""}:
+            yield (
+                part,
+                part.start,
+                (f"{part.mime_type} is {part.transfer_encoding}-encoded; it must be 7bit or 8bit"),
+            )
+
+
+@rule(
+    "MG316",
+    "eight-bit-in-7bit",
+    summary="A part labelled 7bit (or with no Content-Transfer-Encoding) holds 8-bit bytes.",
+    severity="error",
+    source="RFC 2045 sections 2.7 and 6.2",
+    fixture=build(body="Gr\u00fc\u00dfe\r\n".encode()),
+    fix="The part is re-encoded as quoted-printable (text) or base64 and relabelled.",
+)
+def eight_bit_in_7bit(ctx: Context) -> Iterator[Hit]:
+    if ctx.ascii:
+        return
+    for part in ctx.leaves:
+        if part.transfer_encoding == "7bit":
+            m = g.EIGHT_BIT.search(part.buffer, part.body_start, part.body_end)
+            if m is not None:
+                yield part, m.start(), "8-bit bytes in a 7bit part"
+
+
+@rule(
+    "MG317",
+    "binary-transfer-encoding",
+    summary="A part uses the binary transfer encoding, which SMTP cannot carry without BINARYMIME.",
+    severity=severities("error", rfc="warning"),
+    source="RFC 2045 section 6.2; RFC 3030",
+    fixture=build(
+        mime=(b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: binary")
+    ),
+    fix="The part is re-encoded as base64.",
+)
+def binary_transfer_encoding(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.parts:
+        if part.transfer_encoding == "binary":
+            yield part, part.start, "binary transfer encoding"
+
+
+@rule(
+    "MG318",
+    "invalid-base64",
+    summary="A base64 body holds characters outside the alphabet, wrong padding or a length "
+    "that is not a multiple of 4.",
+    severity="error",
+    source="RFC 2045 section 6.8",
+    fixture=build(
+        body=b"SGVsbG8*gd29ybGQ\r\n",
+        mime=(b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: base64"),
+    ),
+    fix="Re-encoded from what decodes.",
+)
+def invalid_base64(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.leaves:
+        if part.transfer_encoding == "base64":
+            problem = base64_problem(part.buffer, part.body_start, part.body_end)
+            if problem is not None:
+                yield part, problem[0], problem[1]
+
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_WS = b" \t\r\n"
+
+
+def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
+    """Why ``buf[start:end]`` is not valid base64 (RFC 2045 section 6.8), or None.
+
+    Checked without decoding, a chunk at a time: alphabet, where ``=`` padding
+    may stand, and the length of the whole in characters.
+    """
+    total = 0  # base64 characters seen, whitespace excluded
+    first_pad = -1
+    pads = 0
+    pos = start
+    while pos < end:
+        stop = min(end, pos + (1 << 20))
+        chunk = buf[pos:stop].translate(None, _WS)
+        if chunk.translate(None, _B64_ALPHABET + b"="):
+            bad = g.BASE64_BAD_CHAR.search(buf, pos, stop)
+            at = pos if bad is None else bad.start()
+            return at, f"character {buf[at : at + 1]!r} is not base64"
+        n = chunk.count(b"=")
+        if n:
+            if first_pad < 0:
+                first_pad = total + chunk.find(b"=")
+            pads += n
+        total += len(chunk)
+        pos = stop
+    if total % 4:
+        return start, f"{total:,} base64 characters is not a multiple of 4"
+    if pads and (pads > 2 or first_pad != total - pads):
+        return start, "'=' padding in the middle of the data or more than two of it"
+    return None
+
+
+@rule(
+    "MG319",
+    "invalid-quoted-printable",
+    summary="A quoted-printable body holds '=' not followed by two hex digits or a line break, "
+    "or raw 8-bit bytes.",
+    severity="warning",
+    source="RFC 2045 section 6.7",
+    fixture=build(
+        body=b"100% =ZZ sure\r\n",
+        mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: quoted-printable"),
+    ),
+    fix="Re-encoded from what decodes (bad escapes are kept as literal text).",
+)
+def invalid_quoted_printable(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.leaves:
+        if part.transfer_encoding != "quoted-printable":
+            continue
+        buf, bs, be = part.buffer, part.body_start, part.body_end
+        m = g.QP_BAD_ESCAPE.search(buf, bs, be)
+        if m is not None:
+            yield part, m.start(), f"bad escape {buf[m.start() : m.start() + 3]!r}"
+        m = None if ctx.ascii else g.EIGHT_BIT.search(buf, bs, be)
+        if m is not None:
+            yield part, m.start(), "raw 8-bit bytes in a quoted-printable body"
+
+
+@rule(
+    "MG320",
+    "encoded-line-too-long",
+    summary="A base64 or quoted-printable line is longer than 76 characters.",
+    severity="warning",
+    source="RFC 2045 sections 6.7 and 6.8",
+    fixture=build(
+        body=b"QUFB" * 30 + b"\r\n",
+        mime=(b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: base64"),
+    ),
+    fix="Re-encoded with 76-character lines.",
+)
+def encoded_line_too_long(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.leaves:
+        if part.transfer_encoding in ("base64", "quoted-printable"):
+            at = first_line_over(part.buffer, part.body_start, part.body_end, 76)
+            if at >= 0:
+                yield part, at, f"{part.transfer_encoding} line over 76 characters"
+
+
+@rule(
+    "MG321",
+    "unknown-charset",
+    summary="A charset parameter names a character set Python does not know.",
+    severity="warning",
+    source="RFC 2046 section 4.1.2; IANA character sets",
+    fixture=build(mime=(b"Content-Type: text/plain; charset=x-klingon",)),
+    fix="Reported only (text is read as UTF-8).",
+)
+def unknown_charset(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.parts:
+        cs = part.params.get("charset")
+        if cs and lookup_charset(cs) is None:
+            yield part, part.start, f"unknown charset {cs[:40]!r}"
+
+
+@rule(
+    "MG322",
+    "undecodable-text",
+    summary="A text part does not decode in its declared charset.",
+    severity="warning",
+    source="RFC 2046 section 4.1.2",
+    fixture=build(
+        body=b"caf\xc3\r\n",
+        mime=(b"Content-Type: text/plain; charset=utf-8", b"Content-Transfer-Encoding: 8bit"),
+    ),
+    fix="Reported only (mail clients show replacement characters).",
+)
+def undecodable_text(ctx: Context) -> Iterator[Hit]:
+    for part in ctx.leaves:
+        if part.maintype != "text" or part.transfer_encoding not in KNOWN_ENCODINGS:
+            continue
+        codec = lookup_charset(part.charset or "us-ascii")
+        if codec is None:
+            continue
+        data = part.decoded()
+        if codec == "ascii" and data.isascii():
+            continue
+        try:
+            data.decode(codec)
+        except UnicodeDecodeError as exc:
+            yield (
+                part,
+                part.body_start,
+                (
+                    f"text does not decode as {part.charset}: "
+                    f"byte {data[exc.start : exc.start + 1]!r} at {exc.start:,} of the decoded body"
+                ),
+            )
+        except LookupError:  # pragma: no cover - lookup_charset only returns known codecs
+            continue
+
+
+@rule(
+    "MG325",
+    "unencoded-8bit",
+    summary="A part carries 8-bit content without a transfer encoding (8bit).",
+    severity=severities("warning", rfc="info"),
+    source="WorkMail RawMessageContent rule 3 (content outside 7-bit should be encoded); RFC 6152",
+    fixture=build(
+        body="Gr\u00fc\u00dfe\r\n".encode(),
+        mime=(b"Content-Type: text/plain; charset=utf-8", b"Content-Transfer-Encoding: 8bit"),
+    ),
+    fix="The part is re-encoded as quoted-printable (text) or base64.",
+)
+def unencoded_8bit(ctx: Context) -> Iterator[Hit]:
+    if ctx.ascii:
+        return
+    for part in ctx.leaves:
+        if part.transfer_encoding == "8bit":
+            m = g.EIGHT_BIT.search(part.buffer, part.body_start, part.body_end)
+            if m is not None:
+                yield part, m.start(), "8-bit content sent unencoded"

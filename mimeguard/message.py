@@ -1,0 +1,441 @@
+"""The parsed message: a tree of parts, every piece a span of one buffer.
+
+Nothing here copies or decodes the message up front.  A :class:`Part` records
+where its header block, each header field, its body, its boundary lines,
+preamble and epilogue lie in the buffer; values (content type, filename,
+decoded body, text) are computed when asked for.
+
+Part paths are dotted child indexes: the root is ``""``, its children ``"1"``,
+``"2"``…, their children ``"1.1"``….  A ``message/rfc822`` part has exactly one
+child, the attached message (so the attached message's root header block of
+part ``"2"`` is part ``"2.1"``).
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import re
+from collections.abc import Iterator
+
+from . import _grammar as g
+from ._params import ContentType, Disposition, parse_content_type, parse_disposition
+from ._rfc2047 import decode_words, lookup_charset
+from .limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["HeaderField", "Message", "Part", "Span"]
+
+Span = tuple[int, int]
+
+_WSP = b" \t"
+_ENCAPSULATING = frozenset({"message/rfc822", "message/global", "message/external-body"})
+_DEFAULT_TEXT = parse_content_type("text/plain; charset=us-ascii")
+_DEFAULT_RFC822 = parse_content_type("message/rfc822")
+_QP_PADDED_SOFT_BREAK = re.compile(rb"=[ \t]+(?=\r?\n)")
+
+
+class HeaderField:
+    """One header field: its raw bytes (folds and line ending included) and its value.
+
+    ``name`` is the field name as written; ``value`` is the unfolded value
+    (RFC 5322 section 2.2.3) with surrounding whitespace removed, bytes read as
+    UTF-8 (RFC 6532) with undecodable bytes replaced; ``decoded`` also decodes
+    RFC 2047 encoded-words.  A line that is not a field (a line without a colon,
+    a leading continuation line, an mbox ``From`` line) is kept as a field with
+    ``valid`` false so no byte is lost.
+    """
+
+    __slots__ = ("_buf", "end", "lname", "name", "start", "valid", "value_start")
+
+    def __init__(
+        self, buf: bytes, start: int, end: int, value_start: int, name: str, valid: bool = True
+    ) -> None:
+        self._buf = buf
+        self.start = start
+        self.end = end
+        self.value_start = value_start
+        self.name = name
+        self.lname = name.lower()
+        self.valid = valid
+
+    @property
+    def span(self) -> Span:
+        return (self.start, self.end)
+
+    @property
+    def raw(self) -> bytes:
+        """The field exactly as it appears in the message, line ending included."""
+        return self._buf[self.start : self.end]
+
+    @property
+    def raw_value(self) -> bytes:
+        """The bytes after the colon, folding kept, final line ending removed."""
+        raw = self._buf[self.value_start : self.end]
+        if raw.endswith(b"\r\n"):
+            return raw[:-2]
+        if raw.endswith((b"\n", b"\r")):
+            return raw[:-1]
+        return raw
+
+    @property
+    def value(self) -> str:
+        return g.EOL.sub(b"", self.raw_value).strip(_WSP).decode("utf-8", "replace")
+
+    @property
+    def decoded(self) -> str:
+        """The value with RFC 2047 encoded-words decoded."""
+        return decode_words(self.value)[0]
+
+    @property
+    def is_folded(self) -> bool:
+        return g.EOL.search(self._buf, self.value_start, self.end - 1) is not None
+
+    def __repr__(self) -> str:
+        return f"HeaderField({self.name!r}, {self.value[:60]!r})"
+
+
+class Part:
+    """One MIME entity: a header block and a body (RFC 2045 section 2.4).
+
+    Spans are half-open ``(start, end)`` byte offsets into :attr:`buffer`.
+    """
+
+    __slots__ = (
+        "__dict__",  # room for functools.cached_property
+        "_buf",
+        "body_end",
+        "body_start",
+        "children",
+        "content_type",
+        "delimiters",
+        "depth",
+        "end",
+        "epilogue",
+        "header_end",
+        "headers",
+        "opaque",
+        "parent",
+        "path",
+        "preamble",
+        "separator",
+        "start",
+        "transfer_encoding",
+    )
+
+    def __init__(
+        self, buf: bytes, start: int, end: int, *, path: str, depth: int, parent: Part | None
+    ) -> None:
+        self._buf = buf
+        self.start = start
+        self.end = end
+        self.path = path
+        self.depth = depth
+        self.parent = parent
+        self.headers: list[HeaderField] = []
+        self.header_end = start
+        #: the empty line between header and body, ``None`` when missing
+        self.separator: Span | None = None
+        self.body_start = start
+        self.body_end = end
+        self.children: list[Part] = []
+        #: delimiter lines, each from the line break before it (which belongs to the
+        #: delimiter, RFC 2046 section 5.1.1) to the end of its own line break
+        self.delimiters: list[Span] = []
+        self.preamble: Span | None = None
+        self.epilogue: Span | None = None
+        #: set when a parser limit stopped the parse of this part's body
+        self.opaque = False
+        self.content_type: ContentType = _DEFAULT_TEXT
+        self.transfer_encoding = "7bit"
+
+    # -- the buffer -------------------------------------------------------------------------
+
+    @property
+    def buffer(self) -> bytes:
+        """The bytes every span of this part indexes into."""
+        return self._buf
+
+    @property
+    def span(self) -> Span:
+        return (self.start, self.end)
+
+    @property
+    def header_span(self) -> Span:
+        return (self.start, self.header_end)
+
+    @property
+    def body_span(self) -> Span:
+        return (self.body_start, self.body_end)
+
+    @property
+    def raw(self) -> bytes:
+        return self._buf[self.start : self.end]
+
+    @property
+    def raw_headers(self) -> bytes:
+        return self._buf[self.start : self.header_end]
+
+    @property
+    def raw_body(self) -> bytes:
+        """The body as it appears in the message, still transfer-encoded."""
+        return self._buf[self.body_start : self.body_end]
+
+    # -- header access -----------------------------------------------------------------------
+
+    def header(self, name: str) -> HeaderField | None:
+        """The first field called ``name`` (case-insensitive), or ``None``."""
+        lname = name.lower()
+        for field in self.headers:
+            if field.lname == lname:
+                return field
+        return None
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The unfolded value of the first field called ``name``."""
+        field = self.header(name)
+        return default if field is None else field.value
+
+    def get_all(self, name: str) -> list[HeaderField]:
+        lname = name.lower()
+        return [f for f in self.headers if f.lname == lname]
+
+    # -- MIME attributes ---------------------------------------------------------------------
+
+    @property
+    def mime_type(self) -> str:
+        """``maintype/subtype`` in lower case; ``text/plain`` when absent or unparsable."""
+        return self.content_type.mime_type
+
+    @property
+    def maintype(self) -> str:
+        return self.content_type.maintype
+
+    @property
+    def subtype(self) -> str:
+        return self.content_type.subtype
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Content-Type parameters, RFC 2231 continuations and charsets decoded."""
+        return self.content_type.params
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.content_type.maintype == "multipart"
+
+    @property
+    def is_message(self) -> bool:
+        """True for an attached message (``message/rfc822`` and ``message/global``)."""
+        return self.content_type.mime_type in ("message/rfc822", "message/global")
+
+    @property
+    def encapsulates(self) -> bool:
+        """True when the body is parsed as a message of its own: attached messages and
+        ``message/external-body``, whose body is the external part's header
+        (RFC 2046 section 5.2.3)."""
+        return self.content_type.mime_type in _ENCAPSULATING
+
+    @property
+    def boundary(self) -> str | None:
+        return self.content_type.params.get("boundary") if self.is_multipart else None
+
+    @property
+    def charset(self) -> str | None:
+        """The ``charset`` parameter in lower case; ``us-ascii`` for text without one
+        (RFC 2045 section 5.2), ``None`` for other types without one."""
+        cs = self.content_type.params.get("charset")
+        if cs:
+            return cs.strip().lower()
+        return "us-ascii" if self.content_type.maintype == "text" else None
+
+    @functools.cached_property
+    def _disposition(self) -> Disposition | None:
+        field = self.header("content-disposition")
+        return None if field is None else parse_disposition(field.value)
+
+    @property
+    def disposition(self) -> str | None:
+        """``"inline"``, ``"attachment"`` (or another token), ``None`` when absent."""
+        d = self._disposition
+        return None if d is None else (d.kind or None)
+
+    @property
+    def disposition_params(self) -> dict[str, str]:
+        d = self._disposition
+        return {} if d is None else d.params
+
+    @property
+    def filename(self) -> str | None:
+        """The file name a mail client would show: Content-Disposition ``filename``
+        (``filename*`` per RFC 2231 preferred), else Content-Type ``name``; RFC 2047
+        encoded names decoded."""
+        name = self.disposition_params.get("filename") or self.content_type.params.get("name")
+        return name or None
+
+    @property
+    def is_attachment(self) -> bool:
+        """True for a part a mail client shows as an attachment rather than as body text."""
+        if self.is_multipart:
+            return False
+        disposition = self.disposition
+        if disposition == "attachment":
+            return True
+        if disposition == "inline":
+            return False
+        if self.filename is not None:
+            return True
+        return self.content_type.maintype != "text"
+
+    @property
+    def is_body_text(self) -> bool:
+        """text/plain or text/html that is shown as the message's text."""
+        return self.mime_type in ("text/plain", "text/html") and not self.is_attachment
+
+    @property
+    def attached(self) -> Message | None:
+        """The attached message of a ``message/rfc822`` part, parsed."""
+        if self.encapsulates and self.children and isinstance(self.children[0], Message):
+            return self.children[0]
+        return None
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    # -- body decoding -----------------------------------------------------------------------
+
+    def decoded(self) -> bytes:
+        """The body with its Content-Transfer-Encoding undone (RFC 2045 section 6).
+
+        Decoding is lenient, like mail clients: invalid base64 characters are
+        skipped and bad quoted-printable escapes kept literally (the validator
+        reports both).  Unknown encodings return the raw body.
+        """
+        return decode_body(self._buf[self.body_start : self.body_end], self.transfer_encoding)
+
+    def text(self, errors: str = "replace") -> str:
+        """The decoded body read in the part's charset (us-ascii when absent;
+        an unknown charset is read as UTF-8)."""
+        codec = lookup_charset(self.charset or "us-ascii") or "utf-8"
+        return self.decoded().decode(codec, errors)
+
+    # -- the tree ----------------------------------------------------------------------------
+
+    def walk(self) -> Iterator[Part]:
+        """This part and every part below it, in document order (attached messages included)."""
+        stack: list[Part] = [self]
+        while stack:
+            part = stack.pop()
+            yield part
+            if part.children:
+                stack.extend(reversed(part.children))
+
+    def ancestors(self) -> Iterator[Part]:
+        part = self.parent
+        while part is not None:
+            yield part
+            part = part.parent
+
+    def find(self, path: str) -> Part | None:
+        """The part at dotted ``path`` below (and relative to) this one."""
+        part: Part = self
+        if not path:
+            return part
+        for step in path.split("."):
+            try:
+                index = int(step)
+            except ValueError:
+                return None
+            if not 1 <= index <= len(part.children):
+                return None
+            part = part.children[index - 1]
+        return part
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path or 'root'} {self.mime_type} {self.size} bytes>"
+
+
+class Message(Part):
+    """A parsed message: the root part plus what the parser met on the way.
+
+    Build one with :func:`mimeguard.parse`.  The bytes it was parsed from are
+    kept (not copied) and :meth:`to_bytes` returns them unchanged.
+    """
+
+    __slots__ = ("_defects", "limits", "outer")
+
+    def __init__(
+        self,
+        buf: bytes,
+        start: int = 0,
+        end: int | None = None,
+        *,
+        path: str = "",
+        depth: int = 0,
+        parent: Part | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        super().__init__(
+            buf, start, len(buf) if end is None else end, path=path, depth=depth, parent=parent
+        )
+        self.limits = limits
+        #: for an attached message carried base64/QP-encoded (against RFC 2046), the
+        #: part whose body was decoded to make this message's buffer
+        self.outer: Part | None = None
+        self._defects: dict[str, list[tuple[Part, int, str]]] = {}
+
+    @property
+    def data(self) -> bytes:
+        return self._buf
+
+    def to_bytes(self) -> bytes:
+        """The message as bytes: exactly the input when nothing was edited."""
+        if self.start == 0 and self.end == len(self._buf):
+            return self._buf
+        return self._buf[self.start : self.end]
+
+    @property
+    def parts(self) -> list[Part]:
+        """Every part of the message in document order, the root first."""
+        return list(self.walk())
+
+    def defects(self, name: str) -> list[tuple[Part, int, str]]:
+        """What the parser itself met, by rule name: ``(part, offset, message)``."""
+        return self._defects.get(name, [])
+
+    def _defect(self, name: str, part: Part, offset: int, message: str) -> None:
+        self._defects.setdefault(name, []).append((part, offset, message))
+
+    def problems(self) -> dict[str, list[tuple[Part, int, str]]]:
+        return self._defects
+
+
+def decode_body(raw: bytes, encoding: str) -> bytes:
+    """Undo a Content-Transfer-Encoding, leniently (see :meth:`Part.decoded`)."""
+    if encoding == "base64":
+        return decode_base64(raw)
+    if encoding == "quoted-printable":
+        return decode_qp(raw)
+    return raw
+
+
+def decode_base64(raw: bytes) -> bytes:
+    try:
+        return binascii.a2b_base64(raw)
+    except binascii.Error:
+        pass
+    # Wrong length: drop the trailing partial quantum, like mail clients do.
+    clean = g.BASE64_BAD_CHAR.sub(b"", raw).translate(None, b" \t\r\n=")
+    clean = clean[: len(clean) - len(clean) % 4]
+    try:
+        return binascii.a2b_base64(clean)
+    except binascii.Error:  # pragma: no cover - the cleaned input is always valid
+        return b""
+
+
+def decode_qp(raw: bytes) -> bytes:
+    # binascii handles "=" CRLF and "=" LF soft breaks itself; a soft break with
+    # whitespace after the "=" (RFC 2045 section 6.7 rule 3) needs help.
+    if _QP_PADDED_SOFT_BREAK.search(raw) is not None:
+        raw = _QP_PADDED_SOFT_BREAK.sub(b"=", raw)
+    return binascii.a2b_qp(raw)

@@ -1,0 +1,143 @@
+"""Validation: run the rules of a profile over a message and report findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import _rules  # noqa: F401  # registers every rule
+from ._parser import parse
+from ._registry import RULES, Context, Rule
+from .errors import UnknownRuleError
+from .findings import Finding, Report, Severity
+from .limits import DEFAULT_LIMITS, Limits
+from .message import Message, Part
+from .profiles import DEFAULT_PROFILE, Profile, get_profile
+
+__all__ = ["select_rules", "validate"]
+
+Input = bytes | bytearray | memoryview | Message
+
+
+def _as_message(data: Input, limits: Limits) -> Message:
+    return data if isinstance(data, Message) else parse(data, limits=limits)
+
+
+def select_rules(
+    profile: str | Profile = DEFAULT_PROFILE,
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> list[tuple[Rule, Severity]]:
+    """The rules that run under ``profile``, with their severity there.
+
+    ``select`` and ``ignore`` take codes (``MG301``), code prefixes (``MG3``),
+    rule names (``missing-closing-boundary``) or ``ALL``; like ruff, a rule runs
+    when it is selected (everything by default) and not ignored.
+    """
+    prof = get_profile(profile)
+    chosen = [r for r in RULES.values() if r.severity.get(prof.name) is not None]
+    if select is not None:
+        sel = _matcher(select)
+        chosen = [r for r in chosen if sel(r)]
+    if ignore is not None:
+        ign = _matcher(ignore)
+        chosen = [r for r in chosen if not ign(r)]
+    out: list[tuple[Rule, Severity]] = []
+    for r in chosen:
+        sev = r.severity[prof.name]
+        assert sev is not None
+        out.append((r, sev))
+    return out
+
+
+def _matcher(specs: Iterable[str]) -> _Match:
+    if isinstance(specs, str):
+        specs = [s for s in specs.replace(",", " ").split() if s]
+    prefixes: list[str] = []
+    names: set[str] = set()
+    for spec in specs:
+        s = spec.strip()
+        if not s:
+            continue
+        if s.upper() == "ALL":
+            prefixes.append("MG")
+        elif s.upper().startswith("MG"):
+            code = s.upper()
+            if not any(c.startswith(code) for c in RULES):
+                raise UnknownRuleError(f"no rule code starts with {s!r}")
+            prefixes.append(code)
+        else:
+            if not any(r.name == s.lower() for r in RULES.values()):
+                raise UnknownRuleError(f"unknown rule {s!r}; see `mimeguard rules`")
+            names.add(s.lower())
+    return _Match(tuple(prefixes), frozenset(names))
+
+
+class _Match:
+    __slots__ = ("names", "prefixes")
+
+    def __init__(self, prefixes: tuple[str, ...], names: frozenset[str]) -> None:
+        self.prefixes = prefixes
+        self.names = names
+
+    def __call__(self, r: Rule) -> bool:
+        return r.name in self.names or r.code.startswith(self.prefixes)
+
+
+def validate(
+    data: Input,
+    *,
+    profile: str | Profile = DEFAULT_PROFILE,
+    original: Input | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Report:
+    """Check a message (bytes or a parsed :class:`Message`) against ``profile``.
+
+    With ``original`` (the message as received), headers WorkMail treats as
+    immutable must be unchanged.  Never raises for bad mail; raises
+    :class:`~mimeguard.UnknownProfileError` / :class:`~mimeguard.UnknownRuleError`
+    for bad arguments and :class:`TypeError` for ``str`` input.
+    """
+    rules = select_rules(profile, select=select, ignore=ignore)
+    prof = get_profile(profile)
+    msg = _as_message(data, limits)
+    orig = None if original is None else _as_message(original, limits)
+    ctx = Context(msg, prof, orig)
+    hits: list[tuple[int, str, Rule, Severity, str]] = []
+    for r, sev in rules:
+        for part, offset, text in r.check(ctx):
+            hits.append((_offset(msg, part, offset), part.path, r, sev, text))
+    hits.sort(key=lambda h: (h[0], h[2].code))
+    return Report(_findings(msg.buffer, hits), prof.name, msg.end - msg.start)
+
+
+def _offset(msg: Message, part: Part, offset: int) -> int:
+    """Map an offset in a part's buffer to the message buffer.
+
+    An attached message that was carried encoded lives in a buffer of its own;
+    its findings point at the encoded body in the message.
+    """
+    while part.buffer is not msg.buffer:
+        node: Part | None = part
+        while node is not None and not (isinstance(node, Message) and node.outer is not None):
+            node = node.parent
+        if node is None:  # pragma: no cover - every foreign buffer hangs below an outer part
+            return 0
+        assert isinstance(node, Message) and node.outer is not None
+        part = node.outer
+        offset = part.body_start
+    return offset
+
+
+def _findings(buf: bytes, hits: list[tuple[int, str, Rule, Severity, str]]) -> list[Finding]:
+    out: list[Finding] = []
+    line, pos = 1, 0
+    for offset, path, r, sev, text in hits:
+        if offset > pos:
+            line += buf.count(b"\n", pos, offset)
+            pos = offset
+        column = offset - (buf.rfind(b"\n", 0, offset) + 1) + 1
+        out.append(Finding(r.code, r.name, sev, text, path, offset, line, column))
+    return out
