@@ -15,6 +15,19 @@ True
 from __future__ import annotations
 
 from ._parser import parse
+from .edit import (
+    DEFAULT_NOTICE,
+    SES_BLOCKED,
+    Change,
+    Editor,
+    EditResult,
+    add_disclaimer,
+    larger_than,
+    repair,
+    repair_result,
+    rewrite_subject,
+    strip_attachments,
+)
 from .errors import (
     InvalidMessageError,
     MimeguardError,
@@ -33,8 +46,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_NOTICE",
     "PROFILES",
     "RULES",
+    "SES_BLOCKED",
+    "Change",
+    "EditResult",
+    "Editor",
     "Finding",
     "HeaderField",
     "InvalidMessageError",
@@ -50,8 +68,14 @@ __all__ = [
     "UnknownProfileError",
     "UnknownRuleError",
     "__version__",
+    "add_disclaimer",
     "get_profile",
     "get_rule",
+    "larger_than",
     "parse",
+    "repair",
+    "repair_result",
+    "rewrite_subject",
+    "strip_attachments",
     "validate",
 ]

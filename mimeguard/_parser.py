@@ -23,6 +23,7 @@ _IDENTITY = frozenset({"", "7bit", "8bit", "binary"})
 #: What a header line can look like when we decide whether a colon-less line was
 #: a broken header (followed by more header lines) or the start of the body.
 _HEADERISH = re.compile(rb"[ \t]|[^\x00-\x20:]+[ \t]*:")
+_CTE_TOKEN = re.compile(r'\s*"?([^\s";()]*)"?\s*;?\s*(?:\([^()]*\)\s*)?$')
 _TEXT_PLAIN = parse_content_type("text/plain; charset=us-ascii")
 _RFC822 = parse_content_type("message/rfc822")
 
@@ -106,7 +107,12 @@ class _Parser:
             part.content_type = _TEXT_PLAIN
         cte = part.header("content-transfer-encoding")
         if cte is not None:
-            part.transfer_encoding = cte.value.strip().lower() or "7bit"
+            # RFC 2045 section 6.1: a token, case-insensitive; CFWS around it is allowed
+            # and a stray ";" or quotes are common enough to read past.
+            token = _CTE_TOKEN.match(cte.value)
+            part.transfer_encoding = token.group(1).lower() if token else cte.value.lower()
+            if not part.transfer_encoding:
+                part.transfer_encoding = "7bit"
 
     def headers(self, part: Part) -> None:
         """RFC 5322 section 2.2: header fields up to the first empty line."""

@@ -23,9 +23,9 @@ _IDENTITY = frozenset({"7bit", "8bit", "binary"})
     summary="Content-Transfer-Encoding is not 7bit, 8bit, binary, quoted-printable or base64.",
     severity="error",
     source="RFC 2045 section 6.1 (x-token encodings are private; none is portable)",
-    fixture=build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: x-uuencode")),
-    fix="Text whose bytes are 7-bit is relabelled 7bit; otherwise not fixable (the encoding "
-    "is unknown).",
+    fixture=build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: 7-bit")),
+    fix="Mislabelled identity encodings (7-bit, plain, none, …) are relabelled, and the part "
+    "re-encoded when it holds 8-bit bytes; x- encodings such as x-uuencode are not fixable.",
 )
 def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:

@@ -130,7 +130,7 @@ def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG205",
     "invalid-from",
-    summary="From or Sender cannot be parsed as RFC 5322 mailboxes.",
+    summary="From cannot be parsed as a list of RFC 5322 mailboxes.",
     severity="error",
     source="RFC 5322 sections 3.4 and 3.6.2",
     fixture=build(b"From: Alice <alice.example.com", drop=(b"From",)),
@@ -139,28 +139,25 @@ def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
 def invalid_from(ctx: Context) -> Iterator[Hit]:
     for f in ctx.msg.headers:
         if f.lname == "from":
-            problems = parse_mailbox_list(f.value).problems
-        elif f.lname == "sender":
-            problems = parse_mailbox(f.value).problems
-        else:
-            continue
-        for p in problems[:1]:
-            yield ctx.msg, f.start, f"{f.name}: {p.message}"
+            for p in parse_mailbox_list(f.value).problems[:1]:
+                yield ctx.msg, f.start, f"{f.name}: {p.message}"
 
 
 @rule(
     "MG206",
     "invalid-address",
-    summary="To, Cc, Bcc or Reply-To cannot be parsed as an RFC 5322 address list.",
+    summary="Sender, To, Cc, Bcc or Reply-To cannot be parsed as RFC 5322 addresses.",
     severity=severities("warning", rfc="error"),
-    source="RFC 5322 sections 3.4 and 3.6.3 (warning for WorkMail: the fields are immutable in "
-    "transit and are relayed as they are)",
+    source="RFC 5322 sections 3.4, 3.6.2 and 3.6.3 (warning for WorkMail: the fields are "
+    "immutable in transit and are relayed as they are)",
     fixture=build(b"Cc: bob@@example.org"),
-    fix="Not fixable: the recipients are immutable in transit.",
+    fix="Not fixable: these fields are immutable in transit.",
 )
 def invalid_address(ctx: Context) -> Iterator[Hit]:
     for f in ctx.msg.headers:
-        if f.lname in ("to", "cc", "reply-to"):
+        if f.lname == "sender":
+            problems = parse_mailbox(f.value).problems
+        elif f.lname in ("to", "cc", "reply-to"):
             problems = parse_address_list(f.value).problems
         elif f.lname == "bcc":
             problems = parse_address_list(f.value, allow_empty=True).problems

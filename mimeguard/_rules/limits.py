@@ -126,8 +126,8 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
         b'Content-Disposition: attachment; filename="invoice.pdf.exe"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"MZ") + b"\r\n",
     ),
-    fix="Not repaired (it is not a format error): strip_attachments(match=SES_BLOCKED) removes "
-    "them.",
+    fix="Not fixable by repair (it is not a format error): strip_attachments(match=SES_BLOCKED) "
+    "removes them.",
 )
 def blocked_attachment(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:

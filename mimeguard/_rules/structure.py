@@ -50,7 +50,8 @@ parser_rule(
         b'Content-Type: multipart/alternative; boundary="b1x"\r\n\r\n'
         b"--b1x\r\n" + TEXT_PART + b"\r\n--b1x--\r\n"
     ),
-    fix="Not fixable without rewriting the signed or nested structure; reported.",
+    fix="An overlapping inner boundary is replaced by a new one; equal boundaries are not "
+    "fixable (the parts cannot be told apart).",
 )
 
 
@@ -100,7 +101,7 @@ def empty_multipart(ctx: Context) -> Iterator[Hit]:
     severity="error",
     source="RFC 2045 section 5.1",
     fixture=build(body=b"x\r\n", mime=(b"Content-Type: text",)),
-    fix="Not fixable: the intended type is unknown.",
+    fix="A bare 'text' becomes text/plain (how RFC 2045 reads it); otherwise not fixable.",
 )
 def malformed_content_type(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:

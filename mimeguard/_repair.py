@@ -1,0 +1,427 @@
+"""Repair: fix what the validator reports, where it can be fixed without inventing data.
+
+A repair round parses the message, rewrites what it can on a node tree (header
+lines, part bodies, multipart delimiters), serialises, and finally turns every
+line ending into CRLF.  Rounds repeat (at most three) while fixable findings
+remain, so a repaired message is a fixed point: repairing it again changes
+nothing.  Headers WorkMail treats as immutable are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from . import _grammar as g
+from ._date import format_date, received_date
+from ._lists import (
+    IMMUTABLE_HEADERS,
+    MIME_UNIQUE_HEADERS,
+    SES_UNIQUE_HEADERS,
+    SINGLETON_HEADERS,
+)
+from ._params import format_param, parse_content_type, parse_disposition
+from ._parser import parse
+from ._rfc2047 import decode_words
+from ._rules.encoding import KNOWN_ENCODINGS, base64_problem
+from ._scan import first_line_over
+from ._writer import CRLF, Node, encode_body, fold_structured, header_line, new_boundary, serialise
+from .limits import Limits
+from .message import HeaderField, Message, Part
+from .profiles import Profile
+from .validation import validate
+
+if TYPE_CHECKING:
+    from .edit import Change
+
+__all__ = ["FIXABLE", "repair_bytes"]
+
+#: rule names a repair round can do something about
+FIXABLE = frozenset(
+    {
+        "missing-header-body-separator",
+        "header-line-without-colon",
+        "empty-header-name",
+        "illegal-header-name",
+        "header-name-whitespace",
+        "first-line-continuation",
+        "mbox-from-line",
+        "line-too-long",
+        "bare-lf",
+        "bare-cr",
+        "mixed-line-endings",
+        "nul-byte",
+        "header-8bit",
+        "missing-from",
+        "missing-date",
+        "duplicate-header",
+        "duplicate-ses-header",
+        "missing-mime-version",
+        "duplicate-mime-header",
+        "missing-closing-boundary",
+        "boundary-not-found",
+        "invalid-boundary",
+        "empty-multipart",
+        "unknown-transfer-encoding",
+        "multipart-encoded",
+        "message-encoded",
+        "eight-bit-in-7bit",
+        "binary-transfer-encoding",
+        "invalid-base64",
+        "invalid-quoted-printable",
+        "encoded-line-too-long",
+        "unencoded-8bit",
+        "nested-boundary-conflict",
+        "malformed-content-type",
+    }
+)
+
+_IMMUTABLE = frozenset(IMMUTABLE_HEADERS)
+_STRUCTURED_PARAMS = frozenset({"content-type", "content-disposition"})
+#: fields whose value is a list of addresses or ids: RFC 2047-encoding them whole would
+#: change their meaning, so 8-bit in them is not repaired
+_STRUCTURED = frozenset(
+    {
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "bcc",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "date",
+        "resent-from",
+        "resent-sender",
+        "resent-to",
+        "resent-cc",
+        "resent-bcc",
+        "resent-message-id",
+        "resent-date",
+        "return-path",
+        "received",
+        "content-id",
+        "content-transfer-encoding",
+        "mime-version",
+        "dkim-signature",
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+        "list-help",
+        "list-subscribe",
+        "list-owner",
+        "list-archive",
+        "disposition-notification-to",
+        "return-receipt-to",
+    }
+)
+_ALL_EOLS = re.compile(rb"\r\n|\r|\n")
+
+
+def repair_bytes(
+    data: bytes,
+    changes: list[Change],
+    *,
+    envelope_from: str | None,
+    profile: Profile,
+    limits: Limits,
+    now: datetime | None,
+) -> bytes:
+    from .edit import Change  # a late import: edit imports this module
+
+    notes: list[tuple[str, str]] = []
+    for _ in range(3):
+        report = validate(data, profile=profile, limits=limits)
+        names = {f.name for f in report.findings} & FIXABLE
+        if envelope_from is None:
+            names.discard("missing-from")
+        if not names:
+            break
+        msg = parse(data, limits=limits)
+        out = _round(msg, names, notes, envelope_from=envelope_from, profile=profile, now=now)
+        if out == data:
+            break
+        data = out
+    seen: set[tuple[str, str]] = set()
+    for path, detail in notes:
+        if (path, detail) not in seen:
+            seen.add((path, detail))
+            changes.append(Change("repaired", path, detail))
+    return data
+
+
+def _round(
+    msg: Message,
+    names: set[str],
+    notes: list[tuple[str, str]],
+    *,
+    envelope_from: str | None,
+    profile: Profile,
+    now: datetime | None,
+) -> bytes:
+    root = Node.mirror(msg)
+    nodes = {id(n.part): n for n in root.walk() if n.part is not None}
+    for part in msg.walk():
+        node = nodes.get(id(part))
+        if node is None:
+            continue
+        _fix_headers(part, node, notes, is_root=part is msg, profile=profile)
+        if part.opaque:
+            continue
+        if part.is_multipart:
+            _fix_multipart(part, node, notes)
+        elif not part.children or part.encapsulates:
+            _fix_body(part, node, notes)
+    _fix_required(msg, root, names, notes, envelope_from=envelope_from, now=now)
+    out = serialise(root) if root.dirty else msg.to_bytes()
+    if out.count(b"\n") != out.count(b"\r\n") or out.count(b"\r") != out.count(b"\r\n"):
+        out = _ALL_EOLS.sub(CRLF, out)
+        notes.append(("", "every line ending is now CRLF"))
+    return out
+
+
+# -- headers ---------------------------------------------------------------------------------
+
+
+def _decode_8bit(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    import chardet  # only here: guessing is the last resort
+
+    guess = chardet.detect(raw).get("encoding") or "latin-1"
+    try:
+        return raw.decode(guess)
+    except (LookupError, UnicodeDecodeError):
+        return raw.decode("latin-1")
+
+
+def _value_text(field: HeaderField) -> str:
+    raw = g.EOL.sub(b"", field.raw_value).strip(b" \t").replace(b"\x00", b"")
+    return _decode_8bit(raw)
+
+
+def _rebuild_structured(name: str, text: str) -> bytes:
+    """Content-Type / Content-Disposition with parameters re-quoted (RFC 2231 for non-ASCII)."""
+    if name.lower() == "content-type":
+        ct = parse_content_type(text)
+        head, params = (ct.mime_type or "application/octet-stream"), ct.params
+    else:
+        d = parse_disposition(text)
+        head, params = (d.kind or "attachment"), d.params
+    value = "; ".join([head, *(format_param(k, v) for k, v in params.items())])
+    return fold_structured(name, value)
+
+
+def _fix_headers(
+    part: Part, node: Node, notes: list[tuple[str, str]], *, is_root: bool, profile: Profile
+) -> None:
+    buf = part.buffer
+    out: list[bytes] = []
+    changed = part.separator is None and part.body_start < part.end
+    if changed:
+        notes.append((part.path, "inserted the empty line between header and body"))
+    seen: dict[str, bytes] = {}
+    unique = set(SINGLETON_HEADERS if is_root else ()) | MIME_UNIQUE_HEADERS
+    if is_root and profile.name == "ses":
+        unique |= SES_UNIQUE_HEADERS
+    for f in part.headers:
+        raw = f.raw
+        if not f.valid:
+            notes.append((part.path, f"removed a header line that is not a field: {_show(raw)}"))
+            changed = True
+            continue
+        name_bytes = buf[f.start : f.value_start - 1]
+        if not f.name or g.HEADER_NAME_OK.fullmatch(name_bytes) is None:
+            if g.HEADER_NAME_OK.fullmatch(name_bytes.rstrip(b" \t")) is None:
+                notes.append((part.path, f"removed a field with an invalid name: {_show(raw)}"))
+                changed = True
+                continue
+            raw = name_bytes.rstrip(b" \t") + raw[len(name_bytes) :]
+            notes.append((part.path, f"removed whitespace before the colon of {f.name}"))
+            changed = True
+        immutable = is_root and f.lname in _IMMUTABLE
+        if f.lname in unique and not immutable:
+            key = g.EOL.sub(b"", raw[len(name_bytes) + 1 :]).strip()
+            if f.lname in seen:
+                kind = "an exact copy" if seen[f.lname] == key else "a second"
+                notes.append((part.path, f"removed {kind} {f.name} field (first one kept)"))
+                changed = True
+                continue
+            seen[f.lname] = key
+        if not immutable:
+            new = _fix_field(f, raw)
+            if new is not None:
+                notes.append((part.path, f"re-encoded or refolded {f.name}"))
+                raw = new
+                changed = True
+        out.append(raw if raw.endswith((b"\n", b"\r")) else raw + CRLF)
+    if changed:
+        node.headers = out
+
+
+def _fix_field(f: HeaderField, raw: bytes) -> bytes | None:
+    """A new line for a field with 8-bit bytes, NUL or a line over 998, else None."""
+    eight_bit = not raw.isascii()
+    too_long = any(len(line) > 998 for line in _ALL_EOLS.split(raw))
+    if f.lname == "content-type" and not (eight_bit or too_long):
+        ct = parse_content_type(f.value)
+        if not ct.mime_type and f.value.split(";")[0].strip().lower() == "text":
+            # RFC 2045 section 5.2 reads it as text/plain; say so explicitly
+            rest = f.value.split(";", 1)[1] if ";" in f.value else ""
+            return fold_structured(f.name, "text/plain" + (";" + rest if rest else ""))
+    if not (eight_bit or too_long or b"\x00" in raw):
+        return None
+    text = _value_text(f)
+    if f.lname in _STRUCTURED_PARAMS:
+        return _rebuild_structured(f.name, text)
+    if f.lname in _STRUCTURED:
+        if eight_bit:
+            return None  # encoding it would change its meaning: stays an error
+        return fold_structured(f.name, text)
+    return header_line(f.name, decode_words(text)[0] if "=?" in text else text)
+
+
+def _show(raw: bytes) -> str:
+    text = raw.strip().decode("utf-8", "replace")
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def _fix_required(
+    msg: Message,
+    root: Node,
+    names: set[str],
+    notes: list[tuple[str, str]],
+    *,
+    envelope_from: str | None,
+    now: datetime | None,
+) -> None:
+    if "missing-from" in names and envelope_from and msg.header("from") is None:
+        root.set_header("From", fold_structured("From", f"<{envelope_from.strip('<>')}>"))
+        notes.append(("", f"added From from the envelope sender {envelope_from}"))
+    if "missing-date" in names and msg.header("date") is None:
+        stamps = [received_date(f.value) for f in msg.get_all("received")]
+        dated = [d for d in stamps if d is not None]
+        if dated:
+            when, source = max(dated), "the newest Received timestamp"
+        else:
+            when, source = (now or datetime.now(UTC)), "the current time"
+        root.set_header("Date", f"Date: {format_date(when)}\r\n".encode())
+        notes.append(("", f"added Date from {source}"))
+    if "missing-mime-version" in names and msg.header("mime-version") is None:
+        root.set_header("MIME-Version", b"MIME-Version: 1.0\r\n")
+        notes.append(("", "added MIME-Version: 1.0"))
+
+
+# -- bodies ----------------------------------------------------------------------------------
+
+
+def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
+    if part.transfer_encoding not in ("7bit", "8bit", "binary"):
+        node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
+        notes.append((part.path, f"{part.mime_type} relabelled 7bit (multiparts are not encoded)"))
+    boundary = part.boundary
+    if not boundary:
+        return
+    if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
+        node.boundary = new_boundary(part.raw_body)
+        node.set_param("Content-Type", "boundary", node.boundary.decode())
+        notes.append((part.path, "gave the multipart a valid boundary"))
+    if not part.delimiters:
+        text = Node()
+        text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
+        text.body = part.raw_body
+        node.children = [text]
+        node.boundary = node.boundary or boundary.encode("utf-8", "replace")
+        notes.append((part.path, "the body without delimiters became a text/plain part"))
+    elif not part.children:
+        text = Node()
+        text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
+        text.body = b""
+        node.children = [text]
+        node.boundary = node.boundary or boundary.encode("utf-8", "replace")
+        notes.append((part.path, "added an empty text/plain part to the empty multipart"))
+    elif part.epilogue is None:
+        node.boundary = node.boundary or boundary.encode("utf-8", "replace")
+        notes.append((part.path, "added the closing delimiter"))
+
+
+def _overlaps(part: Part) -> bool:
+    """Does the boundary overlap an enclosing one (RFC 2046 section 5.1.2)?"""
+    mine = part.boundary or ""
+    for ancestor in part.ancestors():
+        other = ancestor.boundary
+        if other and other != mine and (other.startswith(mine) or mine.startswith(other)):
+            return True
+    return False
+
+
+def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
+    buf, bs, be = part.buffer, part.body_start, part.body_end
+    cte = part.transfer_encoding
+    if part.encapsulates:
+        if cte == "binary" or cte not in KNOWN_ENCODINGS:
+            body = buf[bs:be]
+            if b"\x00" not in body and first_line_over(buf, bs, be, 998) < 0:
+                label = "7bit" if body.isascii() else "8bit"
+                node.set_header(
+                    "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
+                )
+                notes.append((part.path, f"attached message labelled {label} instead of {cte}"))
+            return
+        if cte not in ("", "7bit", "8bit") and part.children:
+            inner = part.children[0].buffer
+            inner = _ALL_EOLS.sub(CRLF, inner)
+            if first_line_over(inner, 0, len(inner), 998) < 0:
+                label = "7bit" if inner.isascii() else "8bit"
+                node.children = []
+                node.body = inner
+                node.set_header(
+                    "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
+                )
+                notes.append((part.path, f"decoded the {cte} attached message ({label})"))
+        return
+    eight_bit = g.EIGHT_BIT.search(buf, bs, be) is not None
+    reasons = []
+    if cte not in KNOWN_ENCODINGS:
+        if cte.startswith("x-") or "64" in cte or "quoted" in cte:
+            return  # a real encoding we cannot undo: what the bytes mean is unknown
+        # "7-bit", "plain", "text", "none"…: the body is not encoded, only mislabelled
+        if not eight_bit and b"\x00" not in buf[bs:be] and first_line_over(buf, bs, be, 998) < 0:
+            node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
+            notes.append((part.path, f"unknown transfer encoding {cte!r} relabelled 7bit"))
+            return
+        cte = "8bit"
+    if cte == "binary":
+        reasons.append("binary transfer encoding")
+    if cte in ("7bit", "8bit") and eight_bit:
+        reasons.append(f"8-bit content in a {cte} part")
+    if b"\x00" in buf[bs:be] if cte in ("7bit", "8bit") else False:
+        reasons.append("NUL bytes")
+    if cte in ("7bit", "8bit") and first_line_over(buf, bs, be, 998) >= 0:
+        reasons.append("lines over 998 octets")
+    if cte == "base64" and (
+        base64_problem(buf, bs, be) is not None or first_line_over(buf, bs, be, 76) >= 0
+    ):
+        reasons.append("invalid or badly wrapped base64")
+    if cte == "quoted-printable" and (
+        g.QP_BAD_ESCAPE.search(buf, bs, be) is not None
+        or eight_bit
+        or first_line_over(buf, bs, be, 76) >= 0
+    ):
+        reasons.append("invalid or badly wrapped quoted-printable")
+    if not reasons:
+        return
+    data = part.decoded() if cte in KNOWN_ENCODINGS else buf[bs:be]
+    text = part.maintype == "text"
+    if text:
+        data = data.replace(b"\x00", b"")
+    new_cte = "quoted-printable" if text else "base64"
+    node.body = encode_body(data, new_cte, text=text)
+    node.set_header(
+        "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {new_cte}\r\n".encode()
+    )
+    notes.append((part.path, f"re-encoded as {new_cte} ({', '.join(reasons)})"))

@@ -1,0 +1,248 @@
+"""Serialise an edited part tree by splicing spans of the original buffer.
+
+An edit builds a :class:`Node` tree that mirrors the parsed parts.  A node
+with no change below it is written as its original span, byte for byte; a
+changed node writes its (possibly new) header lines, the original separator,
+and either a new body, its original body span, or its children between
+delimiter lines.  New header lines are folded without changing their meaning
+(RFC 5322 section 2.2.3; see CPython CVE-2024-6923: a fold never starts a new
+field).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import uuid
+from collections.abc import Iterator
+
+from ._params import set_param
+from ._rfc2047 import encode_header
+from .message import Part
+
+__all__ = [
+    "CRLF",
+    "Node",
+    "encode_body",
+    "fold_structured",
+    "header_line",
+    "new_boundary",
+    "serialise",
+]
+
+CRLF = b"\r\n"
+_EOLS = re.compile(r"\r\n|\r|\n")
+#: a run without whitespace outside quotes and comments: where a fold may not go
+_WORD = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+)+')
+
+
+class Node:
+    """A part in an edited tree: the original part (if any) plus overrides."""
+
+    __slots__ = ("body", "boundary", "children", "headers", "part", "preamble", "removed")
+
+    def __init__(self, part: Part | None = None) -> None:
+        self.part = part
+        #: replacement header fields, each a complete line ending in CRLF
+        self.headers: list[bytes] | None = None
+        #: replacement body bytes (already transfer-encoded)
+        self.body: bytes | None = None
+        #: children, when the part is (or becomes) a multipart or attached message
+        self.children: list[Node] = []
+        #: boundary to write delimiters with; ``None`` keeps the original delimiter spans
+        self.boundary: bytes | None = None
+        #: preamble to write before the first delimiter of a new multipart
+        self.preamble: bytes = b""
+        self.removed = False
+
+    @classmethod
+    def mirror(cls, part: Part) -> Node:
+        """A node tree over ``part`` and everything below it, all unchanged."""
+        node = cls(part)
+        node.children = [cls.mirror(c) for c in part.children]
+        return node
+
+    # -- headers ---------------------------------------------------------------------------
+
+    def header_lines(self) -> list[bytes]:
+        """The header lines as they will be written (a copy the caller may change)."""
+        if self.headers is not None:
+            return list(self.headers)
+        if self.part is None:
+            return []
+        return [f.raw for f in self.part.headers]
+
+    def fields(self) -> list[tuple[str, bytes]]:
+        """(lower-case name, raw line) for each header line."""
+        out = []
+        for line in self.header_lines():
+            colon = line.find(b":")
+            name = line[:colon].strip().decode("ascii", "replace").lower() if colon > 0 else ""
+            out.append((name, line))
+        return out
+
+    def set_header(self, name: str, value_line: bytes | None, *, first_only: bool = True) -> None:
+        """Replace the first field called ``name`` with ``value_line`` (a full line), drop
+        the others when not ``first_only``; append it when absent; ``None`` removes."""
+        lname = name.lower()
+        lines = self.fields()
+        out: list[bytes] = []
+        done = False
+        for fname, line in lines:
+            if fname == lname:
+                if not done and value_line is not None:
+                    out.append(value_line)
+                    done = True
+                    continue
+                if not first_only or value_line is None or done:
+                    continue
+            out.append(line)
+        if not done and value_line is not None:
+            out.append(value_line)
+        self.headers = out
+
+    def get_value(self, name: str) -> str | None:
+        """The unfolded value of the first field called ``name`` as it will be written."""
+        lname = name.lower()
+        for fname, line in self.fields():
+            if fname == lname:
+                value = line[line.find(b":") + 1 :]
+                return _EOLS.sub("", value.decode("utf-8", "replace")).strip()
+        return None
+
+    def set_param(self, header: str, param: str, value: str | None) -> None:
+        """Change one parameter of a structured field (Content-Type, Content-Disposition)."""
+        current = self.get_value(header)
+        if current is None:
+            return
+        self.set_header(header, fold_structured(header, set_param(current, param, value)))
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        if self.part is None or self.headers is not None or self.body is not None:
+            return True
+        if self.boundary is not None or self.removed:
+            return True
+        return _children_changed(self, self.part)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+def serialise(node: Node) -> bytes:
+    out: list[bytes] = []
+    _write(node, out)
+    return b"".join(out)
+
+
+def _write(node: Node, out: list[bytes]) -> None:
+    part = node.part
+    if part is not None and not node.dirty:
+        out.append(part.buffer[part.start : part.end])
+        return
+    # header block and separator
+    if node.headers is None and part is not None:
+        out.append(part.buffer[part.start : part.header_end])
+    else:
+        out.extend(node.headers or ())
+    if part is not None and part.separator is not None and node.headers is None:
+        out.append(part.buffer[part.separator[0] : part.separator[1]])
+    else:
+        out.append(CRLF)
+    # body
+    if node.body is not None:
+        out.append(node.body)
+    elif part is not None and not _children_changed(node, part):
+        out.append(part.buffer[part.body_start : part.body_end])
+    elif part is not None and part.encapsulates and node.boundary is None:
+        for child in node.children:  # an attached message: its one child is the body
+            _write(child, out)
+    else:
+        _write_multipart(node, out)
+
+
+def _children_changed(node: Node, part: Part) -> bool:
+    if node.boundary is not None or len(node.children) != len(part.children):
+        return True
+    return any(
+        c.part is not o or c.dirty for c, o in zip(node.children, part.children, strict=True)
+    )
+
+
+def _write_multipart(node: Node, out: list[bytes]) -> None:
+    part = node.part
+    if node.boundary is not None:
+        boundary = node.boundary
+    else:
+        boundary = (part.boundary if part is not None and part.boundary else "").encode()
+    lead = False
+    if part is not None and part.preamble is not None:
+        out.append(part.buffer[part.preamble[0] : part.preamble[1]])
+        lead = part.preamble[1] > part.preamble[0]
+    elif node.preamble:
+        out.append(node.preamble)
+        lead = True
+    for child in node.children:
+        if child.removed:
+            continue
+        out.append((CRLF if lead else b"") + b"--" + boundary + CRLF)
+        lead = True
+        _write(child, out)
+    out.append((CRLF if lead else b"") + b"--" + boundary + b"--" + CRLF)
+    if part is not None and part.epilogue is not None:
+        out.append(part.buffer[part.epilogue[0] : part.epilogue[1]])
+
+
+# -- header lines --------------------------------------------------------------------------
+
+
+def header_line(name: str, text: str) -> bytes:
+    """``Name: text`` as a folded CRLF line; non-ASCII text becomes RFC 2047 encoded-words."""
+    return f"{name}: {encode_header(text, name=name)}\r\n".encode("ascii")
+
+
+def fold_structured(name: str, value: str, width: int = 78) -> bytes:
+    """``Name: value`` for a structured field, folded only at whitespace outside quoted
+    strings and comments, so the meaning cannot change (RFC 5322 section 3.2.2)."""
+    line = f"{name}:"
+    bare = len(line)
+    lines: list[str] = []
+    for word in _WORD.findall(_EOLS.sub(" ", value)):
+        if len(line) + 1 + len(word) > width and len(line) > bare:
+            lines.append(line)
+            line = " " + word
+        else:
+            line += " " + word
+    lines.append(line)
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def new_boundary(avoid: bytes = b"") -> bytes:
+    """A fresh RFC 2046 boundary that does not occur in ``avoid``."""
+    while True:
+        b = b"=_mimeguard_" + uuid.uuid4().hex.encode()
+        if b not in avoid:
+            return b
+
+
+# -- bodies --------------------------------------------------------------------------------
+
+
+def encode_body(data: bytes, encoding: str, *, text: bool) -> bytes:
+    """Transfer-encode ``data`` (RFC 2045 section 6) with lines of at most 76 characters."""
+    if encoding == "base64":
+        encoded = binascii.b2a_base64(data, newline=False)
+        lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+        return CRLF.join(lines) + CRLF if lines else b""
+    if encoding == "quoted-printable":
+        if text:
+            data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+        qp = binascii.b2a_qp(data, istext=text)
+        if not text:
+            qp = qp.replace(b"\n", b"\r\n")  # b2a_qp breaks soft lines with LF in binary mode
+        return qp
+    return data
