@@ -1,0 +1,67 @@
+"""Edits over real third-party mail (skipped without ../shared/corpus).
+
+Every message either edits into a clean message or raises InvalidMessageError
+with a report: never any other exception.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import mimeguard
+from mimeguard import Editor, InvalidMessageError, parse, validate
+
+from .conftest import corpus_files, needs_corpus
+
+CORPUS = corpus_files()
+pytestmark = needs_corpus
+DISCLAIMER = "This message came from outside the organisation. Be careful with links."
+
+
+def _edit(data: bytes) -> mimeguard.EditResult:
+    return (
+        Editor(data, repair=True)
+        .add_disclaimer(text=DISCLAIMER)
+        .rewrite_subject(prefix="[EXT] ")
+        .strip_attachments(match=mimeguard.SES_BLOCKED)
+        .result()
+    )
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_edit_is_clean_or_refused_with_report(path: Path) -> None:
+    data = path.read_bytes()
+    try:
+        result = _edit(data)
+    except InvalidMessageError as exc:
+        assert not exc.report.ok
+        return
+    assert validate(result.data).ok
+    assert _edit(result.data).data == result.data  # editing twice equals editing once
+
+
+def test_corpus_figures() -> None:
+    counts: Counter[str] = Counter()
+    reached = body_parts = 0
+    for path in CORPUS:
+        data = path.read_bytes()
+        has_from = parse(data).header("from") is not None
+        body_parts += sum(1 for p in parse(data).walk() if p.is_body_text and not p.children)
+        try:
+            result = _edit(data)
+        except InvalidMessageError:
+            counts["refused, with From" if has_from else "refused, no From"] += 1
+            continue
+        if any(c.kind == "skipped" and "signature" in c.detail for c in result.changes):
+            counts["skipped (signed)"] += 1
+        else:
+            counts["edited clean"] += 1
+        reached += sum(1 for c in result.changes if c.kind == "disclaimer")
+    with_from = sum(v for k, v in counts.items() if k != "refused, no From")
+    print(f"\nedit corpus figures: {dict(counts)}; body text parts reached {reached} "
+          f"(of {body_parts} in the corpus, attached messages included); "
+          f"refused among messages with From: {counts['refused, with From']}/{with_from}")
+    assert counts["edited clean"] > len(CORPUS) // 2
