@@ -37,7 +37,8 @@ def test_edit_is_clean_or_refused_with_report(path: Path) -> None:
     try:
         result = _edit(data)
     except InvalidMessageError as exc:
-        assert not exc.report.ok
+        report = exc.report
+        assert not report.ok
         return
     assert validate(result.data).ok
     assert _edit(result.data).data == result.data  # editing twice equals editing once
@@ -61,7 +62,9 @@ def test_corpus_figures() -> None:
             counts["edited clean"] += 1
         reached += sum(1 for c in result.changes if c.kind == "disclaimer")
     with_from = sum(v for k, v in counts.items() if k != "refused, no From")
-    print(f"\nedit corpus figures: {dict(counts)}; body text parts reached {reached} "
-          f"(of {body_parts} in the corpus, attached messages included); "
-          f"refused among messages with From: {counts['refused, with From']}/{with_from}")
+    print(
+        f"\nedit corpus figures: {dict(counts)}; body text parts reached {reached} "
+        f"(of {body_parts} in the corpus, attached messages included); "
+        f"refused among messages with From: {counts['refused, with From']}/{with_from}"
+    )
     assert counts["edited clean"] > len(CORPUS) // 2
