@@ -1,0 +1,272 @@
+"""``mimeguard fix`` and ``mimeguard edit``: the commands that write messages.
+
+Both call the edit API (:mod:`mimeguard.edit`), imported here and only when
+one of these commands runs.  Files are written atomically: a temporary file in
+the same folder, the original's permission bits, then a rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+
+from ._cli_check import split_mbox
+from .cli import Selection, Streams, UsageError, read_stdin
+from .edit import SES_BLOCKED, Editor, repair_result
+from .errors import InvalidMessageError, SignedMessageError
+from .findings import Finding, Report
+from .validation import validate
+
+__all__ = ["atomic_write", "cmd_edit", "cmd_fix", "render_diff"]
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (a temporary file renamed over it; mode and owner kept).
+
+    A symbolic link is followed: the file it points to is replaced.
+    """
+    real = os.path.realpath(path)
+    try:
+        st: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    folder, name = os.path.split(real)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".mimeguard-tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+                with contextlib.suppress(OSError):  # not allowed to give files away
+                    os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _visible(line: str) -> str:
+    """A diff line without its line ending, a bare LF or CR marked as ``[LF]`` / ``[CR]``."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    if line.endswith("\n"):
+        return line[:-1] + " [LF]"
+    if line.endswith("\r"):
+        return line[:-1] + " [CR]"
+    return line + " [no line ending]"
+
+
+def render_diff(old: bytes, new: bytes, name: str) -> Iterator[str]:
+    """A unified diff of two messages; line endings other than CRLF are marked."""
+    a = old.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    b = new.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", lineterm=""):
+        if line.startswith(("---", "+++", "@@")):
+            yield line.rstrip("\r\n")
+        else:
+            text = line[0] + _visible(line[1:])
+            yield text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _errors(report: Report) -> list[str]:
+    return [
+        f"{f.line}:{f.column}: {f.code} [{f.severity}] {f.message}"
+        + (f" (part {f.part})" if f.part else "")
+        for f in report.findings
+        if f.severity == "error"
+    ]
+
+
+# -- fix ------------------------------------------------------------------------------------------
+
+
+def cmd_fix(args: argparse.Namespace, streams: Streams) -> int:
+    sel = Selection(args)
+    targets = sel.targets(args.paths)
+    to_stdout = any(t.path == "-" for t in targets) and not args.diff
+    # When the repaired message goes to stdout, the report goes to stderr.
+    log = streams.err if to_stdout else streams.out
+    status = 0
+    changed = broken = files = 0
+    for t in targets:
+        if t.error is not None:
+            streams.error(f"{t.display}: {t.error}")
+            status = 2
+            continue
+        try:
+            data = read_stdin() if t.path == "-" else _read(t.path)
+        except OSError as exc:
+            streams.error(f"{t.display}: {exc.strerror or exc}")
+            status = 2
+            continue
+        files += 1
+        ignore = sel.ignore + sel.ignore_for(t)
+        if t.path.lower().endswith(".mbox"):
+            report = _mbox_report(data, sel, ignore)
+            if not report.ok:
+                broken += 1
+                log.write(f"{t.display}: not fixed: mbox files are checked, not rewritten\n")
+                for line in _errors(report):
+                    log.write(f"  {line}\n")
+            continue
+        report = validate(data, profile=sel.profile, select=sel.select, ignore=ignore)
+        new = data
+        changes: list[str] = []
+        if report.findings:
+            try:
+                result = repair_result(data, envelope_from=args.envelope_from, profile=sel.profile)
+            except InvalidMessageError as exc:
+                broken += 1
+                log.write(f"{t.display}: cannot fix:\n")
+                for line in _errors(exc.report):
+                    log.write(f"  {line}\n")
+                if t.path == "-" and not args.diff:
+                    streams.out.buffer.write(data)
+                continue
+            new = result.data
+            changes = [str(c) for c in result.changes]
+        if t.path == "-" and not args.diff:
+            streams.out.flush()
+            streams.out.buffer.write(new)
+            streams.out.buffer.flush()
+        if new != data:
+            changed += 1
+            if args.diff:
+                for line in render_diff(data, new, t.display):
+                    streams.out.write(line + "\n")
+            elif t.path != "-":
+                try:
+                    atomic_write(t.path, new)
+                except OSError as exc:
+                    streams.error(f"{t.display}: cannot write: {exc.strerror or exc}")
+                    status = 2
+                    continue
+            if not args.quiet:
+                verb = "would fix" if args.diff else "fixed"
+                log.write(f"{t.display}: {verb}:\n")
+                for change in changes:
+                    log.write(f"  {change}\n")
+        after = validate(new, profile=sel.profile, select=sel.select, ignore=ignore)
+        if not after.ok:
+            broken += 1
+            log.write(f"{t.display}: still broken:\n")
+            for line in _errors(after):
+                log.write(f"  {line}\n")
+    if not args.quiet:
+        verb = "would be fixed" if args.diff else "fixed"
+        log.write(
+            f"{files} file{'s' if files != 1 else ''} checked, {changed} {verb}, "
+            f"{broken} still broken\n"
+        )
+    if status:
+        return status
+    return 1 if changed or broken else 0
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _mbox_report(data: bytes, sel: Selection, ignore: tuple[str, ...]) -> Report:
+    findings: list[Finding] = []
+    for start, end in split_mbox(data):
+        findings += validate(
+            data[start:end], profile=sel.profile, select=sel.select, ignore=ignore
+        ).findings
+    return Report(findings, sel.profile, len(data))
+
+
+# -- edit -----------------------------------------------------------------------------------------
+
+
+def _text_or_file(value: str) -> str:
+    if os.path.isfile(value):
+        with open(value, encoding="utf-8") as fh:
+            return fh.read().rstrip("\r\n")
+    return value
+
+
+def cmd_edit(args: argparse.Namespace, streams: Streams) -> int:
+    wants = (
+        args.disclaimer_text,
+        args.disclaimer_html,
+        args.subject_prefix,
+        args.subject_suffix,
+        args.strip,
+        args.strip_preset,
+        args.repair,
+    )
+    if not any(wants):
+        raise UsageError(
+            "nothing to do: give --disclaimer-text, --subject-prefix/--subject-suffix, "
+            "--strip/--strip-preset or --repair"
+        )
+    if args.disclaimer_html and not args.disclaimer_text:
+        raise UsageError("--disclaimer-html needs --disclaimer-text for the plain-text parts")
+    html: str | None = None
+    try:
+        data = read_stdin() if args.input == "-" else _read(args.input)
+        text = _text_or_file(args.disclaimer_text) if args.disclaimer_text else None
+        if args.disclaimer_html:
+            with open(args.disclaimer_html, encoding="utf-8") as fh:
+                html = fh.read()
+    except OSError as exc:
+        name = exc.filename or args.input
+        streams.error(f"{name}: {exc.strerror or exc}")
+        return 2
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the disclaimer must be UTF-8 text: {exc}") from None
+    try:
+        editor = Editor(
+            data, profile=args.profile, repair=args.repair, envelope_from=args.envelope_from
+        )
+        if text is not None:
+            editor.add_disclaimer(
+                text=text, html=html, position=args.position, on_signed=args.on_signed
+            )
+        if args.subject_prefix or args.subject_suffix:
+            editor.rewrite_subject(prefix=args.subject_prefix, suffix=args.subject_suffix)
+        notice = {} if args.strip_notice is None else {"notice": args.strip_notice}
+        if args.strip:
+            editor.strip_attachments(match=list(args.strip), **notice)
+        if args.strip_preset:
+            editor.strip_attachments(match=SES_BLOCKED, **notice)
+        result = editor.result()
+    except SignedMessageError as exc:
+        streams.error(f"{args.input}: {exc}")
+        return 1
+    except InvalidMessageError as exc:
+        streams.error(f"{args.input}: {exc}")
+        return 1
+    except (ValueError, KeyError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.output and args.output != "-":
+        try:
+            atomic_write(args.output, result.data)
+        except OSError as exc:
+            streams.error(f"{args.output}: {exc.strerror or exc}")
+            return 2
+    else:
+        streams.out.flush()
+        streams.out.buffer.write(result.data)
+        streams.out.buffer.flush()
+    if not args.quiet:
+        for change in result.changes:
+            streams.err.write(f"{change}\n")
+        if not result.changes:
+            streams.err.write("no changes\n")
+    return 0
