@@ -24,3 +24,19 @@ def test_readme_example_runs(code: str, capsys: pytest.CaptureFixture[str]) -> N
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     finally:
         os.chdir(cwd)
+
+
+def test_readme_check_output_is_real(capsys: pytest.CaptureFixture[str]) -> None:
+    from mimeguard.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"\$ mimeguard check examples/\n(.*?)```", readme, re.DOTALL)
+    assert shown is not None
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        status = main(["check", "examples/", "--jobs", "1"])
+    finally:
+        os.chdir(cwd)
+    assert status == 1
+    assert capsys.readouterr().out == shown.group(1)
