@@ -9,6 +9,7 @@ nothing.  Headers WorkMail treats as immutable are never touched.
 
 from __future__ import annotations
 
+import binascii
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -349,6 +350,42 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         notes.append((part.path, "added the closing delimiter"))
 
 
+#: spellings of the standard encodings seen in the wild, compared without spaces,
+#: dashes and underscores
+_CTE_ALIASES = {
+    "quotedprintable": "quoted-printable",
+    "qp": "quoted-printable",
+    "base64": "base64",
+    "b64": "base64",
+    "xuuencode": "uuencode",
+    "xuue": "uuencode",
+    "uuencode": "uuencode",
+    "uue": "uuencode",
+}
+
+
+def _uudecode(raw: bytes) -> bytes | None:
+    """The data of a uuencoded body (``begin`` … ``end``), or None when it is not one."""
+    if not raw.strip():
+        return b""
+    lines = _ALL_EOLS.split(raw)
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith(b"begin "))
+    except StopIteration:
+        return None
+    out = bytearray()
+    for line in lines[start + 1 :]:
+        if line.strip() in (b"end", b"`", b""):
+            if line.strip() == b"end":
+                return bytes(out)
+            continue
+        try:
+            out += binascii.a2b_uu(line)
+        except binascii.Error:
+            return None
+    return None
+
+
 def _overlaps(part: Part) -> bool:
     """Does the boundary overlap an enclosing one (RFC 2046 section 5.1.2)?"""
     mine = part.boundary or ""
@@ -387,6 +424,21 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
     eight_bit = g.EIGHT_BIT.search(buf, bs, be) is not None
     reasons = []
     if cte not in KNOWN_ENCODINGS:
+        alias = _CTE_ALIASES.get(re.sub(r"[\s_\-]", "", cte))
+        if alias in ("base64", "quoted-printable"):
+            node.set_header(
+                "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {alias}\r\n".encode()
+            )
+            notes.append((part.path, f"transfer encoding {cte!r} read as {alias}"))
+            return
+        if alias == "uuencode":
+            data = _uudecode(buf[bs:be])
+            if data is None:
+                return
+            node.body = encode_body(data, "base64", text=False)
+            node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: base64\r\n")
+            notes.append((part.path, f"uudecoded the {cte} body and re-encoded it as base64"))
+            return
         if cte.startswith("x-") or "64" in cte or "quoted" in cte:
             return  # a real encoding we cannot undo: what the bytes mean is unknown
         # "7-bit", "plain", "text", "none"…: the body is not encoded, only mislabelled

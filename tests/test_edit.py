@@ -417,3 +417,23 @@ def test_repair_never_changes_immutable_headers() -> None:
         after = parse(out).header(name)
         assert before is not None and after is not None
         assert before.raw.replace(b"\n", b"\r\n") == after.raw
+
+
+def test_repair_reads_misspelled_and_uuencoded_bodies() -> None:
+    qp = build(
+        body=b"caf=C3=A9\r\n",
+        mime=(
+            b"Content-Type: text/plain; charset=utf-8",
+            b"Content-Transfer-Encoding: quoted printable",
+        ),
+    )
+    fixed = repair(qp)
+    assert parse(fixed).transfer_encoding == "quoted-printable"
+    assert parse(fixed).text() == "café\r\n"
+    uu = build(
+        body=b"begin 644 a.txt\r\n%:&5L;&\\`\r\n`\r\nend\r\n",
+        mime=(b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: x-uuencode"),
+    )
+    fixed = repair(uu)
+    assert parse(fixed).transfer_encoding == "base64"
+    assert parse(fixed).decoded() == b"hello"
