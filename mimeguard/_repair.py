@@ -82,18 +82,8 @@ _IMMUTABLE = frozenset(IMMUTABLE_HEADERS)
 _STRUCTURED_PARAMS = frozenset({"content-type", "content-disposition"})
 #: fields whose value is a list of addresses or ids: RFC 2047-encoding them whole would
 #: change their meaning, so 8-bit in them is not repaired
-_STRUCTURED = frozenset(
+_STRUCTURED = (SINGLETON_HEADERS - {"subject"}) | frozenset(
     {
-        "from",
-        "sender",
-        "reply-to",
-        "to",
-        "cc",
-        "bcc",
-        "message-id",
-        "in-reply-to",
-        "references",
-        "date",
         "resent-from",
         "resent-sender",
         "resent-to",
