@@ -34,8 +34,9 @@ RULE: Final = "invalid-address"
 #: no real mail needs it and some parsers recurse on it.
 MAX_COMMENT_DEPTH: Final = 64
 
-# Every pattern below is a single character class repeated, matched at a given
-# position: it cannot backtrack, so each character is looked at once.
+# Every pattern below is matched at a given position and cannot backtrack (a
+# repeated character class, or possessive quantifiers), so each character is
+# looked at a bounded number of times.
 
 #: atext (RFC 5322 section 3.2.3) plus UTF8-non-ascii (RFC 6532 section 3.2):
 #: anything but controls, space, DEL and specials.

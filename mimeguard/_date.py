@@ -178,7 +178,9 @@ def _rfc5322(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
             dow = _DAYS[name]
         elif name in _FULL_DAYS:
             dow = _FULL_DAYS[name]
-            problems.append(Problem(RULE, f"day of week {first.text!r} must be abbreviated", 0))
+            problems.append(
+                Problem(RULE, f"day of week {first.text!r} must be abbreviated", first.start)
+            )
         else:
             return None
         dow_at = first.start
@@ -320,7 +322,7 @@ def _iso8601(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
 def _lenient(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
     """Pick day, month, year, time and zone out of any order (asctime, "21-Nov-1997", ...).
 
-    Returns None unless at least a day, a month name and a year were found.
+    Returns None unless a day, a month name, a year and a time of day were found.
     """
     problems = [Problem(RULE, "date is not in RFC 5322 form", toks[0].start)]
     n = len(toks)

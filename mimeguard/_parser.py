@@ -9,8 +9,8 @@ with precompiled patterns only.
 
 from __future__ import annotations
 
-import itertools
 import re
+from collections.abc import Iterator
 
 from . import _grammar as g
 from ._params import ContentType, parse_content_type
@@ -23,9 +23,57 @@ _IDENTITY = frozenset({"", "7bit", "8bit", "binary"})
 #: What a header line can look like when we decide whether a colon-less line was
 #: a broken header (followed by more header lines) or the start of the body.
 _HEADERISH = re.compile(rb"[ \t]|[^\x00-\x20:]+[ \t]*:")
+#: A well-formed field in one match: a valid name (RFC 5322 section 3.6.8) right before
+#: its colon, the rest of the line, and its continuation lines (section 2.2.3), each
+#: line ended like g.LINE ends it.  Anything else goes through the line-by-line path.
+_FIELD = re.compile(
+    rb"([\x21-\x39\x3b-\x7e]+):[^\r\n]*(?:\r\n|\n|\r|)(?:[ \t][^\r\n]*(?:\r\n|\n|\r|))*"
+)
 _CTE_TOKEN = re.compile(r'\s*"?([^\s";()]*)"?\s*;?\s*(?:\([^()]*\)\s*)?$')
 _TEXT_PLAIN = parse_content_type("text/plain; charset=us-ascii")
 _RFC822 = parse_content_type("message/rfc822")
+#: What may follow ``--boundary`` on a delimiter line (RFC 2046 section 5.1.1): ``--`` for
+#: the close delimiter, transport padding, then the line break.  The same grammar as
+#: :func:`_grammar.boundary_delimiter`, without compiling a pattern per boundary.
+_DELIMITER_TAIL = re.compile(rb"(--)?[ \t]*(?=[\r\n]|\Z)")
+#: After this many lines that start like a delimiter but are not one, the boundary's own
+#: pattern is compiled and the regex engine scans the rest (a body of look-alikes).
+_LOOKALIKES = 32
+
+
+def _delimiters(buf: bytes, bnd: bytes, bs: int, be: int) -> Iterator[tuple[int, int, bool]]:
+    """``(start, end, close)`` of each delimiter line of ``bnd`` in ``buf[bs:be]``.
+
+    ``start`` is the line feed before ``--boundary`` (or ``bs`` for a delimiter that
+    opens the body), ``end`` the end of the line before its line break, ``close``
+    whether it is the close delimiter.  Found with ``bytes.find``: compiling a
+    pattern for each new boundary costs more than parsing a small message.
+    """
+    tail = _DELIMITER_TAIL.match
+    dash = b"--" + bnd
+    if buf.startswith(dash, bs, be):
+        m = tail(buf, bs + len(dash), be)
+        if m is not None:
+            yield bs, m.end(), m.group(1) is not None
+    needle = b"\n" + dash
+    skip = len(needle)
+    pos = bs
+    misses = 0
+    while True:
+        i = buf.find(needle, pos, be)
+        if i < 0:
+            return
+        m = tail(buf, i + skip, be)
+        if m is None:
+            misses += 1
+            if misses > _LOOKALIKES:
+                for m in g.boundary_delimiter(bnd)[1].finditer(buf, i + 1, be):
+                    yield m.start(), m.end(), m.group(1) is not None
+                return
+            pos = i + 1
+            continue
+        yield i, m.end(), m.group(1) is not None
+        pos = m.end()
 
 
 def parse(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> Message:
@@ -48,12 +96,15 @@ def parse(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMI
 
 
 class _Parser:
-    __slots__ = ("count", "limits", "root")
+    __slots__ = ("count", "limits", "root", "types")
 
     def __init__(self, root: Message) -> None:
         self.root = root
         self.limits = root.limits
         self.count = 1
+        #: Content-Type values parsed so far in this message: parts often repeat one
+        #: (ContentType is immutable, and default types are shared the same way)
+        self.types: dict[str, ContentType] = {}
 
     def defect(self, name: str, part: Part, offset: int, message: str) -> None:
         self.root._defect(name, part, offset, message)
@@ -91,15 +142,19 @@ class _Parser:
     def mime_headers(self, part: Part) -> None:
         ct_field = part.header("content-type")
         if ct_field is not None:
-            ct = parse_content_type(ct_field.value)
-            if not ct.mime_type:
-                # RFC 2045 section 5.2: an unparsable Content-Type means text/plain.
-                ct = ContentType(
-                    maintype="text",
-                    subtype="plain",
-                    params={"charset": "us-ascii"},
-                    problems=ct.problems,
-                )
+            value = ct_field.value
+            ct = self.types.get(value)
+            if ct is None:
+                ct = parse_content_type(value)
+                if not ct.mime_type:
+                    # RFC 2045 section 5.2: an unparsable Content-Type means text/plain.
+                    ct = ContentType(
+                        maintype="text",
+                        subtype="plain",
+                        params={"charset": "us-ascii"},
+                        problems=ct.problems,
+                    )
+                self.types[value] = ct
             part.content_type = ct
         elif part.parent is not None and part.parent.mime_type == "multipart/digest":
             part.content_type = _RFC822  # RFC 2046 section 5.1.5
@@ -121,8 +176,24 @@ class _Parser:
         max_fields = self.limits.max_header_fields
         header_limit = part.start + self.limits.max_header_bytes
         line = g.LINE.match
+        field = _FIELD.match
+        # Lines are matched no further than two bytes past the limit: enough to tell that
+        # a line passes it and to read the CRLF of an empty line right at it, and a 10 MB
+        # header line is not read twice.
+        stop = min(end, header_limit + 2)
         while pos < end:
-            nxt = line(buf, pos, end).end()  # type: ignore[union-attr]  # LINE always matches
+            m = field(buf, pos, stop)
+            if m is not None and m.end() <= header_limit:
+                # the common case, exactly as the branches below would take it line by line
+                nxt = m.end()
+                name = m.group(1)
+                fields.append(HeaderField(buf, pos, nxt, pos + len(name) + 1, name.decode()))
+                if len(fields) > max_fields:
+                    self.too_many_fields(part, pos)
+                    return
+                pos = nxt
+                continue
+            nxt = line(buf, pos, stop).end()  # type: ignore[union-attr]  # LINE always matches
             c = buf[pos]
             if c == 13 or c == 10:  # the empty line that ends the header block
                 part.header_end = pos
@@ -212,19 +283,23 @@ class _Parser:
                     part.body_start = pos
                     return
                 if len(fields) > max_fields:
-                    fields.pop()
-                    self.defect(
-                        "header-field-limit",
-                        part,
-                        pos,
-                        f"more than {max_fields:,} header fields; "
-                        "the rest of this part is kept unparsed",
-                    )
-                    self.give_up_headers(part, pos)
+                    self.too_many_fields(part, pos)
                     return
             pos = nxt
         part.header_end = end
         part.body_start = end
+
+    def too_many_fields(self, part: Part, pos: int) -> None:
+        """The field at ``pos`` passes the header-field limit: drop it and stop there."""
+        part.headers.pop()
+        self.defect(
+            "header-field-limit",
+            part,
+            pos,
+            f"more than {self.limits.max_header_fields:,} header fields; "
+            "the rest of this part is kept unparsed",
+        )
+        self.give_up_headers(part, pos)
 
     def give_up_headers(self, part: Part, pos: int) -> None:
         """A header limit was hit: find where the block ends and keep the rest opaque."""
@@ -273,11 +348,7 @@ class _Parser:
         closed = False
         base = part.path + "." if part.path else ""
         depth = part.depth + 1
-        at_start, after_lf = g.boundary_delimiter(bnd)
-        first = at_start.match(buf, bs, be)
-        found = after_lf.finditer(buf, bs, be)
-        for m in itertools.chain((first,) if first is not None else (), found):
-            start = m.start()
+        for start, stop, close in _delimiters(buf, bnd, bs, be):
             if start > bs and buf[start] == 10 and buf[start - 1] == 13:
                 start -= 1
             start = max(start, prev)
@@ -285,15 +356,14 @@ class _Parser:
                 part.preamble = (bs, start)
             elif not self.child(part, prev, start, base, index, depth):
                 return
-            stop = m.end()
-            if buf.startswith(b"\r\n", stop):
+            if buf.startswith(b"\r\n", stop, be):  # the line break stays inside the body
                 stop += 2
             elif stop < be and buf[stop] in (10, 13):
                 stop += 1
             part.delimiters.append((start, stop))
             prev = stop
             index += 1
-            if m.group(1) is not None:
+            if close:
                 closed = True
                 part.epilogue = (prev, be)
                 break

@@ -100,7 +100,7 @@ def validate(
     :class:`~mimeguard.UnknownProfileError` / :class:`~mimeguard.UnknownRuleError`
     for bad arguments and :class:`TypeError` for ``str`` input.
     """
-    rules = select_rules(profile, select=select, ignore=ignore)
+    rules = _rules_for(profile, select, ignore)
     prof = get_profile(profile)
     msg = _as_message(data, limits)
     orig = None if original is None else _as_message(original, limits)
@@ -111,6 +111,23 @@ def validate(
             hits.append((_offset(msg, part, offset), part.path, r, sev, text))
     hits.sort(key=lambda h: (h[0], h[2].code))
     return Report(_findings(msg.buffer, hits), prof.name, msg.end - msg.start)
+
+
+#: the rules of each profile when nothing is selected or ignored, keyed by profile
+#: name and rule count (selecting rules costs as much as checking a small message)
+_DEFAULT_RULES: dict[tuple[str, int], list[tuple[Rule, Severity]]] = {}
+
+
+def _rules_for(
+    profile: str | Profile, select: Iterable[str] | None, ignore: Iterable[str] | None
+) -> list[tuple[Rule, Severity]]:
+    if select is not None or ignore is not None:
+        return select_rules(profile, select=select, ignore=ignore)
+    key = (get_profile(profile).name, len(RULES))
+    rules = _DEFAULT_RULES.get(key)
+    if rules is None:
+        rules = _DEFAULT_RULES[key] = select_rules(profile)
+    return rules
 
 
 def _offset(msg: Message, part: Part, offset: int) -> int:

@@ -142,6 +142,8 @@ def invalid_base64(ctx: Context) -> Iterator[Hit]:
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _WS = b" \t\r\n"
+_WS_PAD = _WS + b"="
+_CHUNK = 1 << 16
 
 
 def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
@@ -155,18 +157,22 @@ def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
     pads = 0
     pos = start
     while pos < end:
-        stop = min(end, pos + (1 << 20))
-        chunk = buf[pos:stop].translate(None, _WS)
-        if chunk.translate(None, _B64_ALPHABET + b"="):
-            bad = g.BASE64_BAD_CHAR.search(buf, pos, stop)
-            at = pos if bad is None else bad.start()
+        stop = min(end, pos + _CHUNK)
+        # One pass deletes the alphabet; what is left (whitespace, '=', anything
+        # else) is small, and is all that is looked at again.
+        rest = buf[pos:stop].translate(None, _B64_ALPHABET)
+        if rest.translate(None, _WS_PAD):
+            # Report the first bad character of the 1 MiB window it lies in.
+            w = start + ((pos - start) >> 20 << 20)
+            bad = g.BASE64_BAD_CHAR.search(buf, w, min(end, w + (1 << 20)))
+            at = w if bad is None else bad.start()
             return at, f"character {buf[at : at + 1]!r} is not base64"
-        n = chunk.count(b"=")
+        n = rest.count(b"=")
         if n:
             if first_pad < 0:
-                first_pad = total + chunk.find(b"=")
+                first_pad = total + buf[pos:stop].translate(None, _WS).find(b"=")
             pads += n
-        total += len(chunk)
+        total += stop - pos - len(rest) + n
         pos = stop
     if total % 4:
         return start, f"{total:,} base64 characters is not a multiple of 4"

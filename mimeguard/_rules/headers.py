@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from .._address import parse_address_list, parse_mailbox, parse_mailbox_list
+from .._address import parse_mailbox
 from .._date import parse_date
 from .._lists import MIME_UNIQUE_HEADERS, SES_UNIQUE_HEADERS, SINGLETON_HEADERS
 from .._msgid import parse_msg_id, parse_msg_id_list
@@ -13,6 +13,7 @@ from .._registry import Context, Hit, rule, severities
 from .._rfc2047 import decode_words
 from ..message import HeaderField, Part
 from ._fixture import build, multipart
+from ._shared import address_list, mailbox_list
 
 __all__: list[str] = []
 
@@ -106,8 +107,9 @@ def missing_date(ctx: Context) -> Iterator[Hit]:
     "To, Cc, Date or Message-ID are not fixable (they are immutable and the meaning is unclear).",
 )
 def duplicate_header(ctx: Context) -> Iterator[Hit]:
-    counts = _count(ctx.msg)
+    counts: Counter[str] | None = None  # counted only when there is a duplicate
     for f in _duplicates(ctx.msg, SINGLETON_HEADERS):
+        counts = counts or _count(ctx.msg)
         yield ctx.msg, f.start, f"{f.name} occurs {counts[f.lname]} times"
 
 
@@ -122,8 +124,9 @@ def duplicate_header(ctx: Context) -> Iterator[Hit]:
 )
 def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
     names = SES_UNIQUE_HEADERS - SINGLETON_HEADERS - MIME_UNIQUE_HEADERS
-    counts = _count(ctx.msg)
+    counts: Counter[str] | None = None
     for f in _duplicates(ctx.msg, names):
+        counts = counts or _count(ctx.msg)
         yield ctx.msg, f.start, f"{f.name} occurs {counts[f.lname]} times (SES allows one)"
 
 
@@ -139,7 +142,7 @@ def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
 def invalid_from(ctx: Context) -> Iterator[Hit]:
     for f in ctx.msg.headers:
         if f.lname == "from":
-            for p in parse_mailbox_list(f.value).problems[:1]:
+            for p in mailbox_list(ctx, f.value).problems[:1]:
                 yield ctx.msg, f.start, f"{f.name}: {p.message}"
 
 
@@ -158,9 +161,9 @@ def invalid_address(ctx: Context) -> Iterator[Hit]:
         if f.lname == "sender":
             problems = parse_mailbox(f.value).problems
         elif f.lname in ("to", "cc", "reply-to"):
-            problems = parse_address_list(f.value).problems
+            problems = address_list(ctx, f.value).problems
         elif f.lname == "bcc":
-            problems = parse_address_list(f.value, allow_empty=True).problems
+            problems = address_list(ctx, f.value, allow_empty=True).problems
         else:
             continue
         for p in problems[:1]:
@@ -238,7 +241,7 @@ def missing_mime_version(ctx: Context) -> Iterator[Hit]:
 def sender_required(ctx: Context) -> Iterator[Hit]:
     f = ctx.msg.header("from")
     if f is not None and ctx.msg.header("sender") is None:
-        n = len(parse_mailbox_list(f.value).mailboxes)
+        n = len(mailbox_list(ctx, f.value).mailboxes)
         if n > 1:
             yield ctx.msg, f.start, f"From names {n} mailboxes and there is no Sender"
 
@@ -258,6 +261,7 @@ def duplicate_mime_header(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
         if len(part.headers) < 2:
             continue
-        counts = _count(part)
+        counts: Counter[str] | None = None
         for f in _duplicates(part, MIME_UNIQUE_HEADERS):
+            counts = counts or _count(part)
             yield part, f.start, f"{f.name} occurs {counts[f.lname]} times in this part"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
-from .._address import parse_address_list
 from .._lists import SES_BLOCKED_EXTENSIONS, file_extensions
 from .._registry import Context, Hit, parser_rule, rule, severities
 from ..limits import Limits
 from ..message import Part
 from ._fixture import TEXT_PART, build, multipart
+from ._shared import address_list
 
 __all__: list[str] = []
 
@@ -103,7 +103,9 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
     n = 0
     for f in ctx.msg.headers:
         if f.lname in ("to", "cc", "bcc"):
-            n += len(parse_address_list(f.value, allow_empty=True).mailboxes)
+            # allow_empty only decides whether an empty list is a problem, so the parse
+            # invalid-address made of the same value is reused
+            n += len(address_list(ctx, f.value, allow_empty=f.lname == "bcc").mailboxes)
     if n > limit:
         yield (
             ctx.msg,
