@@ -203,8 +203,15 @@ def _rebuild_structured(name: str, text: str) -> bytes:
     else:
         d = parse_disposition(text)
         head, params = (d.kind or "attachment"), d.params
-    value = "; ".join([head, *(format_param(k, v) for k, v in params.items())])
-    return fold_structured(name, value)
+    rendered = [head]
+    for k, v in params.items():
+        try:
+            rendered.append(format_param(k, v))
+        except ValueError:
+            # a name that is no RFC 2045 token (8-bit, say) has no valid spelling at all:
+            # the parameter cannot be kept, and no MIME reader would have understood it
+            continue
+    return fold_structured(name, "; ".join(rendered))
 
 
 def _fix_headers(
@@ -318,7 +325,8 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
     if not boundary:
         return
     if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
-        node.boundary = new_boundary(part.raw_body)
+        root = [part, *part.ancestors()][-1]
+        node.boundary = new_boundary(part.raw_body, (p.boundary or "" for p in root.walk()))
         node.set_param("Content-Type", "boundary", node.boundary.decode())
         notes.append((part.path, "gave the multipart a valid boundary"))
     if not part.delimiters:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import binascii
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ._params import set_param
 from ._rfc2047 import encode_header
@@ -221,12 +221,24 @@ def fold_structured(name: str, value: str, width: int = 78) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def new_boundary(avoid: bytes = b"") -> bytes:
-    """A fresh RFC 2046 boundary that does not occur in ``avoid``."""
-    while True:
-        b = b"=_mimeguard_" + uuid.uuid4().hex.encode()
-        if b not in avoid:
+#: stems for new boundaries, tried in turn: a boundary must not start with an enclosing
+#: or enclosed one (RFC 2046 section 5.1.2), and an input may use "=" or "=_" already
+_STEMS = (b"=_mimeguard_", b"mimeguard_", b"_mimeguard_", b"MG.", b"0mg.", b"'mg'")
+
+
+def new_boundary(avoid: bytes = b"", taken: Iterable[str] = ()) -> bytes:
+    """A fresh RFC 2046 boundary that does not occur in ``avoid`` and neither starts
+    with nor begins any boundary in ``taken`` (the message's other boundaries)."""
+    others = [t.encode("ascii", "replace") for t in taken if t]
+    stem = next(
+        (s for s in _STEMS if not any(s.startswith(t) for t in others)),
+        b"=_mimeguard_",  # every stem clashes: validation reports the conflict
+    )
+    for _ in range(64):
+        b = stem + uuid.uuid4().hex.encode()
+        if b not in avoid and not any(b.startswith(t) or t.startswith(b) for t in others):
             return b
+    return b
 
 
 # -- bodies --------------------------------------------------------------------------------

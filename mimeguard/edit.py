@@ -168,7 +168,7 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
     body move into the second part.
     """
     outer, inner = _split_content_headers(root.fields())
-    boundary = new_boundary(msg.buffer)
+    boundary = new_boundary(msg.buffer, (p.boundary or "" for p in msg.walk()))
     new = Node()
     headers = list(outer)
     if not any(line.lower().startswith(b"mime-version:") for line in headers):

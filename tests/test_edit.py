@@ -437,3 +437,22 @@ def test_repair_reads_misspelled_and_uuencoded_bodies() -> None:
     fixed = repair(uu)
     assert parse(fixed).transfer_encoding == "base64"
     assert parse(fixed).decoded() == b"hello"
+
+
+@pytest.mark.parametrize("inner", ["=", "=_", "=_mimeguard_"])
+def test_new_wrapping_boundary_does_not_extend_an_inner_one(inner: str) -> None:
+    # found by tests/test_edit_properties.py: a digest with boundary "=" and no body text
+    # was wrapped in multipart/mixed with boundary "=_mimeguard_…", which "--=" begins
+    data = (
+        b"From: a@example.com\r\nTo: a@example.com\r\nDate: Sat, 01 Jan 2000 00:00:00 +0000\r\n"
+        b"Message-ID: <0@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/digest; boundary="' + inner.encode() + b'"\r\n\r\n'
+        b"--" + inner.encode() + b"\r\n\r\nFrom: a@example.com\r\nTo: a@example.com\r\n"
+        b"Date: Sat, 01 Jan 2000 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\n"
+        b"\r\n--" + inner.encode() + b"--\r\n"
+    )
+    out = mimeguard.add_disclaimer(data, text="Disclaimer.", position="top")
+    root = mimeguard.parse(out)
+    assert root.mime_type == "multipart/mixed"
+    assert root.boundary is not None and not root.boundary.startswith(inner)
+    assert mimeguard.validate(out).ok
