@@ -1,0 +1,1 @@
+"""Fuzz targets and the atheris runner for mimeguard (see docs/fuzzing.md)."""
