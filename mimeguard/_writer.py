@@ -133,20 +133,34 @@ class Node:
             yield from c.walk()
 
 
+#: spans at least this long are collected as memoryviews, not copied: the output is
+#: then the only copy of an attachment that is carried over (peak memory ≈ 1× input)
+_VIEW_FROM = 4096
+
+_Chunks = list[bytes | memoryview]
+
+
 def serialise(node: Node) -> bytes:
-    out: list[bytes] = []
+    out: _Chunks = []
     _write(node, out)
     return b"".join(out)
 
 
-def _write(node: Node, out: list[bytes]) -> None:
+def _span(buf: bytes, start: int, end: int) -> bytes | memoryview:
+    """``buf[start:end]``, without a copy when it is long."""
+    if end - start >= _VIEW_FROM:
+        return memoryview(buf)[start:end]
+    return buf[start:end]
+
+
+def _write(node: Node, out: _Chunks) -> None:
     part = node.part
     if part is not None and not node.dirty:
-        out.append(part.buffer[part.start : part.end])
+        out.append(_span(part.buffer, part.start, part.end))
         return
     # header block and separator
     if node.headers is None and part is not None:
-        out.append(part.buffer[part.start : part.header_end])
+        out.append(_span(part.buffer, part.start, part.header_end))
     else:
         out.extend(node.headers or ())
     if part is not None and part.separator is not None and node.headers is None:
@@ -157,7 +171,7 @@ def _write(node: Node, out: list[bytes]) -> None:
     if node.body is not None:
         out.append(node.body)
     elif part is not None and not _children_changed(node, part):
-        out.append(part.buffer[part.body_start : part.body_end])
+        out.append(_span(part.buffer, part.body_start, part.body_end))
     elif part is not None and part.encapsulates and node.boundary is None:
         for child in node.children:  # an attached message: its one child is the body
             _write(child, out)
@@ -173,7 +187,7 @@ def _children_changed(node: Node, part: Part) -> bool:
     )
 
 
-def _write_multipart(node: Node, out: list[bytes]) -> None:
+def _write_multipart(node: Node, out: _Chunks) -> None:
     part = node.part
     if node.boundary is not None:
         boundary = node.boundary
@@ -181,7 +195,7 @@ def _write_multipart(node: Node, out: list[bytes]) -> None:
         boundary = (part.boundary if part is not None and part.boundary else "").encode()
     lead = False
     if part is not None and part.preamble is not None:
-        out.append(part.buffer[part.preamble[0] : part.preamble[1]])
+        out.append(_span(part.buffer, *part.preamble))
         lead = part.preamble[1] > part.preamble[0]
     elif node.preamble:
         out.append(node.preamble)
@@ -194,7 +208,7 @@ def _write_multipart(node: Node, out: list[bytes]) -> None:
         _write(child, out)
     out.append((CRLF if lead else b"") + b"--" + boundary + b"--" + CRLF)
     if part is not None and part.epilogue is not None:
-        out.append(part.buffer[part.epilogue[0] : part.epilogue[1]])
+        out.append(_span(part.buffer, *part.epilogue))
 
 
 # -- header lines --------------------------------------------------------------------------
