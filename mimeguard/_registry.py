@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from ._scan import ByteStats, scan
+from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
 from .limits import Limits
 from .message import Message, Part
@@ -162,8 +162,25 @@ class Context:
 
     @functools.cached_property
     def stats(self) -> ByteStats:
-        """Line endings, NUL, 8-bit and long lines of the root buffer, in one pass."""
-        return scan(self.msg.buffer, self.msg.start, self.msg.end)
+        """Line endings, NUL, 8-bit and long lines of the root buffer, in one pass
+        (base64 bodies of lines of one width, known from :meth:`base64_body`, skipped)."""
+        root = self.msg.buffer
+        regular = []
+        for part in self.leaves:
+            if part.buffer is root and part.transfer_encoding == "base64":
+                body = self.base64_body(part)
+                if body.width:
+                    regular.append((part.body_start, part.body_end, body.crlf))
+        regular.sort()
+        return scan(root, self.msg.start, self.msg.end, regular)
+
+    def base64_body(self, part: Part) -> Base64Body:
+        """:func:`~mimeguard._scan.base64_body` of ``part``'s body, computed once."""
+        cache: dict[int, Base64Body] = self.__dict__.setdefault("_base64", {})
+        found = cache.get(id(part))
+        if found is None:
+            found = cache[id(part)] = base64_body(part.buffer, part.body_start, part.body_end)
+        return found
 
     @functools.cached_property
     def ascii(self) -> bool:

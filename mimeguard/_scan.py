@@ -7,15 +7,21 @@ chunk): each chunk is translated to a map of its line breaks, where a run of
 more than 998 ordinary bytes is found with ``bytes.find``.  Only a chunk that
 holds a long line is walked line by line.  No copy is larger than a chunk,
 except when a single line is larger still.
+
+Base64 bodies, most of the bytes of a large message, are looked at once
+(:func:`base64_body`): deleting the alphabet leaves the line breaks, padding and
+anything wrong, and when the body turns out to be lines of one width (checked on a
+strided slice of the line-break positions) the line-level scan skips it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import _grammar as g
 
-__all__ = ["ByteStats", "first_line_over", "scan"]
+__all__ = ["Base64Body", "ByteStats", "base64_body", "first_line_over", "scan"]
 
 CHUNK = 1 << 16
 #: below this many bytes, first_line_over splits a chunk into lines rather than search it
@@ -51,23 +57,18 @@ class ByteStats:
     long_line_count: int = 0
 
 
-def scan(buf: bytes, start: int, end: int) -> ByteStats:
+def scan(
+    buf: bytes, start: int, end: int, regular: Iterable[tuple[int, int, int]] = ()
+) -> ByteStats:
+    """Line endings, NUL, 8-bit bytes and long lines of ``buf[start:end]``.
+
+    ``regular`` lists ``(start, end, crlf)`` of sorted, disjoint regions known to be
+    lines of at most 998 octets, each ended by CRLF (the last may end at the region's
+    end), with ``crlf`` line breaks and no other CR or LF (see :func:`base64_body`):
+    they are counted, not scanned.  A region that does not start a line or end one
+    is scanned like the rest.
+    """
     st = ByteStats()
-    lf = buf.count(b"\n", start, end)
-    cr = buf.count(b"\r", start, end)
-    bare_cr = g.BARE_CR.search(buf, start, end) if cr else None
-    crlf = 0
-    if lf and cr:
-        # Without a bare CR every CR starts a CRLF (cheaper than counting CRLFs).
-        crlf = cr if bare_cr is None else buf.count(b"\r\n", start, end)
-    st.crlf = crlf
-    if lf != crlf:
-        st.lf = lf - crlf
-        m = g.BARE_LF.search(buf, start, end)
-        st.first_bare_lf = -1 if m is None else m.start()
-    if cr != crlf:
-        st.cr = cr - crlf
-        st.first_bare_cr = -1 if bare_cr is None else bare_cr.start()
     first_nul = buf.find(b"\x00", start, end)
     if first_nul >= 0:
         st.nul = buf.count(b"\x00", start, end)
@@ -76,6 +77,40 @@ def scan(buf: bytes, start: int, end: int) -> ByteStats:
         st.ascii = buf.isascii()
     else:
         st.ascii = all(buf[p : min(p + CHUNK, end)].isascii() for p in range(start, end, CHUNK))
+    pos = start
+    for a, b, crlf in regular:
+        if a < pos or b > end or (a > start and buf[a - 1] != 10):
+            continue
+        if b < end and buf[b] not in (10, 13):
+            continue
+        _lines(st, buf, pos, a)
+        st.crlf += crlf
+        pos = b
+    _lines(st, buf, pos, end)
+    return st
+
+
+def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
+    """Add the line endings and long lines of ``buf[start:end]`` to ``st``."""
+    if start >= end:
+        return
+    lf = buf.count(b"\n", start, end)
+    cr = buf.count(b"\r", start, end)
+    bare_cr = g.BARE_CR.search(buf, start, end) if cr else None
+    crlf = 0
+    if lf and cr:
+        # Without a bare CR every CR starts a CRLF (cheaper than counting CRLFs).
+        crlf = cr if bare_cr is None else buf.count(b"\r\n", start, end)
+    st.crlf += crlf
+    if lf != crlf:
+        st.lf += lf - crlf
+        if st.first_bare_lf < 0:
+            m = g.BARE_LF.search(buf, start, end)
+            st.first_bare_lf = -1 if m is None else m.start()
+    if cr != crlf:
+        st.cr += cr - crlf
+        if st.first_bare_cr < 0:
+            st.first_bare_cr = -1 if bare_cr is None else bare_cr.start()
     # Lines over 998 octets are exactly the runs of more than 998 bytes that are
     # neither CR nor LF (a CR ends a line too, like the parser reads it).
     run = _run(998)
@@ -86,7 +121,6 @@ def scan(buf: bytes, start: int, end: int) -> ByteStats:
         if size > 998 and (size > CHUNK + 999 or run in buf[pos:stop].translate(_BREAKS)):
             _long_lines(st, buf, pos, stop)
         pos = stop
-    return st
 
 
 def _chunk_end(buf: bytes, pos: int, end: int) -> int:
@@ -168,3 +202,88 @@ def _first_over(buf: bytes, pos: int, stop: int, limit: int) -> int:
                 return pos
         pos = eol + 1
     return -1
+
+
+# -- base64 bodies -----------------------------------------------------------------------------
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_WS = b" \t\r\n"
+_WS_PAD = _WS + b"="
+
+
+@dataclass(frozen=True, slots=True)
+class Base64Body:
+    """What one pass over a base64 body tells."""
+
+    #: (offset, message) of what makes it invalid base64 (RFC 2045 section 6.8), or None
+    problem: tuple[int, str] | None
+    #: the longest line, when the body is valid and its lines are of one width (the last
+    #: may be shorter) ended by CRLF, with no other CR or LF; 0 otherwise
+    width: int = 0
+    #: its number of CRLFs, when ``width`` is set
+    crlf: int = 0
+
+
+def base64_body(buf: bytes, start: int, end: int) -> Base64Body:
+    """Check ``buf[start:end]`` as base64 without decoding it, a chunk at a time.
+
+    One ``translate`` per chunk deletes the alphabet; what is left (whitespace, ``=``,
+    anything else) is small and tells the alphabet, the padding, the length in
+    characters, and how many CR and LF there are.  When CR and LF come in pairs, the
+    positions where a body of lines of one width has them are read as two strided
+    slices; if all are there, there is no other line break and no line is longer.
+    """
+    total = 0  # base64 characters seen, whitespace excluded
+    first_pad = -1
+    pads = 0
+    cr = lf = 0
+    pos = start
+    while pos < end:
+        stop = min(end, pos + CHUNK)
+        rest = buf[pos:stop].translate(None, _B64_ALPHABET)
+        if rest.translate(None, _WS_PAD):
+            # Report the first bad character of the 1 MiB window it lies in.
+            w = start + ((pos - start) >> 20 << 20)
+            bad = g.BASE64_BAD_CHAR.search(buf, w, min(end, w + (1 << 20)))
+            at = w if bad is None else bad.start()
+            return Base64Body((at, f"character {buf[at : at + 1]!r} is not base64"))
+        n = rest.count(b"=")
+        if n:
+            if first_pad < 0:
+                first_pad = total + buf[pos:stop].translate(None, _WS).find(b"=")
+            pads += n
+        cr += rest.count(b"\r")
+        lf += rest.count(b"\n")
+        total += stop - pos - len(rest) + n
+        pos = stop
+    if total % 4:
+        return Base64Body((start, f"{total:,} base64 characters is not a multiple of 4"))
+    if pads and (pads > 2 or first_pad != total - pads):
+        return Base64Body((start, "'=' padding in the middle of the data or more than two of it"))
+    if cr != lf:
+        return Base64Body(None)
+    return Base64Body(None, _regular_width(buf, start, end, cr), cr)
+
+
+def _regular_width(buf: bytes, start: int, end: int, k: int) -> int:
+    """The longest line of ``buf[start:end]``, which holds ``k`` CRs and ``k`` LFs, when
+    all but the last CRLF-ended line have one width and the CRLFs are where that puts
+    them; else 0.  Lines over 998 octets give 0 too."""
+    if k == 0:
+        width = end - start
+        return width if width <= 998 else 0
+    w = buf.find(b"\r\n", start, end) - start
+    last = buf.rfind(b"\r\n", start, end)
+    if w <= 0 or w > 998:
+        return 0
+    step = w + 2
+    tail_line = last - (start + (k - 1) * step)  # the last CRLF-ended line
+    tail = end - (last + 2)  # what follows the last CRLF
+    if not 0 <= tail_line <= w or tail > 998:
+        return 0
+    if k > 1 and (
+        buf[start + w : last : step] != b"\r" * (k - 1)
+        or buf[start + w + 1 : last : step] != b"\n" * (k - 1)
+    ):
+        return 0
+    return max(w, tail)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from .. import _grammar as g
 from .._registry import Context, Hit, rule, severities
 from .._rfc2047 import lookup_charset
-from .._scan import first_line_over
+from .._scan import base64_body, first_line_over
 from ._fixture import TEXT_PART, build, multipart
 
 __all__: list[str] = []
@@ -135,50 +135,14 @@ def binary_transfer_encoding(ctx: Context) -> Iterator[Hit]:
 def invalid_base64(ctx: Context) -> Iterator[Hit]:
     for part in ctx.leaves:
         if part.transfer_encoding == "base64":
-            problem = base64_problem(part.buffer, part.body_start, part.body_end)
+            problem = ctx.base64_body(part).problem
             if problem is not None:
                 yield part, problem[0], problem[1]
 
 
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_WS = b" \t\r\n"
-_WS_PAD = _WS + b"="
-_CHUNK = 1 << 16
-
-
 def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
-    """Why ``buf[start:end]`` is not valid base64 (RFC 2045 section 6.8), or None.
-
-    Checked without decoding, a chunk at a time: alphabet, where ``=`` padding
-    may stand, and the length of the whole in characters.
-    """
-    total = 0  # base64 characters seen, whitespace excluded
-    first_pad = -1
-    pads = 0
-    pos = start
-    while pos < end:
-        stop = min(end, pos + _CHUNK)
-        # One pass deletes the alphabet; what is left (whitespace, '=', anything
-        # else) is small, and is all that is looked at again.
-        rest = buf[pos:stop].translate(None, _B64_ALPHABET)
-        if rest.translate(None, _WS_PAD):
-            # Report the first bad character of the 1 MiB window it lies in.
-            w = start + ((pos - start) >> 20 << 20)
-            bad = g.BASE64_BAD_CHAR.search(buf, w, min(end, w + (1 << 20)))
-            at = w if bad is None else bad.start()
-            return at, f"character {buf[at : at + 1]!r} is not base64"
-        n = rest.count(b"=")
-        if n:
-            if first_pad < 0:
-                first_pad = total + buf[pos:stop].translate(None, _WS).find(b"=")
-            pads += n
-        total += stop - pos - len(rest) + n
-        pos = stop
-    if total % 4:
-        return start, f"{total:,} base64 characters is not a multiple of 4"
-    if pads and (pads > 2 or first_pad != total - pads):
-        return start, "'=' padding in the middle of the data or more than two of it"
-    return None
+    """Why ``buf[start:end]`` is not valid base64 (RFC 2045 section 6.8), or None."""
+    return base64_body(buf, start, end).problem
 
 
 @rule(
@@ -222,6 +186,8 @@ def invalid_quoted_printable(ctx: Context) -> Iterator[Hit]:
 def encoded_line_too_long(ctx: Context) -> Iterator[Hit]:
     for part in ctx.leaves:
         if part.transfer_encoding in ("base64", "quoted-printable"):
+            if part.transfer_encoding == "base64" and 0 < ctx.base64_body(part).width <= 76:
+                continue  # lines of one width, known without looking at them again
             at = first_line_over(part.buffer, part.body_start, part.body_end, 76)
             if at >= 0:
                 yield part, at, f"{part.transfer_encoding} line over 76 characters"

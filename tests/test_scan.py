@@ -1,0 +1,131 @@
+"""The byte scans: base64 bodies read in one pass, and the line scan that skips them."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mimeguard
+from mimeguard._scan import base64_body, first_line_over, scan
+
+
+def _b64(data: bytes, width: int = 76, eol: bytes = b"\r\n") -> bytes:
+    text = base64.b64encode(data)
+    return eol.join(text[i : i + width] for i in range(0, len(text), width))
+
+
+def _slow_problem(body: bytes) -> bool:
+    """Invalid base64 by the book: alphabet, length, padding only at the end."""
+    chars = re.sub(rb"[ \t\r\n]", b"", body)
+    if re.fullmatch(rb"[A-Za-z0-9+/]*={0,2}", chars) is None:
+        return True
+    return len(chars) % 4 != 0
+
+
+def _longest(body: bytes) -> int:
+    return max(len(line) for line in re.split(rb"\r\n|\r|\n", body))
+
+
+@pytest.mark.parametrize("width", [4, 60, 64, 76, 998])
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 1000, 100_000])
+def test_regular_bodies_are_recognised(width: int, size: int) -> None:
+    body = _b64(bytes(range(256)) * (size // 256) + bytes(size % 256), width)
+    found = base64_body(body, 0, len(body))
+    assert found.problem is None
+    if body:
+        assert found.width == _longest(body)
+        assert found.crlf == body.count(b"\r\n")
+    # with a final CRLF too
+    found = base64_body(body + b"\r\n", 0, len(body) + 2)
+    assert found.problem is None and found.width == (_longest(body) if body else 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"QUFB\r\nQUFBQUFB\r\nQUFB",  # a longer line after the first
+        b"QUFBQUFB\r\nQUFB\r\nQUFBQUFB",  # a shorter line in the middle
+        b"QUFB\nQUFB\r\nQUFB",  # a bare LF
+        b"QUFB\r\rQUFB\n\n",  # CR and LF in equal numbers, never paired
+        b"QUFB\n\rQUFB",
+        b"QUFB QUFB\r\nQUFB",  # a space (valid base64 whitespace) makes lines uneven
+        b"QU\r\nFB\r\n\r\nQUFB",  # an empty line in the middle
+        b"QUFB" * 300 + b"\r\nQUFB",  # a line over 998
+    ],
+)
+def test_irregular_bodies_are_not_taken_for_regular(body: bytes) -> None:
+    found = base64_body(body, 0, len(body))
+    if found.width:
+        # whatever is claimed must be true: one width, CRLF only, nothing longer
+        assert found.width == _longest(body)
+        assert body.count(b"\r") == body.count(b"\n") == body.count(b"\r\n") == found.crlf
+        lines = body.split(b"\r\n")
+        assert len({len(x) for x in lines[:-2]}) <= 1
+
+
+@given(
+    st.binary(max_size=600),
+    st.sampled_from([4, 8, 64, 76, 80]),
+    st.sampled_from([b"\r\n", b"\n"]),
+    st.lists(st.tuples(st.integers(0, 1000), st.sampled_from(list(b" \t\r\n=*A"))), max_size=3),
+)
+def test_base64_body_agrees_with_the_slow_reading(
+    data: bytes, width: int, eol: bytes, damage: list[tuple[int, int]]
+) -> None:
+    body = bytearray(_b64(data, width, eol))
+    for at, byte in damage:
+        if body:
+            body[at % len(body)] = byte
+    raw = bytes(body)
+    found = base64_body(raw, 0, len(raw))
+    assert (found.problem is not None) == _slow_problem(raw)
+    if found.width:
+        assert found.width == _longest(raw)
+        assert raw.count(b"\r") == raw.count(b"\n") == raw.count(b"\r\n") == found.crlf
+        assert first_line_over(raw, 0, len(raw), found.width) < 0
+        assert found.width == 0 or first_line_over(raw, 0, len(raw), found.width - 1) >= 0
+
+
+def _message(body: bytes) -> bytes:
+    return (
+        b"From: a@example.com\r\nDate: Sat, 01 Jan 2000 00:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\nhello\r\n--b\r\n"
+        b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + body
+        + b"\r\n--b--\r\n"
+    )
+
+
+@given(
+    st.binary(max_size=3000),
+    st.sampled_from([60, 76, 77, 998, 999]),
+    st.lists(st.tuples(st.integers(0, 5000), st.sampled_from(list(b"\r\n\x00\xe9 A"))), max_size=3),
+)
+def test_skipping_regular_bodies_changes_no_line_statistic(
+    data: bytes, width: int, damage: list[tuple[int, int]]
+) -> None:
+    raw = bytearray(_message(_b64(data, width)))
+    for at, byte in damage:
+        raw[at % len(raw)] = byte
+    buf = bytes(raw)
+    msg = mimeguard.parse(buf)
+    regular = []
+    for part in msg.walk():
+        if not part.children and part.transfer_encoding == "base64":
+            found = base64_body(buf, part.body_start, part.body_end)
+            if found.width:
+                regular.append((part.body_start, part.body_end, found.crlf))
+    assert scan(buf, 0, len(buf), sorted(regular)) == scan(buf, 0, len(buf))
+
+
+def test_a_large_attachment_is_validated_like_before() -> None:
+    body = _b64(bytes(range(256)) * 4000)
+    data = _message(body)
+    assert mimeguard.validate(data).ok
+    long = _message(_b64(bytes(range(256)) * 400, 80))
+    assert [f.code for f in mimeguard.validate(long).findings] == ["MG320"]
