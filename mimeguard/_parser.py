@@ -39,6 +39,8 @@ _DELIMITER_TAIL = re.compile(rb"(--)?[ \t]*(?=[\r\n]|\Z)")
 #: After this many lines that start like a delimiter but are not one, the boundary's own
 #: pattern is compiled and the regex engine scans the rest (a body of look-alikes).
 _LOOKALIKES = 32
+#: how far past a "-" a delimiter is looked for before skipping to the next "-"
+_WINDOW = 1 << 12
 
 
 def _delimiters(buf: bytes, bnd: bytes, bs: int, be: int) -> Iterator[tuple[int, int, bool]]:
@@ -60,9 +62,19 @@ def _delimiters(buf: bytes, bnd: bytes, bs: int, be: int) -> Iterator[tuple[int,
     pos = bs
     misses = 0
     while True:
-        i = buf.find(needle, pos, be)
+        # bytes.find of a short needle looks at most positions, but a single byte is found
+        # with memchr: skip to the next "-" (base64 has none), look for the delimiter in a
+        # window from there, and skip to the next "-" after the window
+        i = buf.find(b"-", pos + 1, be)
         if i < 0:
             return
+        window = min(be, i - 1 + _WINDOW)
+        i = buf.find(needle, i - 1, window)
+        if i < 0:
+            if window == be:
+                return
+            pos = window - skip  # a delimiter may straddle the end of the window
+            continue
         m = tail(buf, i + skip, be)
         if m is None:
             misses += 1
