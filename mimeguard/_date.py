@@ -445,6 +445,45 @@ def _build(f: _Fields, problems: list[Problem]) -> datetime | None:
     return dt
 
 
+#: The date-time nearly every message carries, "Mon, 23 Nov 2026 10:00:00 +0000": read
+#: in one match (:func:`_fast_date`); anything else goes through the tokenizer.
+_CANONICAL: Final = re.compile(
+    r"[ \t]*(?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun),[ \t]+)?([0-9][0-9]?)[ \t]+"
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t]+([0-9]{4})[ \t]+"
+    r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?[ \t]+([+-])([0-9]{2})([0-9]{2})[ \t]*"
+)
+_MONTH_NUMBERS: Final = {name: k + 1 for k, name in enumerate(_MONTH_NAMES)}
+_DAY_NUMBERS: Final = {name: k for k, name in enumerate(_DAY_NAMES)}
+
+
+def _fast_date(value: str) -> datetime | None:
+    """``value`` as a datetime when it is a canonical, faultless RFC 5322 date-time;
+    None leaves it to the full reader (which also says what is wrong)."""
+    m = _CANONICAL.fullmatch(value)
+    if m is None:
+        return None
+    dow, day, month, year, hour, minute, second, sign, zh, zm = m.groups()
+    y, mo, d = int(year), _MONTH_NUMBERS[month], int(day)
+    h, mi, sec = int(hour), int(minute), int(second or 0)
+    zone_h, zone_m = int(zh), int(zm)
+    if not (
+        y >= 1900
+        and 1 <= d <= calendar.monthrange(y, mo)[1]
+        and h <= 23
+        and mi <= 59
+        and sec <= 59
+        and zone_h <= 23
+        and zone_m <= 59
+    ):
+        return None
+    offset = zone_h * 60 + zone_m
+    tz = UTC if offset == 0 else timezone(timedelta(minutes=-offset if sign == "-" else offset))
+    dt = datetime(y, mo, d, h, mi, sec, tzinfo=tz)
+    if dow is not None and _DAY_NUMBERS[dow] != dt.weekday():
+        return None
+    return dt
+
+
 def parse_date(value: str) -> tuple[datetime | None, list[Problem]]:
     """Parse a ``date-time`` (RFC 5322 section 3.3; obsolete forms, section 4.3).
 
@@ -453,6 +492,9 @@ def parse_date(value: str) -> tuple[datetime | None, list[Problem]]:
     read or the date does not exist (31 Feb, 25:00).  A leap second reads as
     :59.
     """
+    fast = _fast_date(value)
+    if fast is not None:
+        return fast, []
     problems: list[Problem] = []
     toks = _tokenize(value, problems)
     if not toks:

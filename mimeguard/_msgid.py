@@ -13,6 +13,7 @@ linear in its length.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from ._address import END, KIND, SPACE, START, TEXT, Token, snippet, tokenize
@@ -203,12 +204,22 @@ class _Reader:
                 self.report("value is empty: a message identifier is required", 0)
 
 
+_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+#: ``<left@right>`` with dot-atoms on both sides, the form nearly every identifier has:
+#: matched in one go (:func:`parse_msg_id`, :func:`parse_msg_id_list`)
+_SIMPLE_ID = re.compile(rf"[ \t]*<({_DOT_ATOM}@{_DOT_ATOM})>[ \t]*")
+_SIMPLE_IDS = re.compile(rf"(?:[ \t]*<{_DOT_ATOM}@{_DOT_ATOM}>)+[ \t]*")
+
+
 def parse_msg_id(value: str) -> tuple[str | None, list[Problem]]:
     """Parse exactly one ``msg-id`` (RFC 5322 section 3.6.4), as in Message-ID or Content-ID.
 
     Returns ``"left@right"`` without the brackets and with CFWS dropped, or
     None when no identifier could be read.
     """
+    m = _SIMPLE_ID.fullmatch(value)
+    if m is not None:
+        return m.group(1), []
     reader = _Reader(value)
     reader.run(phrases_allowed=False)
     if len(reader.ids) > 1:
@@ -226,6 +237,8 @@ def parse_msg_id_list(value: str) -> tuple[list[str], list[Problem]]:
     Phrases between the identifiers (obs-in-reply-to, obs-references, section
     4.5.4) are allowed and ignored.
     """
+    if _SIMPLE_IDS.fullmatch(value) is not None:
+        return [m.group(1) for m in _SIMPLE_ID.finditer(value)], []
     reader = _Reader(value)
     reader.run(phrases_allowed=True)
     problems = sorted(reader.problems, key=lambda p: p.offset)
