@@ -207,6 +207,8 @@ def _first_over(buf: bytes, pos: int, stop: int, limit: int) -> int:
 # -- base64 bodies -----------------------------------------------------------------------------
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+#: line breaks checked per strided slice in :func:`_regular_width`
+_LINES_PER_SLICE = 1 << 13
 _WS = b" \t\r\n"
 _WS_PAD = _WS + b"="
 
@@ -281,9 +283,12 @@ def _regular_width(buf: bytes, start: int, end: int, k: int) -> int:
     tail = end - (last + 2)  # what follows the last CRLF
     if not 0 <= tail_line <= w or tail > 998:
         return 0
-    if k > 1 and (
-        buf[start + w : last : step] != b"\r" * (k - 1)
-        or buf[start + w + 1 : last : step] != b"\n" * (k - 1)
-    ):
-        return 0
+    # the k - 1 CRLFs before the last one, read a block of lines at a time (memory stays flat)
+    crs, lfs = b"\r" * _LINES_PER_SLICE, b"\n" * _LINES_PER_SLICE
+    for first in range(0, k - 1, _LINES_PER_SLICE):
+        n = min(_LINES_PER_SLICE, k - 1 - first)
+        a = start + w + first * step
+        b = a + n * step
+        if buf[a:b:step] != crs[:n] or buf[a + 1 : b + 1 : step] != lfs[:n]:
+            return 0
     return max(w, tail)

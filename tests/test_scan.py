@@ -31,7 +31,7 @@ def _longest(body: bytes) -> int:
 
 
 @pytest.mark.parametrize("width", [4, 60, 64, 76, 998])
-@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 1000, 100_000])
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 1000, 100_000, 1_000_000])
 def test_regular_bodies_are_recognised(width: int, size: int) -> None:
     body = _b64(bytes(range(256)) * (size // 256) + bytes(size % 256), width)
     found = base64_body(body, 0, len(body))
@@ -42,6 +42,19 @@ def test_regular_bodies_are_recognised(width: int, size: int) -> None:
     # with a final CRLF too
     found = base64_body(body + b"\r\n", 0, len(body) + 2)
     assert found.problem is None and found.width == (_longest(body) if body else 0)
+
+
+@pytest.mark.parametrize("line", [0, 8191, 8192, 8193, 20_000, 26_314])
+def test_an_uneven_line_is_found_in_any_block_of_lines(line: int) -> None:
+    # the line breaks are compared a block of 8,192 lines at a time
+    body = bytearray(_b64(bytes(range(256)) * 7813))  # 26,316 lines
+    lines = bytes(body).split(b"\r\n")
+    lines[line] = lines[line][:-2] + b"\r\n" + lines[line][-2:]  # one line split in two
+    lines[line + 1] = lines[line + 1][:-4]  # (and the count of characters kept a multiple of 4)
+    uneven = b"\r\n".join(lines)
+    found = base64_body(uneven, 0, len(uneven))
+    assert found.problem is None and found.width == 0
+    assert base64_body(bytes(body), 0, len(body)).width == 76
 
 
 @pytest.mark.parametrize(
