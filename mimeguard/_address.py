@@ -643,7 +643,7 @@ class _Parser:
 _FAST_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _FAST_DOT_ATOM = rf"{_FAST_ATOM}(?:\.{_FAST_ATOM})*"
 #: One common mailbox and what follows it: ``a@b.c``, ``<a@b.c>``, ``Name Name <a@b.c>``
-#: or ``"Name, Name" <a@b.c>`` (ASCII dot-atoms, no comments, no encoded-words), then a
+#: or ``"Name, Name" <a@b.c>`` (ASCII atoms, encoded-words among them, no comments), then a
 #: comma or the end.  A list made only of these is read without the tokenizer.
 _FAST_MAILBOX: Final = re.compile(
     r"[ \t]*(?:"
@@ -659,8 +659,6 @@ _BLANKS: Final = re.compile(r"[ \t]+")
 def _fast(value: str) -> AddressList | None:
     """The mailboxes of a list made only of common mailboxes (:data:`_FAST_MAILBOX`),
     read in one match each; None leaves ``value`` to the full parser."""
-    if "=?" in value:
-        return None
     boxes: list[Mailbox] = []
     match = _FAST_MAILBOX.match
     pos, n = 0, len(value)

@@ -445,12 +445,14 @@ def _build(f: _Fields, problems: list[Problem]) -> datetime | None:
     return dt
 
 
-#: The date-time nearly every message carries, "Mon, 23 Nov 2026 10:00:00 +0000": read
+#: The date-time nearly every message carries, "Mon, 23 Nov 2026 10:00:00 +0000", maybe
+#: with a zone comment ("(PST)"): read
 #: in one match (:func:`_fast_date`); anything else goes through the tokenizer.
 _CANONICAL: Final = re.compile(
     r"[ \t]*(?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun),[ \t]+)?([0-9][0-9]?)[ \t]+"
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t]+([0-9]{4})[ \t]+"
-    r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?[ \t]+([+-])([0-9]{2})([0-9]{2})[ \t]*"
+    r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?[ \t]+([+-])([0-9]{2})([0-9]{2})"
+    r"(?:[ \t]+\([A-Za-z0-9 +:-]*\))?[ \t]*"
 )
 _MONTH_NUMBERS: Final = {name: k + 1 for k, name in enumerate(_MONTH_NAMES)}
 _DAY_NUMBERS: Final = {name: k for k, name in enumerate(_DAY_NAMES)}

@@ -42,7 +42,7 @@ HEADER_NAME_OK = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
 
 #: A CR not followed by LF, and an LF not preceded by CR (RFC 5322 section 2.3).
 BARE_CR = re.compile(rb"\r(?!\n)")
-BARE_LF = re.compile(rb"(?<!\r)\n")
+BARE_LF = re.compile(rb"\n(?<!\r\n)")  # literal first: sre jumps from LF to LF
 
 NUL = re.compile(rb"\x00")
 EIGHT_BIT = re.compile(rb"[\x80-\xff]")
