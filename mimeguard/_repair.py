@@ -74,6 +74,7 @@ FIXABLE = frozenset(
         "encoded-line-too-long",
         "unencoded-8bit",
         "nested-boundary-conflict",
+        "multipart-missing-boundary",
         "malformed-content-type",
     }
 )
@@ -323,6 +324,7 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         notes.append((part.path, f"{part.mime_type} relabelled 7bit (multiparts are not encoded)"))
     boundary = part.boundary
     if not boundary:
+        _give_boundary(part, node, notes)
         return
     if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
         root = [part, *part.ancestors()][-1]
@@ -346,6 +348,45 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
     elif part.epilogue is None:
         node.boundary = node.boundary or boundary.encode("utf-8", "replace")
         notes.append((part.path, "added the closing delimiter"))
+
+
+#: a line that looks like a delimiter: "--", then a boundary of bchars (RFC 2046 section
+#: 5.1.1) with a letter or digit in it, so that a line of dashes is not taken for one
+_DELIMITER_LIKE = re.compile(
+    rb"^--([0-9A-Za-z'()+_,\-./:=?]{0,69}[0-9A-Za-z][0-9A-Za-z'()+_,\-./:=?]{0,69})[ \t]*\r?$", re.M
+)
+
+
+def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
+    """A multipart without a boundary parameter (RFC 2046 section 5.1.1 requires one).
+
+    When its body has delimiter lines, the first one and a matching close delimiter,
+    the boundary they use is the one that was lost from the header; otherwise the body
+    is kept as a text/plain part under a new boundary.
+    """
+    buf, bs, be = part.buffer, part.body_start, part.body_end
+    first = _DELIMITER_LIKE.search(buf, bs, be)
+    if first is not None:
+        found = first.group(1)
+        close = re.compile(rb"^--" + re.escape(found) + rb"--[ \t]*\r?$", re.M)
+        if len(found) <= 70 and close.search(buf, first.end(), be) is not None:
+            node.set_param("Content-Type", "boundary", found.decode("ascii"))
+            notes.append(
+                (
+                    part.path,
+                    f"set the missing boundary to {found.decode('ascii')!r}, "
+                    "the one its delimiter lines use",
+                )
+            )
+            return
+    root = [part, *part.ancestors()][-1]
+    node.boundary = new_boundary(part.raw_body, (p.boundary or "" for p in root.walk()))
+    node.set_param("Content-Type", "boundary", node.boundary.decode())
+    text = Node()
+    text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
+    text.body = part.raw_body
+    node.children = [text]
+    notes.append((part.path, "gave the multipart a boundary; its body became a text/plain part"))
 
 
 #: spellings of the standard encodings seen in the wild, compared without spaces,

@@ -456,3 +456,34 @@ def test_new_wrapping_boundary_does_not_extend_an_inner_one(inner: str) -> None:
     assert root.mime_type == "multipart/mixed"
     assert root.boundary is not None and not root.boundary.startswith(inner)
     assert mimeguard.validate(out).ok
+
+
+def test_repair_recovers_a_missing_boundary_from_the_delimiter_lines() -> None:
+    data = (
+        b"From: a@example.com\r\nDate: Sat, 01 Jan 2000 00:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed\r\n\r\npreamble\r\n--abc\r\n"
+        b"Content-Type: text/plain\r\n\r\nhi\r\n--abc\r\nContent-Type: text/html\r\n\r\n"
+        b"<p>hi</p>\r\n--abc--\r\n"
+    )
+    assert [f.code for f in validate(data).findings] == ["MG303"]
+    result = mimeguard.repair_result(data)
+    assert validate(result.data).ok
+    root = parse(result.data)
+    assert root.boundary == "abc"
+    assert [p.mime_type for p in root.children] == ["text/plain", "text/html"]
+    assert root.raw_body == parse(data).raw_body  # the body is kept byte for byte
+    assert any("'abc'" in c.detail for c in result.changes)
+
+
+def test_repair_keeps_a_boundaryless_body_as_text() -> None:
+    data = (
+        b"From: a@example.com\r\nDate: Sat, 01 Jan 2000 00:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/alternative;\r\n\r\nBlah blah\r\n-- \r\nsignature\r\n"
+    )
+    out = mimeguard.repair(data)
+    assert validate(out).ok
+    root = parse(out)
+    assert root.mime_type == "multipart/alternative"
+    (child,) = root.children
+    assert child.mime_type == "text/plain"
+    assert child.text() == "Blah blah\r\n-- \r\nsignature\r\n"

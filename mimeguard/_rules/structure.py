@@ -37,7 +37,8 @@ parser_rule(
     severity="error",
     source="RFC 2046 section 5.1.1 (boundary is required)",
     fixture=build(body=b"--b1\r\n\r\nx\r\n--b1--\r\n", mime=(b"Content-Type: multipart/mixed",)),
-    fix="Not fixable: where the parts begin is unknown.",
+    fix="When the body has a delimiter line and its close delimiter, the boundary they use "
+    "is set; otherwise the body becomes one text/plain part under a new boundary.",
 )
 parser_rule(
     "MG305",
