@@ -629,10 +629,17 @@ class Editor:
                 limits=self._limits,
                 now=self._now,
             )
+        first = parse(data, limits=self._limits)
+        # Only the root header block is compared with the result (immutable fields), so
+        # only it is kept: a repaired copy of the whole message need not stay alive.
+        baseline = baseline[: first.body_start]
+        msg: Message | None = first
         for op in self._ops:
-            out = op(parse(data, limits=self._limits), changes)
+            if msg is None:
+                msg = parse(data, limits=self._limits)
+            out = op(msg, changes)
             if out is not None:
-                data = out
+                data, msg = out, None
         report = validate(data, profile=self._profile, original=baseline, limits=self._limits)
         if not report.ok:
             raise InvalidMessageError(
