@@ -24,8 +24,10 @@ _IDENTITY = frozenset({"7bit", "8bit", "binary"})
     severity="error",
     source="RFC 2045 section 6.1 (x-token encodings are private; none is portable)",
     fixture=build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: 7-bit")),
-    fix="Mislabelled identity encodings (7-bit, plain, none, …) are relabelled, and the part "
-    "re-encoded when it holds 8-bit bytes; x- encodings such as x-uuencode are not fixable.",
+    fix="Misspelled encodings are read as what they mean: identity ones (7-bit, plain, "
+    "none, …) are relabelled (and the part re-encoded when it holds 8-bit bytes), "
+    "quoted_printable and the like decoded and re-encoded, x-uuencode bodies uudecoded "
+    "into base64; other x- encodings are not fixable.",
 )
 def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
