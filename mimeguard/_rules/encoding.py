@@ -26,7 +26,7 @@ _IDENTITY = frozenset({"7bit", "8bit", "binary"})
     fixture=build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: 7-bit")),
     fix="Misspelled encodings are read as what they mean: identity ones (7-bit, plain, "
     "none, …) are relabelled (and the part re-encoded when it holds 8-bit bytes), "
-    "quoted_printable and the like decoded and re-encoded, x-uuencode bodies uudecoded "
+    "quoted_printable, b64 and the like relabelled, x-uuencode bodies uudecoded "
     "into base64; other x- encodings are not fixable.",
 )
 def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
