@@ -116,6 +116,40 @@ def _index(root: Node) -> dict[int, Node]:
     return {id(n.part): n for n in root.walk() if n.part is not None}
 
 
+class _Session:
+    """The message being edited: its parse and the tree of nodes the edits change.
+
+    Edits work on one tree, serialised once at the end, so a chain of edits costs one
+    parse and one copy of the message. An edit whose decisions depend on what an
+    earlier one changed, and which it cannot see in the parse, first has the tree
+    written out and parsed again (:meth:`commit`), so the result is the same as
+    applying the edits one after the other to bytes.
+    """
+
+    __slots__ = ("limits", "msg", "nodes", "reshaped", "root", "texts_changed")
+
+    def __init__(self, data: bytes, limits: Limits) -> None:
+        self.limits = limits
+        self._load(parse(data, limits=limits))
+
+    def _load(self, msg: Message) -> None:
+        self.msg = msg
+        self.root = Node.mirror(msg)
+        self.nodes = _index(self.root)
+        #: parts were added, removed, or the root wrapped: the parse no longer matches
+        self.reshaped = False
+        #: body text parts were given new text
+        self.texts_changed = False
+
+    def to_bytes(self) -> bytes:
+        return serialise(self.root) if self.root.dirty else self.msg.buffer
+
+    def commit(self) -> None:
+        """Write the tree out and parse the result: the parse shows every change."""
+        if self.reshaped or self.texts_changed:
+            self._load(parse(self.to_bytes(), limits=self.limits))
+
+
 def _outside_attached(msg: Message) -> list[Part]:
     """Parts of the message itself: attached messages are not entered."""
     out: list[Part] = []
@@ -253,7 +287,7 @@ def _rewrite_text(node: Node, part: Part, new_text: str, codec: str) -> None:
 
 
 def _apply_disclaimer(
-    msg: Message,
+    session: _Session,
     changes: list[Change],
     *,
     text: str,
@@ -261,10 +295,13 @@ def _apply_disclaimer(
     position: Position,
     on_signed: OnSigned,
     on_no_text: OnNoText,
-) -> bytes | None:
+) -> None:
+    # which parts are body text, and whether a disclaimer is already in one, is read
+    # from the parse: it must show what earlier edits did
+    session.commit()
+    msg, root = session.msg, session.root
     parts = _outside_attached(msg)
     signed = next((p for p in parts if p.mime_type in _SIGNED_TYPES), None)
-    root = Node.mirror(msg)
     if signed is not None:
         if on_signed == "error":
             raise SignedMessageError(
@@ -279,8 +316,9 @@ def _apply_disclaimer(
                     f"{signed.mime_type}: left untouched so its signature stays valid",
                 )
             )
-            return None
-        new = _wrap_root(root, msg, _text_part(text), top=True, attach_whole=True)
+            return
+        session.root = _wrap_root(root, msg, _text_part(text), top=True, attach_whole=True)
+        session.reshaped = True
         changes.append(
             Change(
                 "wrapped",
@@ -288,8 +326,8 @@ def _apply_disclaimer(
                 f"{signed.mime_type} attached as message/rfc822 under a disclaimer part",
             )
         )
-        return serialise(new)
-    nodes = _index(root)
+        return
+    nodes = session.nodes
     reached = 0
     for part in parts:
         if not part.is_body_text or part.opaque or part.children:
@@ -318,21 +356,23 @@ def _apply_disclaimer(
             changes.append(Change("skipped", part.path, "the disclaimer is already there"))
             continue
         _rewrite_text(nodes[id(part)], part, _insert(part, body, snippet, position), codec)
+        session.texts_changed = True
         changes.append(Change("disclaimer", part.path, f"{part.mime_type}, {position}"))
     if reached:
-        return serialise(root) if root.dirty else None
+        return
     if on_no_text == "skip":
         changes.append(Change("skipped", "", "no body text part to carry the disclaimer"))
-        return None
+        return
     note = _text_part(text)
+    session.reshaped = True
     if msg.mime_type == "multipart/mixed" and not msg.opaque and msg.delimiters:
         if position == "top":
             root.children.insert(0, note)
         else:
             root.children.append(note)
         changes.append(Change("added", "", "a text/plain part carrying the disclaimer"))
-        return serialise(root)
-    new = _wrap_root(root, msg, note, top=position == "top", attach_whole=False)
+        return
+    session.root = _wrap_root(root, msg, note, top=position == "top", attach_whole=False)
     changes.append(
         Change(
             "wrapped",
@@ -340,7 +380,6 @@ def _apply_disclaimer(
             f"{msg.mime_type} body wrapped in multipart/mixed with a text/plain disclaimer part",
         )
     )
-    return serialise(new)
 
 
 # -- rewrite_subject --------------------------------------------------------------------------
@@ -352,15 +391,19 @@ def _check_header_text(name: str, value: str | None) -> None:
 
 
 def _apply_subject(
-    msg: Message,
+    session: _Session,
     changes: list[Change],
     *,
     prefix: str,
     suffix: str,
     replace: str | None,
-) -> bytes | None:
-    fields = msg.get_all("subject")
-    current = decode_words(fields[0].value)[0] if fields else ""
+) -> None:
+    # read from the tree's root: it holds what an earlier edit wrote (or the wrapper
+    # an earlier disclaimer put around the message, which took over its fields)
+    root = session.root
+    fields = [line for name, line in root.fields() if name == "subject"]
+    value = root.get_value("Subject")
+    current = decode_words(value)[0] if value is not None else ""
     new = current if replace is None else replace
     if prefix:
         bare = _REPLY_PREFIX.sub("", new).lstrip()
@@ -373,11 +416,9 @@ def _apply_subject(
         new = new + suffix
     new = new.strip()
     if new == current and len(fields) == 1:
-        return None
-    root = Node.mirror(msg)
+        return
     root.set_header("Subject", header_line("Subject", new), first_only=False)
     changes.append(Change("subject", "", f"{current!r} -> {new!r}"))
-    return serialise(root)
 
 
 # -- strip_attachments ------------------------------------------------------------------------
@@ -435,15 +476,18 @@ def _human(size: int) -> str:
 
 
 def _apply_strip(
-    msg: Message,
+    session: _Session,
     changes: list[Change],
     *,
     match: Matcher,
     notice: str | None,
     descend: bool,
-) -> bytes | None:
-    root = Node.mirror(msg)
-    nodes = _index(root)
+) -> None:
+    # new text in body text parts changes nothing here (they are never stripped), but
+    # parts added, removed or wrapped must be seen in the parse
+    if session.reshaped:
+        session.commit()
+    msg, root, nodes = session.msg, session.root, session.nodes
     parents: dict[int, Node] = {}
     for node in root.walk():
         for child in node.children:
@@ -466,7 +510,8 @@ def _apply_strip(
         if not part.is_body_text and match(part):
             hits.append(part)
     if not hits:
-        return None
+        return
+    session.reshaped = True
     for part in hits:
         node = nodes[id(part)]
         name = part.filename or "unnamed"
@@ -485,7 +530,6 @@ def _apply_strip(
             _prune(parent, parents)
         else:
             parent.children[parent.children.index(node)] = replacement
-    return serialise(root)
 
 
 def _replace_content(node: Node, replacement: Node | None) -> None:
@@ -515,7 +559,7 @@ def _prune(node: Node, parents: dict[int, Node]) -> None:
 
 # -- the Editor -------------------------------------------------------------------------------
 
-Operation = Callable[[Message, list[Change]], "bytes | None"]
+Operation = Callable[[_Session, list[Change]], None]
 
 
 def _as_bytes(data: Input) -> bytes:
@@ -530,6 +574,10 @@ def _as_bytes(data: Input) -> bytes:
 
 class Editor:
     """Chain edits on one message; :meth:`to_bytes` applies them and validates once.
+
+    The edits change one tree of the message, written out once at the end (one parse,
+    one copy, whatever the number of edits); the result is the same as applying them
+    one after the other.
 
     >>> out = Editor(data).add_disclaimer(text="Sent from outside").to_bytes()  # doctest: +SKIP
 
@@ -576,8 +624,8 @@ class Editor:
         if not text.strip():
             raise ValueError("the disclaimer text is empty")
         self._ops.append(
-            lambda msg, ch: _apply_disclaimer(
-                msg,
+            lambda session, ch: _apply_disclaimer(
+                session,
                 ch,
                 text=text,
                 html=html,
@@ -595,7 +643,9 @@ class Editor:
         for name, value in (("prefix", prefix), ("suffix", suffix), ("replace", replace)):
             _check_header_text(name, value)
         self._ops.append(
-            lambda msg, ch: _apply_subject(msg, ch, prefix=prefix, suffix=suffix, replace=replace)
+            lambda session, ch: _apply_subject(
+                session, ch, prefix=prefix, suffix=suffix, replace=replace
+            )
         )
         return self
 
@@ -607,7 +657,9 @@ class Editor:
         if notice is not None:
             notice.format(filename="", content_type="", size="")  # fail early on a bad template
         self._ops.append(
-            lambda msg, ch: _apply_strip(msg, ch, match=matcher, notice=notice, descend=descend)
+            lambda session, ch: _apply_strip(
+                session, ch, match=matcher, notice=notice, descend=descend
+            )
         )
         return self
 
@@ -629,17 +681,15 @@ class Editor:
                 limits=self._limits,
                 now=self._now,
             )
-        first = parse(data, limits=self._limits)
+        session = _Session(data, self._limits)
         # Only the root header block is compared with the result (immutable fields), so
         # only it is kept: a repaired copy of the whole message need not stay alive.
-        baseline = baseline[: first.body_start]
-        msg: Message | None = first
+        baseline = baseline[: session.msg.body_start]
+        del data
         for op in self._ops:
-            if msg is None:
-                msg = parse(data, limits=self._limits)
-            out = op(msg, changes)
-            if out is not None:
-                data, msg = out, None
+            op(session, changes)
+        data = session.to_bytes()
+        del session
         report = validate(data, profile=self._profile, original=baseline, limits=self._limits)
         if not report.ok:
             raise InvalidMessageError(

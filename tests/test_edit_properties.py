@@ -105,3 +105,54 @@ def test_repair_fixes_line_endings(data: bytes) -> None:
     out = mimeguard.repair(data)
     assert_clean(out)
     assert mimeguard.repair(out) == out
+
+
+_OPS = {
+    "disclaimer": (
+        lambda e: e.add_disclaimer(text=DISCLAIMER),
+        lambda d: mimeguard.add_disclaimer(d, text=DISCLAIMER),
+    ),
+    "disclaimer-top": (
+        lambda e: e.add_disclaimer(text=NON_ASCII, position="top"),
+        lambda d: mimeguard.add_disclaimer(d, text=NON_ASCII, position="top"),
+    ),
+    "subject": (
+        lambda e: e.rewrite_subject(prefix="[EXT] "),
+        lambda d: mimeguard.rewrite_subject(d, prefix="[EXT] "),
+    ),
+    "subject-replace": (
+        lambda e: e.rewrite_subject(replace="Nouveau sujet é"),
+        lambda d: mimeguard.rewrite_subject(d, replace="Nouveau sujet é"),
+    ),
+    "strip": (
+        lambda e: e.strip_attachments(match=lambda p: p.is_attachment),
+        lambda d: mimeguard.strip_attachments(d, match=lambda p: p.is_attachment),
+    ),
+    "strip-all": (  # text parts go too: the disclaimer then has nothing to reach
+        lambda e: e.strip_attachments(match=lambda p: not p.children, notice=None),
+        lambda d: mimeguard.strip_attachments(d, match=lambda p: not p.children, notice=None),
+    ),
+}
+
+
+@given(messages(), st.lists(st.sampled_from(sorted(_OPS)), min_size=1, max_size=4))
+def test_a_chain_of_edits_equals_the_edits_one_after_the_other(data: bytes, ops: list[str]) -> None:
+    # Editor edits one tree and parses again only where an edit must see an earlier one;
+    # the result is the bytes that applying the one-call functions in turn gives
+    import uuid
+    from unittest import mock
+
+    def counter() -> mock.Mock:
+        n = iter(range(1 << 30))
+        return mock.Mock(side_effect=lambda: uuid.UUID(int=next(n)))
+
+    with mock.patch("uuid.uuid4", counter()):
+        editor = Editor(data)
+        for name in ops:
+            editor = _OPS[name][0](editor)
+        chained = editor.to_bytes()
+    with mock.patch("uuid.uuid4", counter()):
+        stepwise = data
+        for name in ops:
+            stepwise = _OPS[name][1](stepwise)
+    assert chained == stepwise
