@@ -350,26 +350,34 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         notes.append((part.path, "added the closing delimiter"))
 
 
-#: a line that looks like a delimiter: "--", then a boundary of bchars (RFC 2046 section
-#: 5.1.1) with a letter or digit in it, so that a line of dashes is not taken for one
-_DELIMITER_LIKE = re.compile(
-    rb"^--([0-9A-Za-z'()+_,\-./:=?]{0,69}[0-9A-Za-z][0-9A-Za-z'()+_,\-./:=?]{0,69})[ \t]*\r?$", re.M
-)
+#: a line that looks like a delimiter: "--" and a boundary of bchars (RFC 2046 section
+#: 5.1.1) after a line feed; the pattern starts with its literal, so sre jumps from line
+#: feed to line feed, and the bounded repeat cannot backtrack far
+_DELIMITER_LIKE = re.compile(rb"\n--([0-9A-Za-z'()+_,\-./:=?]{1,70})[ \t]*\r?$", re.M)
+_ALNUM = re.compile(rb"[0-9A-Za-z]")
+#: lines of dashes looked past before the first delimiter-like line
+_DASH_LINES = 100
 
 
 def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
     """A multipart without a boundary parameter (RFC 2046 section 5.1.1 requires one).
 
-    When its body has delimiter lines, the first one and a matching close delimiter,
-    the boundary they use is the one that was lost from the header; otherwise the body
-    is kept as a text/plain part under a new boundary.
+    When its body has a delimiter line (one with a letter or digit in its boundary, so
+    that a line of dashes is not taken for one) and a matching close delimiter, the
+    boundary they use is the one that was lost from the header; otherwise the body is
+    kept as a text/plain part under a new boundary.
     """
     buf, bs, be = part.buffer, part.body_start, part.body_end
-    first = _DELIMITER_LIKE.search(buf, bs, be)
-    if first is not None:
-        found = first.group(1)
-        close = re.compile(rb"^--" + re.escape(found) + rb"--[ \t]*\r?$", re.M)
-        if len(found) <= 70 and close.search(buf, first.end(), be) is not None:
+    # from the line feed that ends the header block, so that the body's first line counts
+    start = bs - 1 if bs > part.start and buf[bs - 1] == 10 else bs
+    for tried, m in enumerate(_DELIMITER_LIKE.finditer(buf, start, be)):
+        found = m.group(1)
+        if _ALNUM.search(found) is None:
+            if tried < _DASH_LINES:
+                continue
+            break
+        close = re.compile(rb"\n--" + re.escape(found) + rb"--[ \t]*\r?$", re.M)
+        if close.search(buf, m.end(), be) is not None:
             node.set_param("Content-Type", "boundary", found.decode("ascii"))
             notes.append(
                 (
@@ -379,6 +387,7 @@ def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
                 )
             )
             return
+        break
     root = [part, *part.ancestors()][-1]
     node.boundary = new_boundary(part.raw_body, (p.boundary or "" for p in root.walk()))
     node.set_param("Content-Type", "boundary", node.boundary.decode())
