@@ -68,7 +68,8 @@ def _delimiters(buf: bytes, bnd: bytes, bs: int, be: int) -> Iterator[tuple[int,
         i = buf.find(b"-", pos + 1, be)
         if i < 0:
             return
-        window = min(be, i - 1 + _WINDOW)
+        # (at least twice the delimiter, so that the next search starts past this "-")
+        window = min(be, i - 1 + max(_WINDOW, 2 * skip))
         i = buf.find(needle, i - 1, window)
         if i < 0:
             if window == be:

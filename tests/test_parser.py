@@ -272,17 +272,21 @@ def test_rfc2047_filename_in_name_parameter() -> None:
 
 @pytest.mark.parametrize("gap", [*range(4080, 4110), 10_000])
 @pytest.mark.parametrize("filler", [b"x", b"-", b"a-"])
-def test_delimiters_are_found_wherever_the_dash_search_window_ends(gap: int, filler: bytes) -> None:
+@pytest.mark.parametrize("boundary", [b"b", b"a-b" * 1500])
+def test_delimiters_are_found_wherever_the_dash_search_window_ends(
+    gap: int, filler: bytes, boundary: bytes
+) -> None:
     # _delimiters skips to the next "-" and searches a window after it: a delimiter
-    # before, across and after the window's end is found like the regex finds it
+    # before, across and after the window's end is found like the regex finds it, also
+    # one longer than the window (mime4j's very-very-long-boundary.msg has 7,000 bytes)
     from mimeguard import _grammar as g
     from mimeguard._parser import _delimiters
 
-    body = b"--b\r\nContent-Type: text/plain\r\n\r\n-" + (filler * gap)[:gap]
-    body += b"\r\n--b\r\n\r\nsecond\r\n--b--\r\n"
-    at_start, after_lf = g.boundary_delimiter(b"b")
+    body = b"--" + boundary + b"\r\nContent-Type: text/plain\r\n\r\n-" + (filler * gap)[:gap]
+    body += b"\r\n--" + boundary + b"\r\n\r\nsecond\r\n--" + boundary + b"--\r\n"
+    at_start, after_lf = g.boundary_delimiter(boundary)
     expected = [(m.start(), m.end(), m.group(1) is not None) for m in after_lf.finditer(body)]
     first = at_start.match(body)
     assert first is not None
     expected.insert(0, (0, first.end(), False))
-    assert list(_delimiters(body, b"b", 0, len(body))) == expected
+    assert list(_delimiters(body, boundary, 0, len(body))) == expected
