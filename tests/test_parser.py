@@ -6,6 +6,8 @@ import base64
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mimeguard
 from mimeguard import Limits, parse
@@ -289,4 +291,39 @@ def test_delimiters_are_found_wherever_the_dash_search_window_ends(
     first = at_start.match(body)
     assert first is not None
     expected.insert(0, (0, first.end(), False))
+    assert list(_delimiters(body, boundary, 0, len(body))) == expected
+
+
+@given(
+    st.one_of(
+        st.binary(min_size=1, max_size=12).filter(lambda b: b"\r" not in b and b"\n" not in b),
+        st.just(b"a-b" * 1500),  # longer than the search window
+    ),
+    st.lists(
+        st.one_of(
+            st.sampled_from([b"\r\n", b"\n", b"\r", b"-", b"--", b" ", b"\t", b"x", b"\r\n--"]),
+            st.sampled_from([b"y" * 4100, b"-y" * 2100]),  # past the window
+            st.binary(max_size=6),
+        ),
+        max_size=40,
+    ),
+    st.integers(0, 3),
+)
+def test_delimiter_search_equals_the_boundary_pattern(
+    boundary: bytes, pieces: list[bytes], copies: int
+) -> None:
+    from mimeguard import _grammar as g
+    from mimeguard._parser import _delimiters
+
+    line = b"--" + boundary
+    chunks = list(pieces)
+    for k in range(copies):  # put delimiter and close-delimiter lines among the pieces
+        at = (k * 7) % (len(chunks) + 1)
+        chunks.insert(at, b"\r\n" + line + (b"--" if k == copies - 1 else b"") + b"\r\n")
+    body = b"".join(chunks)
+    at_start, after_lf = g.boundary_delimiter(boundary)
+    expected = [(m.start(), m.end(), m.group(1) is not None) for m in after_lf.finditer(body)]
+    first = at_start.match(body)
+    if first is not None:
+        expected.insert(0, (0, first.end(), first.group(1) is not None))
     assert list(_delimiters(body, boundary, 0, len(body))) == expected
