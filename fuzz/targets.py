@@ -263,6 +263,23 @@ def _comments(msg: mimeguard.Message) -> bool:
     return any("(" in _QUOTED.sub("", p.get("content-type") or "") for p in msg.walk())
 
 
+def _boundary_read_differently(part: mimeguard.Part) -> bool:
+    """A boundary ending in what Python's ``str.rstrip`` takes for white space (the
+    controls \\x1c-\\x1f among them): the stdlib's ``get_boundary`` strips it, mimeguard
+    keeps the parameter as written (and reports MG304 when it is no valid boundary)."""
+    boundary = part.boundary
+    return boundary is not None and boundary.rstrip() != boundary
+
+
+def _close_after_empty_part(part: mimeguard.Part) -> bool:
+    """A close delimiter right after a delimiter line: mimeguard ends the multipart there
+    with an empty last part (RFC 2046 section 5.1.1); the stdlib drops the empty part and
+    reads on past the close delimiter."""
+    return (
+        bool(part.children) and part.epilogue is not None and _dropped_by_stdlib(part.children[-1])
+    )
+
+
 def _std_defects(msg: email.message.Message) -> list[str]:
     return [type(d).__name__ for part in msg.walk() for d in part.defects]
 
@@ -326,6 +343,8 @@ def stdlib_differences(data: bytes) -> list[str] | None:
         return None
     msg = mimeguard.parse(data)
     if _comments(msg) or mimeguard.validate(msg, profile="rfc", select=_DELIBERATE).findings:
+        return None
+    if any(_boundary_read_differently(p) or _close_after_empty_part(p) for p in msg.walk()):
         return None
     a: list[tuple[int, str, bytes | None]] = []
     b: list[tuple[int, str, bytes | None]] = []
