@@ -318,6 +318,21 @@ def _fix_required(
 # -- bodies ----------------------------------------------------------------------------------
 
 
+def _give_new_boundary(part: Part, node: Node) -> None:
+    """A fresh boundary for ``node``, clear of every boundary in the message."""
+    root = [part, *part.ancestors()][-1]
+    node.boundary = new_boundary(part.raw_body, (p.boundary or "" for p in root.walk()))
+    node.set_param("Content-Type", "boundary", node.boundary.decode())
+
+
+def _text_child(body: bytes) -> Node:
+    """A text/plain part holding ``body`` as it is."""
+    text = Node()
+    text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
+    text.body = body
+    return text
+
+
 def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
     if part.transfer_encoding not in ("7bit", "8bit", "binary"):
         node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
@@ -327,22 +342,14 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         _give_boundary(part, node, notes)
         return
     if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
-        root = [part, *part.ancestors()][-1]
-        node.boundary = new_boundary(part.raw_body, (p.boundary or "" for p in root.walk()))
-        node.set_param("Content-Type", "boundary", node.boundary.decode())
+        _give_new_boundary(part, node)
         notes.append((part.path, "gave the multipart a valid boundary"))
     if not part.delimiters:
-        text = Node()
-        text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
-        text.body = part.raw_body
-        node.children = [text]
+        node.children = [_text_child(part.raw_body)]
         node.boundary = node.boundary or boundary.encode("utf-8", "replace")
         notes.append((part.path, "the body without delimiters became a text/plain part"))
     elif not part.children:
-        text = Node()
-        text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
-        text.body = b""
-        node.children = [text]
+        node.children = [_text_child(b"")]
         node.boundary = node.boundary or boundary.encode("utf-8", "replace")
         notes.append((part.path, "added an empty text/plain part to the empty multipart"))
     elif part.epilogue is None:
@@ -388,13 +395,8 @@ def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
             )
             return
         break
-    root = [part, *part.ancestors()][-1]
-    node.boundary = new_boundary(part.raw_body, (p.boundary or "" for p in root.walk()))
-    node.set_param("Content-Type", "boundary", node.boundary.decode())
-    text = Node()
-    text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
-    text.body = part.raw_body
-    node.children = [text]
+    _give_new_boundary(part, node)
+    node.children = [_text_child(part.raw_body)]
     notes.append((part.path, "gave the multipart a boundary; its body became a text/plain part"))
 
 
