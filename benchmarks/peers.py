@@ -359,34 +359,29 @@ def _flanker_strip(msg: Any) -> None:
                 part.parts[i] = _flanker_create.text("plain", NOTICE.format(filename=name))
 
 
-def flanker_disclaimer(data: bytes) -> bytes:
+def _flanker_edit(data: bytes, *edits: Callable[[Any], None]) -> bytes:
+    """Parse with flanker, apply ``edits`` to the one message, write it out."""
     assert _flanker_mime is not None
     msg = _flanker_mime.from_string(data)
-    _flanker_disclaim(msg)
+    for edit in edits:
+        edit(msg)
     return _flanker_out(msg)
+
+
+def flanker_disclaimer(data: bytes) -> bytes:
+    return _flanker_edit(data, _flanker_disclaim)
 
 
 def flanker_subject(data: bytes) -> bytes:
-    assert _flanker_mime is not None
-    msg = _flanker_mime.from_string(data)
-    _flanker_subject(msg)
-    return _flanker_out(msg)
+    return _flanker_edit(data, _flanker_subject)
 
 
 def flanker_strip(data: bytes) -> bytes:
-    assert _flanker_mime is not None
-    msg = _flanker_mime.from_string(data)
-    _flanker_strip(msg)
-    return _flanker_out(msg)
+    return _flanker_edit(data, _flanker_strip)
 
 
 def flanker_pipeline(data: bytes) -> bytes:
-    assert _flanker_mime is not None
-    msg = _flanker_mime.from_string(data)
-    _flanker_disclaim(msg)
-    _flanker_subject(msg)
-    _flanker_strip(msg)
-    return _flanker_out(msg)
+    return _flanker_edit(data, _flanker_disclaim, _flanker_subject, _flanker_strip)
 
 
 # -- the table ---------------------------------------------------------------------------------

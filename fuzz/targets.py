@@ -17,6 +17,7 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import functools
 import gc
 import re
 import time
@@ -148,21 +149,16 @@ def fuzz_edit(data: bytes) -> None:
     ]
     try:
         if op == 0:
-            out = mimeguard.add_disclaimer(
-                data,
+            disclaimer = functools.partial(
+                mimeguard.add_disclaimer,
                 text=DISCLAIMER,
                 html=DISCLAIMER_HTML if choice & 8 else None,
                 position="top" if choice & 16 else "bottom",
                 on_signed="wrap" if choice & 32 else "skip",
             )
+            out = disclaimer(data)
             _clean(out, what)
-            again = mimeguard.add_disclaimer(
-                out,
-                text=DISCLAIMER,
-                html=DISCLAIMER_HTML if choice & 8 else None,
-                position="top" if choice & 16 else "bottom",
-                on_signed="wrap" if choice & 32 else "skip",
-            )
+            again = disclaimer(out)
             _clean(again, what + " twice")
         elif op == 1:
             kwargs: dict[str, str] = (
