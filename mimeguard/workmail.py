@@ -72,6 +72,9 @@ __all__ = [
 ]
 
 Action = Literal["DEFAULT", "BOUNCE", "DROP", "BYPASS_SPAM_CHECK", "MOVE_TO_JUNK"]
+#: what happens to a message whose edit failed, timed out or could not be made compliant
+OnFailure = Literal["deliver", "bounce", "drop", "quarantine"]
+ON_FAILURE: tuple[OnFailure, ...] = get_args(OnFailure)
 #: Every action a synchronous Run Lambda rule may answer with.
 ACTIONS: tuple[Action, ...] = get_args(Action)
 _INBOUND_ONLY = frozenset({"BYPASS_SPAM_CHECK", "MOVE_TO_JUNK"})
@@ -210,6 +213,10 @@ class Recipe:
     repair: bool = True
     action: Action = "DEFAULT"
     bounce_message: str | None = None
+    #: when the edit fails, times out or cannot be made compliant: ``None`` chooses
+    #: ``"bounce"`` for a recipe that strips attachments (a security control fails
+    #: closed) and ``"deliver"`` (unchanged) for one that only adds text
+    on_failure: OnFailure | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.strip, str):
@@ -222,6 +229,10 @@ class Recipe:
             raise ValueError(f"on_signed must be 'skip', 'wrap' or 'error', not {self.on_signed!r}")
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
+        if self.on_failure is not None and self.on_failure not in ON_FAILURE:
+            raise ValueError(
+                f"on_failure must be one of {', '.join(ON_FAILURE)}, not {self.on_failure!r}"
+            )
         if self.bounce_message is not None and self.action != "BOUNCE":
             raise ValueError("bounce_message only goes with action='BOUNCE'")
         if self.disclaimer_text is not None and not self.disclaimer_text.strip():
@@ -239,6 +250,13 @@ class Recipe:
                     f"strip_notice {self.strip_notice!r} is not a valid template "
                     f"(placeholders: {{filename}}, {{content_type}}, {{size}}): {exc!r}"
                 ) from None
+
+    @property
+    def failure_policy(self) -> OnFailure:
+        """What happens when the edit fails: :attr:`on_failure`, or its default."""
+        if self.on_failure is not None:
+            return self.on_failure
+        return "bounce" if self.strip else "deliver"
 
     @property
     def has_edits(self) -> bool:
@@ -277,7 +295,8 @@ class Recipe:
         (skip/wrap/error), ``MIMEGUARD_SUBJECT_PREFIX``, ``MIMEGUARD_SUBJECT_SUFFIX``,
         ``MIMEGUARD_STRIP`` (comma-separated patterns), ``MIMEGUARD_STRIP_NOTICE``
         (``none`` for no notice), ``MIMEGUARD_REPAIR`` (true/false),
-        ``MIMEGUARD_ACTION``, ``MIMEGUARD_BOUNCE_MESSAGE``.  Keyword arguments
+        ``MIMEGUARD_ACTION``, ``MIMEGUARD_BOUNCE_MESSAGE``, ``MIMEGUARD_ON_FAILURE``
+        (deliver/bounce/drop/quarantine).  Keyword arguments
         that are not None win over the environment.
         """
         env = os.environ if environ is None else environ
@@ -291,10 +310,11 @@ class Recipe:
             ("subject_suffix", "MIMEGUARD_SUBJECT_SUFFIX"),
             ("action", "MIMEGUARD_ACTION"),
             ("bounce_message", "MIMEGUARD_BOUNCE_MESSAGE"),
+            ("on_failure", "MIMEGUARD_ON_FAILURE"),
         ):
             value = _env_text(env, var)
             if value is not None:
-                lowered = name in ("position", "on_signed")
+                lowered = name in ("position", "on_signed", "on_failure")
                 values[name] = value.strip().lower() if lowered else value
         if "action" in values:
             values["action"] = values["action"].strip().upper()
