@@ -388,3 +388,12 @@ def test_cli_reports_configuration_errors(
 def test_recipe_must_be_a_recipe() -> None:
     with pytest.raises(TypeError):
         Gateway(GatewayConfig(), lambda b: b)  # type: ignore[arg-type]
+
+
+def test_example_configuration_loads() -> None:
+    cfg, recipe = load_config(ROOT / "examples" / "gateway" / "gateway.toml", environ={})
+    assert cfg.listen == ("127.0.0.1", 10025) and cfg.next_hop == ("127.0.0.1", 10026)
+    assert recipe.strip == ("ses-blocked",) and recipe.failure_policy == "bounce"
+    master = (ROOT / "examples" / "gateway" / "master.cf").read_text()
+    assert "content_filter=mimeguard:[127.0.0.1]:10025" in master
+    assert "127.0.0.1:10026 inet" in master and "-o content_filter=\n" in master

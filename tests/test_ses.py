@@ -555,3 +555,41 @@ def test_smtp_relay_keeps_the_envelope_sender(aws: tuple[Any, Any]) -> None:
             smtp=later,
             log=Log(),
         )  # type: ignore[arg-type]
+
+
+# -- the deployable example --------------------------------------------------------------------
+
+EXAMPLE = ROOT / "examples" / "ses-gateway"
+
+
+def test_example_handler(aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    s3, v2 = aws
+    monkeypatch.setenv("MIMEGUARD_DISCLAIMER_TEXT", DISCLAIMER)
+    monkeypatch.setenv("MIMEGUARD_FORWARD_TO", "bob@example.org")
+    monkeypatch.setattr(ses, "_CLIENTS", {"s3": s3, "sesv2": v2})
+    event = json.loads((EXAMPLE / "event.json").read_text())
+    record = event["Records"][0]["s3"]
+    record["bucket"]["name"] = BUCKET
+    s3.put_object(Bucket=BUCKET, Key=record["object"]["key"], Body=PLAIN)
+    spec = importlib.util.spec_from_file_location("ses_example_handler", EXAMPLE / "handler.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    answer = module.lambda_handler(event, None)
+    assert [r["status"] for r in answer["results"]] == ["sent"]
+    assert DISCLAIMER in sent()[0].raw_data
+
+
+def test_example_template_sets_only_variables_mimeguard_reads() -> None:
+    import re
+
+    text = (EXAMPLE / "template.yaml").read_text()
+    used = set(re.findall(r"\b(MIMEGUARD_[A-Z_]+):", text))
+    source = (ROOT / "mimeguard" / "ses.py").read_text() + (
+        ROOT / "mimeguard" / "workmail.py"
+    ).read_text()
+    assert used and all(f'"{name}"' in source for name in used), used
+    for ref in set(re.findall(r"!Ref ([\w:]+)", text)) - {"AWS::NoValue", "AWS::AccountId"}:
+        assert f"\n  {ref}:\n" in text, ref  # every !Ref names a parameter or resource
