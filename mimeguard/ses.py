@@ -15,7 +15,8 @@ The pattern WorkMail users move to (docs/ses.md)::
    action's ``bucketName``/``objectKey``, or a Lambda action after an S3 action
    with ``MIMEGUARD_INBOUND_BUCKET``), either one wrapped in SNS, or a direct
    ``{"bucket", "key", "mailFrom", "recipients"}`` invocation;
-2. ``GetObject``; a message carrying this gateway's own loop mark is not
+2. an event handled before (its marker under ``processed/`` exists) stops
+   here; ``GetObject``; a message carrying this gateway's own loop mark is not
    processed again (status ``loop``);
 3. the inbound ``Return-Path`` is dropped (RFC 5321 section 4.4: it is written at
    final delivery, not relayed), then the recipe runs (repair first, the
@@ -38,6 +39,7 @@ boto3 is imported only when a client has to be created.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -103,6 +105,7 @@ Status = Literal[
     "quarantined",  # written under the quarantine prefix, not sent
     "dropped",  # failure policy drop (or the recipe's DROP action): logged only
     "loop",  # this gateway sent it: not processed again
+    "duplicate",  # this event was handled before (its processed marker exists)
     "not-found",  # the object named by the event is gone
 ]
 TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
@@ -161,6 +164,7 @@ SES_REJECTIONS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
 _LEVEL_OF: dict[str, str] = {
     "sent": "INFO",
     "loop": "INFO",
+    "duplicate": "INFO",
     "delivered-unchanged": "WARNING",
     "bounced": "WARNING",
     "quarantined": "WARNING",
@@ -216,6 +220,9 @@ class Settings:
     notification carries none); ``recipients_from_headers`` instead reads
     To/Cc/Bcc.  ``quarantine_bucket`` defaults to the inbound message's bucket.
     ``notice_from`` (a verified address) sends bounce notices.
+    ``processed_prefix`` (``None``: off) is where a small marker object per
+    handled message goes, so a second delivery of the same event (S3
+    notifications are at-least-once, Lambda retries) does not send it twice.
     """
 
     profile: str = "ses"
@@ -235,6 +242,7 @@ class Settings:
     recipients_from_headers: bool = False
     quarantine_bucket: str | None = None
     quarantine_prefix: str = "quarantine/"
+    processed_prefix: str | None = "processed/"
     notice_from: str | None = None
 
     def __post_init__(self) -> None:
@@ -265,7 +273,8 @@ class Settings:
         ``MIMEGUARD_SMTP_PORT``, ``MIMEGUARD_SMTP_STARTTLS``, ``MIMEGUARD_SMTP_USERNAME``,
         ``MIMEGUARD_SMTP_PASSWORD``, ``MIMEGUARD_INBOUND_BUCKET``, ``MIMEGUARD_INBOUND_PREFIX``,
         ``MIMEGUARD_FORWARD_TO``, ``MIMEGUARD_RECIPIENTS_FROM_HEADERS``,
-        ``MIMEGUARD_QUARANTINE_BUCKET``, ``MIMEGUARD_QUARANTINE_PREFIX`` and
+        ``MIMEGUARD_QUARANTINE_BUCKET``, ``MIMEGUARD_QUARANTINE_PREFIX``,
+        ``MIMEGUARD_PROCESSED_PREFIX`` (``none`` turns the duplicate check off) and
         ``MIMEGUARD_NOTICE_FROM``; keyword arguments that are not None win."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -283,6 +292,7 @@ class Settings:
             ("inbound_prefix", "MIMEGUARD_INBOUND_PREFIX"),
             ("quarantine_bucket", "MIMEGUARD_QUARANTINE_BUCKET"),
             ("quarantine_prefix", "MIMEGUARD_QUARANTINE_PREFIX"),
+            ("processed_prefix", "MIMEGUARD_PROCESSED_PREFIX"),
             ("notice_from", "MIMEGUARD_NOTICE_FROM"),
         ):
             value = _env_text(env, var)
@@ -298,6 +308,8 @@ class Settings:
         values["recipients_from_headers"] = _env_bool(
             env, "MIMEGUARD_RECIPIENTS_FROM_HEADERS", False
         )
+        if str(values.get("processed_prefix", "")).strip().lower() == "none":
+            values["processed_prefix"] = None
         forward = _env_text(env, "MIMEGUARD_FORWARD_TO")
         if forward is not None:
             values["forward_to"] = _split_list(forward)
@@ -447,6 +459,8 @@ def _get(obj: Any, path: str) -> Any:
 
 class S3Client(Protocol):
     def get_object(self, **kwargs: Any) -> Any: ...
+
+    def head_object(self, **kwargs: Any) -> Any: ...
 
     def put_object(self, **kwargs: Any) -> Any: ...
 
@@ -611,9 +625,65 @@ class _Run:
     # -- the steps
 
     def run(self) -> Outcome:
+        marker = self.marker_key()
+        if marker is not None and self.handled_before(marker):
+            return self.finish(
+                "duplicate", f"already handled (s3://{self.inbound.bucket}/{marker})"
+            )
         data = self.fetch()
         if data is None:
             return self.finish("not-found", "the object named by the event does not exist")
+        outcome = self.steps(data)
+        if marker is not None and outcome.status != "loop":
+            self.remember(marker, outcome)
+        return outcome
+
+    def marker_key(self) -> str | None:
+        prefix = self.settings.processed_prefix
+        if prefix is None:
+            return None
+        name = f"{self.inbound.bucket}/{self.inbound.key}/{self.inbound.version_id or ''}"
+        return prefix + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+    def handled_before(self, marker: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.inbound.bucket, Key=marker)
+        except Exception as exc:
+            code = _error_code(exc)
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return False
+            if code in ("403", "AccessDenied"):
+                raise ConfigurationError(
+                    f"HeadObject s3://{self.inbound.bucket}/{marker} was denied: the function's "
+                    "role needs s3:GetObject on the processed/ prefix and s3:ListBucket on the "
+                    "bucket (without ListBucket S3 answers 403 for a missing key); or set "
+                    "MIMEGUARD_PROCESSED_PREFIX=none"
+                ) from exc
+            raise
+        return True
+
+    def remember(self, marker: str, outcome: Outcome) -> None:
+        try:
+            self.s3.put_object(
+                Bucket=self.inbound.bucket,
+                Key=marker,
+                Body=json.dumps(outcome.to_dict()).encode(),
+                ContentType="application/json",
+                ServerSideEncryption="AES256",
+            )
+        except Exception as exc:  # the message is handled; only a duplicate is at stake
+            self.log(
+                {
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "level": "WARNING",
+                    "logger": "mimeguard.ses",
+                    "event": "marker-not-written",
+                    "messageId": self.inbound.message_id,
+                    "error": f"{_error_code(exc) or type(exc).__name__}: {exc}",
+                }
+            )
+
+    def steps(self, data: bytes) -> Outcome:
         self.bytes_in = len(data)
         self.header_message_id = parse(data).get("message-id")
         if is_marked(data, gateway_id=self.settings.gateway_id, key=self.key):

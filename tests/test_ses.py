@@ -226,6 +226,30 @@ def test_missing_object_is_logged_not_raised(aws: tuple[Any, Any]) -> None:
     assert outcome.status == "not-found" and log[0]["level"] == "WARNING"
 
 
+def test_a_second_delivery_of_the_event_is_not_sent_again(aws: tuple[Any, Any]) -> None:
+    s3, v2 = aws
+    s3.put_object(Bucket=BUCKET, Key="once", Body=PLAIN)
+    recipe = Recipe(disclaimer_text=DISCLAIMER)
+    (first,), _ = run(s3_event("once"), recipe, s3, v2, forward_to=("b@example.org",))
+    (second,), log = run(s3_event("once"), recipe, s3, v2, forward_to=("b@example.org",))
+    assert (first.status, second.status) == ("sent", "duplicate") and len(sent()) == 1
+    marker = log[0]["detail"].split("s3://" + BUCKET + "/")[1].rstrip(")")
+    assert marker.startswith("processed/")
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=marker)["Body"].read())["status"] == "sent"
+    (third,), _ = run(
+        s3_event("once"), recipe, s3, v2, forward_to=("b@example.org",), processed_prefix=None
+    )
+    assert third.status == "sent" and len(sent()) == 2  # the check can be switched off
+
+
+def test_a_denied_marker_check_names_the_permission(aws: tuple[Any, Any]) -> None:
+    s3, v2 = aws
+    stub = Stubber(s3)
+    stub.add_client_error("head_object", service_error_code="403", http_status_code=403)
+    with stub, pytest.raises(ConfigurationError, match="s3:ListBucket"):
+        run(s3_event("k"), Recipe(disclaimer_text=DISCLAIMER), s3, v2, forward_to=("b@x.org",))
+
+
 # -- loops -------------------------------------------------------------------------------------
 
 
@@ -323,6 +347,7 @@ def test_quarantine_and_drop_policies(aws: tuple[Any, Any]) -> None:
     s3, v2 = aws
     s3.create_bucket(Bucket="quarantine-box")
     s3.put_object(Bucket=BUCKET, Key="bad", Body=TWO_FROMS)
+    s3.put_object(Bucket=BUCKET, Key="bad2", Body=TWO_FROMS)
     (q,), _ = run(
         s3_event("bad"),
         Recipe(disclaimer_text=DISCLAIMER, on_failure="quarantine"),
@@ -334,7 +359,7 @@ def test_quarantine_and_drop_policies(aws: tuple[Any, Any]) -> None:
     )
     assert q.status == "quarantined" and q.quarantine.startswith("s3://quarantine-box/held/")
     (d,), log = run(
-        s3_event("bad"),
+        s3_event("bad2"),
         Recipe(disclaimer_text=DISCLAIMER, on_failure="drop"),
         s3,
         v2,
@@ -525,7 +550,9 @@ def test_smtp_relay_keeps_the_envelope_sender(aws: tuple[Any, Any]) -> None:
         "mailFrom": "alice@example.com",
         "recipients": ["b@x.org"],
     }
-    settings = Settings(transport="smtp", smtp_host="relay.example.org", smtp_port=2525)
+    settings = Settings(
+        transport="smtp", smtp_host="relay.example.org", smtp_port=2525, processed_prefix=None
+    )
     (outcome,) = process(
         event, Recipe(disclaimer_text=DISCLAIMER), settings=settings, s3=s3, smtp=fake, log=Log()
     )  # type: ignore[arg-type]
