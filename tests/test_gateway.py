@@ -397,3 +397,46 @@ def test_example_configuration_loads() -> None:
     master = (ROOT / "examples" / "gateway" / "master.cf").read_text()
     assert "content_filter=mimeguard:[127.0.0.1]:10025" in master
     assert "127.0.0.1:10026 inet" in master and "-o content_filter=\n" in master
+
+
+def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    listen = free_port()
+    path = tmp_path / "g.toml"
+    with Sink() as sink:
+        path.write_text(
+            f'[gateway]\nlisten = "127.0.0.1:{listen}"\nnext-hop = "127.0.0.1:{sink.port}"\n'
+            f'[gateway.recipe]\ndisclaimer-text = "{DISCLAIMER}"\n',
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIMEGUARD_")}
+        env["PYTHONPATH"] = str(ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mimeguard", "gateway", "--config", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", listen), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            assert send(listen, PLAIN)[0] == 250
+            ((_, _, data),) = sink.wait()
+            assert DISCLAIMER.encode() in data
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    records = [json.loads(line) for line in out.decode().splitlines()]
+    assert [r["event"] for r in records] == ["listening", "decision"]
+    assert records[1]["status"] == "edited"
