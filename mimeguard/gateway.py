@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import re
 import signal
@@ -104,6 +105,9 @@ class GatewayConfig:
     secret: str | None = field(default=None, repr=False)
     quarantine_dir: Path | None = None
     hostname: str | None = None
+    #: the gateway has no TLS and no AUTH, and its next hop trusts it: listening beyond
+    #: loopback would make an open relay, so it takes an explicit opt-in
+    allow_remote: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -122,10 +126,25 @@ class GatewayConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ConfigurationError(f"{name} must be a positive number of seconds")
+        if not self.allow_remote and not _loopback(self.listen[0]):
+            raise ConfigurationError(
+                f"listen address {self.listen[0]!r} is not a loopback address: the gateway has "
+                "no TLS or AUTH and its next hop relays for it (an open relay); set "
+                "allow-remote = true only behind a firewall that admits just the MTA"
+            )
         if self.listen == self.next_hop:
             raise ConfigurationError("listen and next_hop are the same address: a mail loop")
         if self.quarantine_dir is not None:
             object.__setattr__(self, "quarantine_dir", Path(self.quarantine_dir))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -143,6 +162,7 @@ _GATEWAY_KEYS = {
     "secret": "secret",
     "quarantine-dir": "quarantine_dir",
     "hostname": "hostname",
+    "allow-remote": "allow_remote",
 }
 _RECIPE_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Recipe)}
 

@@ -440,3 +440,11 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
     records = [json.loads(line) for line in out.decode().splitlines()]
     assert [r["event"] for r in records] == ["listening", "decision"]
     assert records[1]["status"] == "edited"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1", "::", "mail.example.org"])
+def test_listening_beyond_loopback_needs_an_opt_in(host: str) -> None:
+    with pytest.raises(ConfigurationError, match="open relay"):
+        GatewayConfig(listen=(host, 10025))
+    assert GatewayConfig(listen=(host, 10025), allow_remote=True).allow_remote
+    assert GatewayConfig(listen=("::1", 10025)).listen == ("::1", 10025)
