@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from . import __version__
+
 __all__ = ["add_parser", "cmd_gateway"]
 
 _EPILOG = """\
@@ -40,6 +42,7 @@ def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--workers", metavar="N", type=int, help="messages edited at once (4)")
     p.add_argument("--timeout", metavar="SECONDS", type=float, help="per message, 451 after (120)")
     p.add_argument("--quarantine-dir", metavar="DIR", help="for the quarantine failure policy")
+    p.add_argument("--version", action="version", version=f"mimeguard {__version__}")
     p.set_defaults(func=cmd_gateway)
 
 

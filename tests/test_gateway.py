@@ -448,3 +448,14 @@ def test_listening_beyond_loopback_needs_an_opt_in(host: str) -> None:
         GatewayConfig(listen=(host, 10025))
     assert GatewayConfig(listen=(host, 10025), allow_remote=True).allow_remote
     assert GatewayConfig(listen=("::1", 10025)).listen == ("::1", 10025)
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import mimeguard
+
+    assert main(["gateway", "--version"]) == 0
+    assert capsys.readouterr().out == f"mimeguard {mimeguard.__version__}\n"
+    assert main(["gateway", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: mimeguard gateway" in out and "mimeguard gateway --listen" in out
+    assert main(["--help"]) == 0 and "  gateway " in capsys.readouterr().out
