@@ -156,6 +156,7 @@ class Postfix:
     def start(self) -> None:
         done = self.command("start")
         if done.returncode != 0:
+            self.stop()  # whatever part of this instance did start
             pytest.skip(f"Postfix did not start: {done.stderr.strip()} {self.log()[-2000:]}")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
