@@ -620,3 +620,24 @@ def test_example_template_sets_only_variables_mimeguard_reads() -> None:
     assert used and all(f'"{name}"' in source for name in used), used
     for ref in set(re.findall(r"!Ref ([\w:]+)", text)) - {"AWS::NoValue", "AWS::AccountId"}:
         assert f"\n  {ref}:\n" in text, ref  # every !Ref names a parameter or resource
+
+
+def test_quarantine_metadata_stays_ascii_for_hostile_keys_and_reasons(
+    aws: tuple[Any, Any],
+) -> None:
+    s3, v2 = aws
+    key = "inbound/Grüße\tfrom\x7fhere"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=TWO_FROMS)
+    event = s3_event("inbound/Gr%C3%BC%C3%9Fe%09from%7Fhere")
+    (outcome,), _ = run(
+        event,
+        Recipe(action="BOUNCE", bounce_message="Nein.\r\nX-Injected: yes ✓"),
+        s3,
+        v2,
+        forward_to=("b@example.org",),
+    )
+    assert outcome.status == "bounced"
+    bucket, stored = outcome.quarantine.removeprefix("s3://").split("/", 1)
+    meta = s3.head_object(Bucket=bucket, Key=stored)["Metadata"]
+    assert all(v.isascii() and "\r" not in v and "\n" not in v for v in meta.values())
+    assert meta["mimeguard-source"] == "inbound/Gr__e_from_here"
