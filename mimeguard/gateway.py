@@ -110,6 +110,21 @@ class GatewayConfig:
     allow_remote: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("listen", "next_hop"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = _hostport(value, name.replace("_", "-"))
+            if not (
+                isinstance(value, (tuple, list))
+                and len(value) == 2
+                and isinstance(value[0], str)
+                and isinstance(value[1], int)
+                and 0 <= value[1] < 65536
+            ):
+                raise ConfigurationError(
+                    f"{name} must be (host, port) or 'HOST:PORT', not {value!r}"
+                )
+            object.__setattr__(self, name, (value[0], value[1]))
         try:
             get_profile(self.profile)
         except UnknownProfileError as exc:

@@ -260,7 +260,10 @@ class Settings:
             raise ConfigurationError(str(exc)) from None
         if not 0 < self.smtp_port < 65536:
             raise ConfigurationError(f"smtp_port {self.smtp_port} is not a TCP port")
-        object.__setattr__(self, "forward_to", tuple(self.forward_to))
+        forward = self.forward_to
+        object.__setattr__(
+            self, "forward_to", _split_list(forward) if isinstance(forward, str) else tuple(forward)
+        )
         for address in (*self.forward_to, self.notice_from, self.from_address):
             if address is not None and safe_envelope_from(address) != address:
                 raise ConfigurationError(f"{address!r} is not a plain ASCII address")

@@ -459,3 +459,10 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "usage: mimeguard gateway" in out and "mimeguard gateway --listen" in out
     assert main(["--help"]) == 0 and "  gateway " in capsys.readouterr().out
+
+
+def test_addresses_are_checked() -> None:
+    assert GatewayConfig(listen="127.0.0.1:2525").listen == ("127.0.0.1", 2525)  # type: ignore[arg-type]
+    for bad in (("127.0.0.1",), ("127.0.0.1", "25"), ("127.0.0.1", 70000), 25):
+        with pytest.raises(ConfigurationError, match="listen"):
+            GatewayConfig(listen=bad)  # type: ignore[arg-type]

@@ -641,3 +641,7 @@ def test_quarantine_metadata_stays_ascii_for_hostile_keys_and_reasons(
     meta = s3.head_object(Bucket=bucket, Key=stored)["Metadata"]
     assert all(v.isascii() and "\r" not in v and "\n" not in v for v in meta.values())
     assert meta["mimeguard-source"] == "inbound/Gr__e_from_here"
+
+
+def test_forward_to_as_one_string() -> None:
+    assert Settings(forward_to="a@x.org, b@x.org").forward_to == ("a@x.org", "b@x.org")  # type: ignore[arg-type]
