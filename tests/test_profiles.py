@@ -571,6 +571,18 @@ def test_fixable_is_declared_and_every_fixable_rule_has_a_repair_note() -> None:
     assert "invalid-from" not in fixable_names()
 
 
+@pytest.mark.parametrize(
+    "r", [r for r in RULES.values() if r.fixable], ids=lambda r: f"{r.code}-{r.name}"
+)
+def test_every_fixable_rule_is_repaired_under_every_profile_it_runs_in(r: Rule) -> None:
+    for name in r.profiles:
+        if r.code not in validate(r.fixture, profile=name).codes:
+            continue  # e.g. a quota the fixture does not exceed there
+        res = mimeguard.repair_result(r.fixture, profile=name, envelope_from="env@example.com")
+        assert r.code not in validate(res.data, profile=name).codes, (r.code, name)
+        assert res.changes, (r.code, name)
+
+
 def test_every_parser_defect_is_a_registered_rule() -> None:
     names = {str(d) for d in Defect}
     assert names == parser_rule_names()
