@@ -43,8 +43,9 @@ DEFAULT_CHARSETS: tuple[str, ...] = (
 #: Every Content-Transfer-Encoding of RFC 2045.
 TRANSFER_ENCODINGS: tuple[str, ...] = ("7bit", "8bit", "binary", "quoted-printable", "base64")
 #: The encodings that keep a message warning-free under every profile.  ``"8bit"`` with
-#: 8-bit content is a warning under ``workmail`` and ``ses`` (MG325), ``"binary"`` an
-#: error there (MG317) and a warning under ``rfc``.
+#: 8-bit content is a warning under ``workmail`` (MG325, an info elsewhere), ``"binary"``
+#: an error under ``workmail``, ``mailmanager`` and ``imap`` (MG317) and a warning
+#: elsewhere.
 DEFAULT_TRANSFER_ENCODINGS: tuple[str, ...] = ("7bit", "quoted-printable", "base64")
 #: The multipart subtypes :func:`messages` builds (``signed=True`` adds signed and encrypted).
 MULTIPART_SUBTYPES: tuple[str, ...] = ("mixed", "alternative", "related", "digest")

@@ -399,8 +399,9 @@ def messages(
       mimeguard and encode ASCII as itself.
     * ``transfer_encodings``: which of :data:`TRANSFER_ENCODINGS` parts may use.  The
       default leaves out ``8bit`` and ``binary``; with them, 8-bit text goes unencoded
-      and messages are valid RFC 6152 / RFC 3030 mail but mimeguard warns (MG325) or,
-      for ``binary`` under ``workmail``/``ses``, errs (MG317).
+      and messages are valid RFC 6152 / RFC 3030 mail but mimeguard notes or warns
+      (MG325) or, for ``binary`` under ``workmail``, ``mailmanager`` and ``imap``, errs
+      (MG317).
     * ``line_endings``: ``("\\r\\n",)`` by default.  With ``"\\n"`` some messages use bare
       LF throughout, as Unix tools store mail; the validator reports those (MG111).
     * ``signed``: also PGP/MIME ``multipart/signed`` and ``multipart/encrypted`` and an
