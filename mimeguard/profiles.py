@@ -217,7 +217,14 @@ SES = RFC.derive(
     max_parts=500,
     once_only=SES_UNIQUE_HEADERS,
     blocked_extensions=SES_BLOCKED_EXTENSIONS,
-    overrides={"MG115": "error"},
+    overrides={
+        "MG115": "error",
+        # SES SMTP offers no BINARYMIME; keep MIME-Version and 8-bit encoding as strict as
+        # the WorkMail profile that relayed through SES
+        "MG209": "error",
+        "MG317": "error",
+        "MG325": "warning",
+    },
     sources={
         "max_message_bytes": _SES_QUOTAS + ": 40 MB per message after base64 encoding",
         "max_recipients": _SES_QUOTAS + ": 50 recipients per message (To, Cc and Bcc)",
@@ -225,7 +232,7 @@ SES = RFC.derive(
         "once_only": "SES header fields (docs.aws.amazon.com/ses/latest/dg/header-fields.html)",
         "blocked_extensions": _SES_BLOCKED,
         "overrides": "SES: no SMTPUTF8, headers in 7-bit ASCII with RFC 2047 encoded-words "
-        "(SES developer guide, REFERENCE.md 2)",
+        "(SES developer guide, REFERENCE.md 2); no BINARYMIME on SES SMTP (RFC 3030)",
     },
 )
 SES_V1 = SES.derive(

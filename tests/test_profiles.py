@@ -348,7 +348,7 @@ BEFORE: dict[str, tuple[str | None, str | None, str | None]] = {
     "MG206": ("error", "warning", "error"),
     "MG207": ("error", "warning", "error"),
     "MG208": ("warning", "warning", "warning"),
-    "MG209": ("warning", "error", "warning"),
+    "MG209": ("warning", "error", "error"),
     "MG210": ("error", "warning", "error"),
     "MG211": ("error", "error", "error"),
     "MG301": ("error", "error", "error"),
@@ -364,7 +364,7 @@ BEFORE: dict[str, tuple[str | None, str | None, str | None]] = {
     "MG314": ("error", "error", "error"),
     "MG315": ("error", "error", "error"),
     "MG316": ("error", "error", "error"),
-    "MG317": ("warning", "error", "warning"),
+    "MG317": ("warning", "error", "error"),
     "MG318": ("error", "error", "error"),
     "MG319": ("warning", "warning", "warning"),
     "MG320": ("warning", "warning", "warning"),
@@ -372,7 +372,7 @@ BEFORE: dict[str, tuple[str | None, str | None, str | None]] = {
     "MG322": ("warning", "warning", "warning"),
     "MG323": ("error", "error", "error"),
     "MG324": ("error", "error", "error"),
-    "MG325": ("info", "warning", "info"),
+    "MG325": ("info", "warning", "warning"),
     "MG401": (None, "error", "error"),
     "MG402": (None, "error", None),
     "MG403": (None, "error", "error"),
@@ -391,10 +391,7 @@ BEFORE: dict[str, tuple[str | None, str | None, str | None]] = {
 SES_CHANGES = {
     "MG206": "error",  # SES rejects "Missing final '@domain'"
     "MG207": "error",
-    "MG209": "warning",
     "MG210": "error",
-    "MG317": "warning",
-    "MG325": "info",
     "MG402": None,  # SES documents no attachment count; its 500 MIME parts are MG405
 }
 
