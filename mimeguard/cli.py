@@ -15,6 +15,7 @@ import importlib
 import io
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -516,6 +517,8 @@ class Selection:
         self.stdin_filename: str | None = getattr(args, "stdin_filename", None)
 
     def targets(self, paths: Sequence[str]) -> list[Target]:
+        """The files to work on; ``self.skipped`` counts what folder searches passed over."""
+        self.skipped: Counter[str] = Counter()
         return list(
             discover(
                 paths or ["."],
@@ -524,6 +527,7 @@ class Selection:
                 exclude=self.exclude,
                 force_exclude=self.force_exclude,
                 stdin_filename=self.stdin_filename,
+                skipped=self.skipped,
             )
         )
 
@@ -554,7 +558,9 @@ def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
     sel = Selection(args)
     settings = Settings(sel.profile, sel.select, sel.ignore, args.warnings_as_errors)
     targets = sel.targets(args.paths)
-    summary = Summary()
+    summary = Summary(
+        skipped_include=sel.skipped["include"], skipped_exclude=sel.skipped["exclude"]
+    )
     out: TextIO = streams.out
     opened: TextIO | None = None
     if args.output_file:

@@ -34,7 +34,12 @@ from .conftest import EXAMPLES, ROOT
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-subset.schema.json"
 LINE = re.compile(
     r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): "
-    r"(?P<code>MG\d{3}) \[(?P<sev>error|warning|info)\] (?P<msg>.+)$"
+    r"(?P<code>MG\d{3})(?P<fixable> \[\*\])? \[(?P<sev>error|warning|info)\] (?P<msg>.+)$"
+)
+SUMMARY = re.compile(
+    r"(?P<files>[\d,]+) files? checked(?P<rest>.*)\n"
+    r"(?P<errors>[\d,]+) errors?(?: \((?P<fe>[\d,]+) fixable[^)]*\))?"
+    r"(?:, (?P<warnings>[\d,]+) warnings?(?: \((?P<fw>[\d,]+) fixable[^)]*\))?)?\n\Z"
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -95,6 +100,13 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def counts(out: str) -> tuple[int, int, int]:
+    """(files, errors, warnings) from the two summary lines that end the text output."""
+    m = SUMMARY.search(out)
+    assert m is not None, out
+    return int(m["files"].replace(",", "")), int(m["errors"]), int(m["warnings"] or 0)
+
+
 def finding_lines(out: str) -> list[re.Match[str]]:
     return [m for line in out.splitlines() if (m := LINE.match(line))]
 
@@ -128,19 +140,19 @@ def test_check_examples_prints_one_line_per_finding_and_a_summary(
     assert status == 1
     lines = out.splitlines()
     found = finding_lines(out)
-    assert len(found) == 7 == len(lines) - 1
+    assert len(found) == 7 == len(lines) - 2
     assert {m["path"] for m in found} == {
         f"examples/{p.name}" for p in EXAMPLES.glob("broken-*.eml")
     }
-    assert "examples/broken-missing-closing-boundary.eml:13:1: MG301 [error] " in out
-    assert lines[-1] == "10 files, 7 errors, 0 warnings"
+    assert "examples/broken-missing-closing-boundary.eml:13:1: MG301 [*] [error] " in out
+    assert counts(out) == (10, 7, 0)
     assert err == ""
 
 
 def test_check_clean_files_exit_0(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
     status, out, _ = cli(capsys, "check", *map(str, sorted(EXAMPLES.glob("clean-*.eml"))))
     assert status == 0
-    assert out == "4 files, 0 errors, 0 warnings\n"
+    assert out == "4 files checked\n0 errors\n"
 
 
 def test_part_path_is_shown(capsys: pytest.CaptureFixture[str], work: Path) -> None:
@@ -152,20 +164,20 @@ def test_part_path_is_shown(capsys: pytest.CaptureFixture[str], work: Path) -> N
     write(work, "m.eml", data)
     status, out, _ = cli(capsys, "check", "m.eml")
     assert status == 1
-    assert re.search(r"^m\.eml:\d+:\d+: MG316 \[error\] .* \(part 1\)$", out, re.M), out
+    assert re.search(r"^m\.eml:\d+:\d+: MG316 \[\*\] \[error\] .* \(part 1\)$", out, re.M), out
 
 
 def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
     done = sh("check", "examples/")
     assert done.returncode == 1
-    assert done.stdout.decode().endswith("10 files, 7 errors, 0 warnings\n")
+    assert counts(done.stdout.decode()) == (10, 7, 0)
     module = subprocess.run(
         [sys.executable, "-m", "mimeguard", "check", str(EXAMPLES / "clean-plain.eml")],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert module.returncode == 0 and module.stdout == "1 file, 0 errors, 0 warnings\n"
+    assert module.returncode == 0 and module.stdout == "1 file checked\n0 errors\n"
 
 
 def test_missing_file_is_reported_and_the_others_still_checked(
@@ -174,8 +186,11 @@ def test_missing_file_is_reported_and_the_others_still_checked(
     status, out, err = cli(capsys, "check", "nope.eml", "examples/broken-missing-date.eml")
     assert status == 2
     assert "nope.eml: error: No such file or directory" in err
-    assert "examples/broken-missing-date.eml:1:1: MG202 [error] no Date field" in out
-    assert out.splitlines()[-1] == "1 file, 1 error, 0 warnings (1 could not be checked)"
+    assert "examples/broken-missing-date.eml:1:1: MG202 [*] [error] no Date field" in out
+    assert out.splitlines()[-2:] == [
+        "1 file checked, 1 could not be checked",
+        "1 error (1 fixable with `mimeguard fix`)",
+    ]
 
 
 def test_unreadable_file_is_an_io_error(capsys: pytest.CaptureFixture[str], work: Path) -> None:
@@ -199,14 +214,14 @@ def test_globs_folders_and_include(capsys: pytest.CaptureFixture[str], work: Pat
     status, out, _ = cli(capsys, "check", "mail")
     assert status == 1
     assert {m["path"] for m in finding_lines(out)} == {"mail/deep/er/b.msg"}
-    assert out.splitlines()[-1] == "3 files, 1 error, 0 warnings"
+    assert counts(out) == (3, 1, 0)
 
     status, out, _ = cli(capsys, "check", "mail", "--include", "*.txt")
     assert {m["path"] for m in finding_lines(out)} == {"mail/deep/er/b.msg", "mail/d.txt"}
-    assert out.splitlines()[-1] == "4 files, 2 errors, 0 warnings"
+    assert counts(out) == (4, 2, 0)
 
     status, out, _ = cli(capsys, "check", "mail/**/*.msg", "mail/a.eml", "mail/a.eml")
-    assert out.splitlines()[-1] == "2 files, 1 error, 0 warnings"  # each file once
+    assert counts(out) == (2, 1, 0)  # each file once
 
     status, out, err = cli(capsys, "check", "mail/.hidden/e.eml")  # named: checked anyway
     assert status == 1 and "MG202" in out
@@ -215,7 +230,7 @@ def test_globs_folders_and_include(capsys: pytest.CaptureFixture[str], work: Pat
     empty.mkdir()
     status, out, err = cli(capsys, "check", "empty")
     assert status == 0 and "no message files found" in err
-    assert out == "0 files, 0 errors, 0 warnings\n"
+    assert out == "0 files checked\n0 errors\n"
 
 
 def test_default_path_is_the_current_folder(capsys: pytest.CaptureFixture[str], work: Path) -> None:
@@ -230,14 +245,18 @@ def test_stdin(
     set_stdin(monkeypatch, NO_DATE)
     status, out, _ = cli(capsys, "check", "-")
     assert status == 1
-    assert out.splitlines() == ["-:1:1: MG202 [error] no Date field", "1 file, 1 error, 0 warnings"]
+    assert out.splitlines() == [
+        "-:1:1: MG202 [*] [error] no Date field",
+        "1 file checked",
+        "1 error (1 fixable with `mimeguard fix`)",
+    ]
 
     (work / "pyproject.toml").write_text(
         '[tool.mimeguard]\nper-file-ignores = { "fixtures/**" = ["missing-date"] }\n'
     )
     set_stdin(monkeypatch, NO_DATE)
     status, out, _ = cli(capsys, "check", "-", "--stdin-filename", "fixtures/x.eml")
-    assert status == 0 and out == "1 file, 0 errors, 0 warnings\n"
+    assert status == 0 and out == "1 file checked\n0 errors\n"
 
     done = sh("check", "-", stdin=BARE_LF, cwd=work)
     assert done.returncode == 1 and b"-:1:" in done.stdout
@@ -259,8 +278,9 @@ def test_mbox_messages_are_checked_one_by_one(
     assert status == 1
     line_of_second = box[: box.index(second)].count(b"\n") + 1
     assert out.splitlines() == [
-        f"box.mbox:{line_of_second}:1: MG202 [error] no Date field (message 2)",
-        "1 file, 1 error, 0 warnings",
+        f"box.mbox:{line_of_second}:1: MG202 [*] [error] no Date field (message 2)",
+        "1 file checked",
+        "1 error (1 fixable with `mimeguard fix`)",
     ]
     assert split_mbox(box) == [
         (box.index(first), box.index(first) + len(first)),
@@ -295,7 +315,7 @@ def test_profiles(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     write(work, "ses.eml", SES_ONLY)
     assert cli(capsys, "check", "ses.eml")[0] == 0
     status, out, _ = cli(capsys, "check", "ses.eml", "--profile", "ses")
-    assert status == 1 and "MG204 [error]" in out
+    assert status == 1 and "MG204 [*] [error]" in out
     status, _, err = cli(capsys, "check", "ses.eml", "--profile", "nope")
     assert status == 2 and "invalid choice" in err
 
@@ -304,10 +324,10 @@ def test_warnings_as_errors(capsys: pytest.CaptureFixture[str], work: Path) -> N
     write(work, "w.eml", WARNING_ONLY)
     status, out, _ = cli(capsys, "check", "w.eml")
     assert status == 0
-    assert "MG105 [warning]" in out and out.endswith("1 file, 0 errors, 1 warning\n")
+    assert "MG105 [*] [warning]" in out and counts(out) == (1, 0, 1)
     status, out, _ = cli(capsys, "check", "w.eml", "--warnings-as-errors")
     assert status == 1
-    assert "MG105 [error]" in out and out.endswith("1 file, 1 error, 0 warnings\n")
+    assert "MG105 [*] [error]" in out and counts(out) == (1, 1, 0)
 
 
 def test_statistics_and_quiet(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
@@ -315,8 +335,8 @@ def test_statistics_and_quiet(capsys: pytest.CaptureFixture[str], in_root: Path)
     assert status == 1
     lines = out.splitlines()
     assert finding_lines(out) == []
-    assert re.fullmatch(r"\s+1  MG101  \[error\]\s+missing-header-body-separator", lines[0])
-    assert len(lines) == 8 and lines[-1] == "10 files, 7 errors, 0 warnings"
+    assert re.fullmatch(r"\s+1  MG101  \[\*\]  \[error\]\s+missing-header-body-separator", lines[0])
+    assert len(lines) == 9 and counts(out) == (10, 7, 0)
 
     status, out, _ = cli(capsys, "check", "examples/", "-q")
     assert status == 1 and len(finding_lines(out)) == 7 == len(out.splitlines())
@@ -360,6 +380,7 @@ def test_json_format(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
             "offset": 374,
             "line": 13,
             "column": 1,
+            "fixable": True,
         }
     ]
     assert by_path["examples/clean-plain.eml"]["findings"] == []
@@ -448,7 +469,7 @@ def test_github_annotations(capsys: pytest.CaptureFixture[str], work: Path) -> N
         "::error file=a%2Cb%3Ac.eml,line=1,col=1,title=MG202 missing-date::no Date field" in lines
     )
     assert any(line.startswith("::warning file=w.eml,line=") for line in lines)
-    assert lines[-1] == "2 files, 1 error, 1 warning"
+    assert counts(out) == (2, 1, 1)
     write(work, "r.eml", get_rule("MG325").fixture)
     status, out, _ = cli(capsys, "check", "r.eml", "--format", "github", "--profile", "rfc")
     assert status == 0 and out.startswith("::notice file=r.eml,")
@@ -465,7 +486,7 @@ def test_colour(
     out = cli(capsys, "check", "examples/broken-missing-date.eml", "--color", "always")[1]
     assert "\x1b[1;31mMG202\x1b[0m" in out
     assert ANSI.sub("", out).splitlines()[0] == (
-        "examples/broken-missing-date.eml:1:1: MG202 [error] no Date field"
+        "examples/broken-missing-date.eml:1:1: MG202 [*] [error] no Date field"
     )
     monkeypatch.setenv("NO_COLOR", "1")
     out = cli(capsys, "check", "examples/broken-missing-date.eml", "--color", "auto")[1]
@@ -520,7 +541,7 @@ def test_colour_and_progress_on_a_terminal(tmp_path: Path) -> None:
     tty_err, out = _run_on_tty(["check", ".", "--jobs", "2"], cwd=tmp_path, env=env, tty="stderr")
     assert b"checked 40/40 files (100%)" in tty_err
     assert tty_err.endswith(b"\r\x1b[K")  # the progress line is cleared at the end
-    assert out.decode().endswith("40 files, 4 errors, 0 warnings\n")
+    assert counts(out.decode()) == (40, 4, 0)
     assert b"\x1b[" not in out  # stdout is a pipe: no colour
 
     tty_err, _ = _run_on_tty(["check", ".", "-q"], cwd=tmp_path, env=env, tty="stderr")
@@ -538,7 +559,7 @@ def test_parallel_output_matches_serial(capsys: pytest.CaptureFixture[str], work
     s0, out0, _ = cli(capsys, "check", ".")  # default: one job per CPU
     assert s1 == s2 == s0 == 1
     assert out1 == out2 == out0
-    assert out1.endswith("300 files, 210 errors, 0 warnings\n")
+    assert counts(out1) == (300, 210, 0)
     names = [m["path"] for m in finding_lines(out2)]
     assert names == sorted(names)  # results come back in order
 
@@ -593,7 +614,7 @@ def test_results_stream_before_the_batch_ends(tmp_path: Path) -> None:
         os.write(fd, NO_DATE)
         os.close(fd)
     rest, _ = proc.communicate(timeout=60)
-    assert (seen + rest).decode().endswith("31 files, 31 errors, 0 warnings\n")
+    assert counts((seen + rest).decode()) == (31, 31, 0)
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -626,13 +647,13 @@ def test_configuration_from_pyproject(capsys: pytest.CaptureFixture[str], work: 
         ("mail/ses.eml", "MG204"),  # profile = "ses"
         ("mail/extra.txt", "MG202"),  # include
     }
-    assert out.splitlines()[-1] == "7 files, 3 errors, 0 warnings"
+    assert counts(out) == (7, 3, 0)
 
     # Found from a subfolder; patterns stay relative to the pyproject.toml folder.
     sub = work / "fixtures"
     os.chdir(sub)
     status, out, _ = cli(capsys, "check", ".")
-    assert status == 0 and out == "3 files, 0 errors, 0 warnings\n"
+    assert status == 0 and out == "3 files checked\n0 errors\n"
     os.chdir(work)
 
     # Flags override: profile, select/ignore, exclude, include.
@@ -663,7 +684,7 @@ def test_exclude_applies_to_named_files_only_with_force_exclude(
     assert cli(capsys, "check", ".")[0] == 0
     assert cli(capsys, "check", "vendor/x.eml")[0] == 1
     status, out, _ = cli(capsys, "check", "--force-exclude", "vendor/x.eml")
-    assert status == 0 and out == "0 files, 0 errors, 0 warnings\n"
+    assert status == 0 and out == "0 files checked\n0 errors\n"
 
 
 @pytest.mark.parametrize(
@@ -1095,3 +1116,54 @@ def test_docs_show_real_output(
     block = docs.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
     _, out, _ = cli(capsys, *command.split()[1:])
     assert out == block
+
+
+# -- ruff's habits: fixable marks, the closing summary, skipped files -----------------------------
+
+
+def test_summary_counts_fixable_findings_and_skipped_files(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    write(work, "mail/lf.eml", BARE_LF)  # MG111: fixable error
+    write(work, "mail/bad-from.eml", UNFIXABLE)  # MG205: an error repair cannot fix
+    write(work, "mail/w.eml", WARNING_ONLY)  # MG105: fixable warning
+    write(work, "mail/notes.txt", NO_DATE)  # not an included name
+    write(work, "mail/README", b"")
+    write(work, "mail/old/x.eml", NO_DATE)
+    (work / "pyproject.toml").write_text('[tool.mimeguard]\nexclude = ["mail/old/x.eml"]\n')
+    status, out, _ = cli(capsys, "check", "mail")
+    assert status == 1
+    marks = {m["code"]: bool(m["fixable"]) for m in finding_lines(out)}
+    assert marks["MG111"] and marks["MG105"] and not marks["MG205"]
+    assert marks == {code: get_rule(code).fixable for code in marks}  # from the registry
+    assert out.splitlines()[-2:] == [
+        "3 files checked, 2 skipped (not matching --include), 1 excluded",
+        f"{sum(1 for m in finding_lines(out) if m['sev'] == 'error')} errors "
+        f"({sum(1 for m in finding_lines(out) if m['sev'] == 'error' and m['fixable'])} "
+        "fixable with `mimeguard fix`), 1 warning (1 fixable)",
+    ]
+    # named files are not a search: nothing is skipped
+    status, out, _ = cli(capsys, "check", "mail/w.eml")
+    assert out.splitlines()[-2:] == [
+        "1 file checked",
+        "0 errors, 1 warning (1 fixable with `mimeguard fix`)",
+    ]
+
+
+def test_statistics_has_a_fixable_column_and_output_format_is_an_alias(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    write(work, "lf.eml", BARE_LF)
+    write(work, "bad-from.eml", UNFIXABLE)
+    status, out, _ = cli(capsys, "check", ".", "--statistics")
+    rows = {line.split()[1]: line for line in out.splitlines()[:-2]}
+    assert re.fullmatch(r"\s+1  MG111  \[\*\]  \[error\]\s+bare-lf", rows["MG111"])
+    assert re.fullmatch(r"\s+1  MG205       \[error\]\s+invalid-from", rows["MG205"])
+    status, out, _ = cli(capsys, "check", ".", "--output-format", "json", "--statistics")
+    doc = json.loads(out)
+    stats = {row["code"]: row["fixable"] for row in doc["summary"]["statistics"]}
+    assert stats == {"MG111": True, "MG205": False}
+    assert doc["summary"]["fixable"] == 1
+    assert doc["summary"]["skipped"] == {"not_included": 1, "excluded": 0}  # pyproject.toml
+    status, _, err = cli(capsys, "check", ".", "--output-format", "xml")
+    assert status == 2 and "invalid choice" in err

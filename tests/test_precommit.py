@@ -151,8 +151,8 @@ def test_hooks_pass_on_clean_fixtures_and_fail_on_broken_ones(
     assert done.returncode == 1, done.stdout + done.stderr
     assert _status(done.stdout) == {"mimeguard check": "Failed", "mimeguard fix": "Failed"}
     # check: one line per finding and the summary over the files pre-commit passed
-    assert "mail/broken.eml:1:40: MG111 [error]" in done.stdout
-    assert "4 files, 1 error, 0 warnings" in done.stdout
+    assert "mail/broken.eml:1:40: MG111 [*] [error]" in done.stdout
+    assert "4 files checked\n1 error (1 fixable with `mimeguard fix`)\n" in done.stdout
     # fix: rewrote the file (so it fails, the pre-commit convention) and says so
     assert "mail/broken.eml: fixed" in done.stdout
     assert "files were modified by this hook" in done.stdout
