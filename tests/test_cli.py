@@ -1167,3 +1167,22 @@ def test_statistics_has_a_fixable_column_and_output_format_is_an_alias(
     assert doc["summary"]["skipped"] == {"not_included": 1, "excluded": 0}  # pyproject.toml
     status, _, err = cli(capsys, "check", ".", "--output-format", "xml")
     assert status == 2 and "invalid choice" in err
+
+
+def test_explain_takes_prefixes_like_select(capsys: pytest.CaptureFixture[str]) -> None:
+    family = [code for code in RULES if code.startswith("MG4")]
+    assert len(family) > 1
+    status, out, _ = cli(capsys, "explain", "mg4")
+    assert status == 0
+    shown = re.findall(r"^(MG\d{3})  ", out, re.M)
+    assert shown == family  # every one, in code order, each once
+    status, out, _ = cli(capsys, "explain", "MG4", "--output-format", "json")
+    assert [d["code"] for d in json.loads(out)] == family
+    # a full code or a name is still one object
+    status, out, _ = cli(capsys, "explain", "MG301", "--format", "json")
+    assert json.loads(out)["code"] == "MG301"
+    status, out, _ = cli(capsys, "explain", "bare-lf", "--format", "json")
+    assert json.loads(out)["code"] == "MG111"
+    for spec in ("MG9", "MG3010", "nonsense-rule"):
+        status, _, err = cli(capsys, "explain", spec)
+        assert status == 2 and "error" in err, spec
