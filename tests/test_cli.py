@@ -751,40 +751,41 @@ def test_fix_in_place_keeps_permissions(capsys: pytest.CaptureFixture[str], work
     lf.chmod(0o640)
     clean = write(work, "clean.eml", CLEAN)
     before = clean.stat().st_mtime_ns
-    status, out, _ = cli(capsys, "fix", ".")
-    assert status == 1
-    assert "lf.eml: fixed:\n  repaired: every line ending is now CRLF\n" in out
-    assert out.endswith("2 files checked, 1 fixed, 0 still broken\n")
+    status, out, err = cli(capsys, "fix", ".")
+    assert status == 1 and out == ""  # the report is on stderr
+    assert "lf.eml: fixed:\n  repaired: every line ending is now CRLF\n" in err
+    assert err.endswith("2 files checked, 1 fixed, 0 still broken\n")
     assert lf.read_bytes() == CLEAN
     assert stat.S_IMODE(lf.stat().st_mode) == 0o640
     assert clean.stat().st_mtime_ns == before  # untouched
     assert sorted(p.name for p in work.iterdir()) == ["clean.eml", "lf.eml", "pyproject.toml"]
-    status, out, _ = cli(capsys, "fix", ".")
-    assert status == 0 and out == "2 files checked, 0 fixed, 0 still broken\n"
+    status, out, err = cli(capsys, "fix", ".")
+    assert status == 0 and err == "2 files checked, 0 fixed, 0 still broken\n" and out == ""
     assert cli(capsys, "check", ".")[0] == 0
 
 
 @pytest.mark.usefixtures("edit_api")
 def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     path = write(work, "lf.eml", BARE_LF)
-    status, out, _ = cli(capsys, "fix", "--diff", "lf.eml")
+    status, out, err = cli(capsys, "fix", "--diff", "lf.eml")
     assert status == 1
     assert path.read_bytes() == BARE_LF
-    lines = out.splitlines()
+    lines = out.split("\n")
     assert lines[:2] == ["--- a/lf.eml", "+++ b/lf.eml"]
-    assert "-From: Alice Example <alice@example.com> [LF]" in lines
-    assert "+From: Alice Example <alice@example.com>" in lines
-    assert "lf.eml: would fix:" in lines
-    assert lines[-1] == "1 file checked, 1 would be fixed, 0 still broken"
+    assert "-From: Alice Example <alice@example.com>" in lines
+    assert "+From: Alice Example <alice@example.com>\r" in lines  # the CR is kept
+    assert "lf.eml: would fix:" not in out  # stdout is the patch alone
+    assert err.splitlines()[0] == "lf.eml: would fix:"
+    assert err.splitlines()[-1] == "1 file checked, 1 would be fixed, 0 still broken"
 
 
 @pytest.mark.usefixtures("edit_api")
 def test_fix_reports_what_it_cannot_fix(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     path = write(work, "bad-from.eml", UNFIXABLE)
-    status, out, _ = cli(capsys, "fix", "bad-from.eml")
-    assert status == 1
-    assert "bad-from.eml: cannot fix:\n" in out and "MG205 [error]" in out
-    assert out.endswith("1 file checked, 0 fixed, 1 still broken\n")
+    status, out, err = cli(capsys, "fix", "bad-from.eml")
+    assert status == 1 and out == ""
+    assert "bad-from.eml: cannot fix:\n" in err and "MG205 [error]" in err
+    assert err.endswith("1 file checked, 0 fixed, 1 still broken\n")
     assert path.read_bytes() == UNFIXABLE
     assert cli(capsys, "fix", "missing.eml")[0] == 2
 
@@ -795,12 +796,12 @@ def test_fix_respects_per_file_ignores(capsys: pytest.CaptureFixture[str], work:
         '[tool.mimeguard.per-file-ignores]\n"broken/**" = ["ALL"]\n'
     )
     kept = write(work, "broken/lf.eml", BARE_LF)
-    box = write(work, "box.mbox", b"From a@b Mon Nov 23 10:00:00 2026\n" + BARE_LF)
-    status, out, _ = cli(capsys, "fix", ".")
+    box = write(work, "box.mbox", b"From a@b Mon Nov 23 10:00:00 2026\n" + NO_DATE)
+    status, _, err = cli(capsys, "fix", ".")
     assert kept.read_bytes() == BARE_LF
-    assert box.read_bytes().endswith(BARE_LF)
-    assert status == 1 and "box.mbox: not fixed: mbox files are checked, not rewritten" in out
-    status, out, _ = cli(capsys, "fix", "broken", "--select", "MG2")
+    assert box.read_bytes().endswith(NO_DATE)
+    assert status == 1 and "box.mbox: not fixed: mbox files are checked, not rewritten" in err
+    status, _, _ = cli(capsys, "fix", "broken", "--select", "MG2")
     assert status == 0 and kept.read_bytes() == BARE_LF
 
 
@@ -1186,3 +1187,136 @@ def test_explain_takes_prefixes_like_select(capsys: pytest.CaptureFixture[str]) 
     for spec in ("MG9", "MG3010", "nonsense-rule"):
         status, _, err = cli(capsys, "explain", spec)
         assert status == 2 and "error" in err, spec
+
+
+# -- fix --diff is a patch git applies ------------------------------------------------------------
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/nonexistent",
+}
+
+
+def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["git", "-c", "core.autocrlf=false", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **_GIT_ENV},
+        check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.usefixtures("edit_api")
+def test_fix_diff_applies_with_git_apply(work: Path) -> None:
+    cases = {
+        "lf.eml": BARE_LF,  # every line changes only by its CR
+        "no final newline.eml": BARE_LF.rstrip(b"\n"),  # a name with spaces, no last LF
+        "cr.eml": CLEAN.replace(
+            b"Subject: Quarterly report\r\n", b"Subject: Quarterly\rreport\r\n"
+        ),
+        "eight.eml": build(
+            b"Subject: Caf\xc3\xa9 \xff", drop=(b"Subject",)
+        ),  # raw 8-bit, not UTF-8
+        "nodate.eml": NO_DATE,  # a field added
+    }
+    for name, data in cases.items():
+        write(work, name, data)
+    assert _git(work, "init", "-q").returncode == 0
+    assert _git(work, "add", "-A").returncode == 0
+    assert _git(work, "commit", "-qm", "broken").returncode == 0
+    done = sh("fix", "--diff", *cases, cwd=work)  # a subprocess: the patch holds raw 8-bit bytes
+    assert done.returncode == 1, done.stderr
+    patch = done.stdout
+    assert b"would fix" not in patch and b"would fix" in done.stderr
+    for name, data in cases.items():
+        assert (work / name).read_bytes() == data  # --diff writes nothing
+    checked = _git(work, "apply", "--check", "-", stdin=patch)
+    assert checked.returncode == 0, checked.stderr
+    applied = _git(work, "apply", "--whitespace=nowarn", "-", stdin=patch)
+    assert applied.returncode == 0, applied.stderr
+    # what git applied is what fix writes: nothing is left to change
+    again = sh("fix", "--diff", *cases, cwd=work)
+    assert again.stdout == b"", again.stderr
+    for name in cases:
+        fixed = (work / name).read_bytes()
+        assert mimeguard.validate(fixed).ok, name
+        if name != "nodate.eml":  # the repaired Date is the current time
+            assert fixed == mimeguard.repair(cases[name]), name
+
+
+def test_render_diff_marks_a_missing_final_newline() -> None:
+    from mimeguard._cli_edit import render_diff
+
+    patch = b"".join(render_diff(b"a\nb", b"a\r\nb\r\n", "m.eml"))
+    assert patch.endswith(b"-b\n\\ No newline at end of file\n+a\r\n+b\r\n")
+    assert b"".join(render_diff(b"same\r\n", b"same\r\n", "m.eml")) == b""
+
+
+# -- mbox: one position scheme, the mailbox's own LF endings do not count ------------------------
+
+
+def test_mbox_with_lf_endings_is_judged_as_crlf(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    lf_box = (
+        b"From a@b Mon Nov 23 10:00:00 2026\n"
+        + BARE_LF
+        + b"\nFrom c@d Mon Nov 23 11:00:00 2026\n"
+        + NO_DATE.replace(b"\r\n", b"\n")
+    )
+    write(work, "lf.mbox", lf_box)
+    _, out, _ = cli(capsys, "check", "lf.mbox")
+    found = finding_lines(out)
+    assert [m["code"] for m in found] == ["MG202"]  # no MG111 for the mailbox's LFs
+    second = lf_box.index(b"From c@d")
+    assert int(found[0]["line"]) == lf_box[:second].count(b"\n") + 2
+    assert found[0]["msg"].endswith("(message 2)")
+
+    # a CRLF mailbox holding a bare-LF message: that message is wrong and is reported
+    crlf_box = b"From a@b Mon Nov 23 10:00:00 2026\r\n" + CLEAN + b"\r\nFrom c@d x\r\n" + BARE_LF
+    write(work, "crlf.mbox", crlf_box)
+    _, out, _ = cli(capsys, "check", "crlf.mbox")
+    assert [(m["code"], m["msg"][-11:]) for m in finding_lines(out)] == [("MG111", "(message 2)")]
+
+
+def test_mbox_offsets_point_into_the_file_and_fix_uses_the_same_positions(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    eight = build(b"Subject: Caf\xc3\xa9", drop=(b"Subject",)).replace(b"\r\n", b"\n")
+    mixed = NO_DATE.replace(b"To:", b"X-Crlf: y\r\nTo:", 1).replace(b"\r\n", b"\n", 3)
+    box = (
+        b"From a@b Mon Nov 23 10:00:00 2026\n"
+        + eight
+        + b"\nFrom c@d Mon Nov 23 11:00:00 2026\n"
+        + mixed
+    )
+    write(work, "box.mbox", box)
+    status, out, _ = cli(capsys, "check", "box.mbox", "--format", "json")
+    findings = json.loads(out)["files"][0]["findings"]
+    by_code = {f["code"]: f for f in findings}
+    hit = by_code["MG115"]
+    assert box[hit["offset"] : hit["offset"] + 2] == b"\xc3\xa9"  # offset in the mbox file
+    assert box.count(b"\n", 0, hit["offset"]) + 1 == hit["line"]
+    assert hit["message_index"] == 1
+    date = by_code["MG202"]
+    assert date["message_index"] == 2
+    assert 0 <= date["offset"] <= len(box)
+
+    status, text, _ = cli(capsys, "check", "box.mbox")
+    status, _, err = cli(capsys, "fix", "box.mbox")
+    assert status == 1
+    listed = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+    # the same line:col, code and message number as check (fix lists the errors)
+    expected = [
+        f"{m['line']}:{m['col']}: {m['code']} [{m['sev']}] {m['msg']}"
+        for m in finding_lines(text)
+        if m["sev"] == "error"
+    ]
+    assert listed == expected and len(expected) >= 2
