@@ -32,6 +32,8 @@ from ._config import (
     load_config,
     split_codes,
 )
+from ._gitattrs import normalised
+from ._gitattrs import warning as gitattrs_warning
 from .errors import UnknownProfileError, UnknownRuleError
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .validation import select_rules
@@ -590,6 +592,10 @@ def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
                 tasks.append(Task("-", t.display, sel.ignore_for(t), read_stdin()))
             else:
                 tasks.append(Task(t.path, t.display, sel.ignore_for(t)))
+        shown = {t.path: t.display for t in tasks if t.data is None}
+        found = [(shown[p], why) for p, why in normalised(shown)]
+        if found:  # once per run, however many files it concerns
+            streams.warn(gitattrs_warning(found))
         reporter.start()
         for t in missing:
             result = FileResult(t.display, error=t.error)

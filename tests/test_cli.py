@@ -1320,3 +1320,66 @@ def test_mbox_offsets_point_into_the_file_and_fix_uses_the_same_positions(
         if m["sev"] == "error"
     ]
     assert listed == expected and len(expected) >= 2
+
+
+# -- git: attributes that rewrite line endings -----------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_check_warns_once_when_git_would_normalise_line_endings(
+    capsys: pytest.CaptureFixture[str], work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["a.eml", "sub/ünï cøde.eml", "sub/tab\there.eml", "box.mbox", "m.msg"]
+    for name in names:
+        write(work, name, CLEAN)
+    write(work, "untracked.eml", CLEAN)
+    (work / ".gitattributes").write_text("* text=auto\n")
+    assert _git(work, "init", "-q").returncode == 0
+    assert _git(work, "add", *names, ".gitattributes").returncode == 0
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(work))  # no user configuration (core.autocrlf) leaks in
+
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        if cmd and cmd[0] == "git":
+            calls.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    status, out, err = cli(capsys, "check", ".")
+    assert status == 0 and counts(out) == (6, 0, 0)
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1  # once per run
+    assert "(text=auto) and 4 more" in warnings[0] and "*.eml -text" in warnings[0]
+    assert "untracked.eml" not in err
+    assert len(calls) <= 4  # batched: never one git process per file
+
+    (work / ".gitattributes").write_text("* text=auto\n*.eml -text\n*.msg -text\n")
+    _, _, err = cli(capsys, "check", ".")
+    assert "box.mbox (text=auto)" in err and "more" not in err  # only the .mbox is left
+    (work / ".gitattributes").write_text("* text=auto\n*.eml -text\n*.msg -text\n*.mbox -text\n")
+    assert "warning" not in cli(capsys, "check", ".")[2]
+
+    (work / ".gitattributes").write_text("*.eml eol=crlf\n")
+    _, _, err = cli(capsys, "check", "a.eml")
+    assert "a.eml (eol=crlf)" in err
+    (work / ".gitattributes").write_text("")
+    assert "warning" not in cli(capsys, "check", ".")[2]
+    assert _git(work, "config", "core.autocrlf", "input").returncode == 0
+    _, _, err = cli(capsys, "check", "m.msg")
+    assert "m.msg (core.autocrlf=input)" in err
+
+
+def test_no_git_warning_outside_a_repository(
+    capsys: pytest.CaptureFixture[str], work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mimeguard import _gitattrs
+
+    write(work, "a.eml", CLEAN)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(work.parent))
+    assert _gitattrs.normalised(["a.eml"]) == []
+    monkeypatch.setenv("PATH", "")  # no git at all
+    status, _, err = cli(capsys, "check", "a.eml")
+    assert status == 0 and err == ""
