@@ -79,20 +79,22 @@ examples:
   mimeguard check --format github mail/       # annotations in a GitHub Actions log
   mimeguard check --format sarif -o mimeguard.sarif mail/
 
-output: path:line:col: CODE [severity] message (part 1.2), then
-"N files, E errors, W warnings".  Exit status: 0 no errors, 1 errors,
+output: path:line:col: CODE [*] [severity] message (part 1.2), [*] marking what
+`mimeguard fix` repairs, then "N files checked, S skipped (not matching --include)"
+and "E errors (M fixable with `mimeguard fix`)".  Exit status: 0 no errors, 1 errors,
 2 usage or I/O problems (a missing file is reported; the others are still checked).
 """
 
 _FIX_EPILOG = """\
 examples:
   mimeguard fix broken.eml                    # rewrite in place
-  mimeguard fix --diff mail/                  # show what would change, write nothing
+  mimeguard fix --diff mail/ > fix.patch      # a patch: git apply fix.patch
   mimeguard fix - < in.eml > out.eml          # standard input to standard output
 
 Only files with findings (after select/ignore and per-file-ignores) are
-repaired.  Exit status: 0 nothing to do, 1 something was changed or is still
-broken (the pre-commit convention), 2 usage or I/O problems.
+repaired; what was fixed is reported on standard error.  Exit status: 0 nothing
+to do, 1 something was changed or is still broken (the pre-commit convention),
+2 usage or I/O problems.
 """
 
 _EDIT_EPILOG = """\
