@@ -1,0 +1,197 @@
+"""The conservation invariant: an edit keeps every part it was not told to change.
+
+This is the promise of the README's edit section, checked after every edit,
+before anything is returned.  Between the parse an edit started from and the
+parse of what it wrote, walking the leaf parts of both in document order:
+
+* a leaf no :class:`~mimeguard.edit.Change` names is in the output, in the same
+  order, with the same body bytes and the same meaning (type, transfer encoding,
+  charset, file name);
+* a leaf with a ``removed`` change (on it or on a part above it) may vanish or be
+  replaced by a notice;
+* a leaf with a ``disclaimer`` change is in the output with its original text
+  still inside it, whole (the disclaimer is one insertion);
+* a leaf with a ``repaired`` change may be changed, and leaves may appear below it;
+* no other leaf appears: each new leaf is a text/plain part that an ``added``,
+  ``wrapped`` or ``removed`` change (a notice) accounts for.
+
+Leaves are compared by a digest of their body span, so the cost is one hash pass
+over the bytes, never a decoded copy of an attachment; only the text of leaves with
+a ``disclaimer`` change is decoded.  A violation raises
+:class:`~mimeguard.InvalidMessageError`: a broken edit never returns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import InvalidMessageError
+from .findings import Report
+
+if TYPE_CHECKING:
+    from .edit import Change
+    from .message import Message, Part
+
+__all__ = ["check_conserved"]
+
+_EOLS = re.compile(rb"\r\n|\r|\n")
+#: the repair that rewrites every line ending: leaves are then compared with CRLF lines
+_ALL_CRLF = "every line ending is now CRLF"
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    path: str
+    key: tuple[str, str, str, str, bytes]
+    part: Part
+    #: the unparsed rest of a multipart a parser limit stopped (carried as one piece)
+    tail: bool = False
+
+    def describe(self) -> str:
+        what = "the unparsed rest of" if self.tail else "leaf"
+        name = f' "{self.part.filename}"' if self.part.filename else ""
+        return f"{what} part {self.path or 'root'} ({self.part.mime_type}{name})"
+
+
+def _digest(data: bytes | memoryview, crlf: bool) -> bytes:
+    if crlf:
+        data = _EOLS.sub(b"\r\n", data)
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _leaves(msg: Message, crlf: bool) -> list[_Leaf]:
+    out: list[_Leaf] = []
+    for part in msg.walk():
+        view = memoryview(part.buffer)
+        if not part.children:
+            body = view[part.body_start : part.body_end]
+            key = (
+                part.mime_type,
+                part.transfer_encoding,
+                part.charset or "",
+                part.filename or "",
+                _digest(body, crlf),
+            )
+            out.append(_Leaf(part.path, key, part))
+        elif part.opaque and part.delimiters and part.epilogue is None:
+            rest = view[part.delimiters[-1][0] : part.body_end]
+            key = ("", "", "", "", _digest(rest, crlf))
+            out.append(_Leaf(part.path + ".rest", key, part, tail=True))
+    return out
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top + ".") if top else True
+
+
+def _fate(leaf: _Leaf, changes: Sequence[Change]) -> str:
+    """What the changes allow to happen to ``leaf``: removed, disclaimer, repaired, kept."""
+    path = leaf.part.path
+    fate = "kept"
+    for c in changes:
+        if c.kind == "removed" and _under(path, c.part):
+            return "removed"
+        if c.kind == "disclaimer" and c.part == path and not leaf.tail:
+            fate = "disclaimer"
+        elif (
+            c.kind == "repaired"
+            and fate == "kept"
+            # a fix of the root's header fields does not touch the leaves below it
+            and (c.part == path or (c.part and _under(path, c.part)))
+        ):
+            fate = "repaired"
+    return fate
+
+
+def _text_kept(before: Part, after: Part) -> bool:
+    """Is the decoded text of ``before`` inside ``after`` whole, as one insertion made it?"""
+    if before.mime_type != after.mime_type:
+        return False
+    if (before.charset or "") == (after.charset or ""):
+        old, new = before.decoded(), after.decoded()
+        old, new = _EOLS.sub(b"\n", old), _EOLS.sub(b"\n", new)
+    else:
+        old_t, new_t = before.text(), after.text()
+        old = old_t.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace")
+        new = new_t.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace")
+    if len(new) < len(old):
+        return False
+    head = _common_prefix(old, new)
+    return head == len(old) or old[head:] == new[len(new) - (len(old) - head) :]
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection over slice compares (C speed)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _fail(detail: str) -> InvalidMessageError:
+    return InvalidMessageError(
+        f"edit integrity: {detail}; the edit was stopped instead of losing or inventing content",
+        Report(()),
+    )
+
+
+def check_conserved(before: Message, after: Message, changes: Sequence[Change]) -> None:
+    """Raise :class:`InvalidMessageError` unless ``after`` keeps what ``before`` held.
+
+    ``changes`` are the changes made since ``before`` was parsed (their paths are
+    paths of ``before``); see the module docstring for the invariant.
+    """
+    crlf = any(c.kind == "repaired" and c.detail == _ALL_CRLF for c in changes)
+    old = _leaves(before, crlf)
+    new = _leaves(after, crlf)
+    where: dict[tuple[str, str, str, str, bytes], list[int]] = {}
+    for i, leaf in enumerate(new):
+        where.setdefault(leaf.key, []).append(i)
+    used = [False] * len(new)
+    j = 0  # output leaves before j are matched or left over
+    for leaf in old:
+        fate = _fate(leaf, changes)
+        if fate == "removed":
+            continue
+        if fate == "disclaimer":
+            k = j
+            while k < len(new) and (used[k] or not _text_kept(leaf.part, new[k].part)):
+                k += 1
+            if k == len(new):
+                raise _fail(
+                    f"{leaf.describe()} was given a disclaimer but its original text is not "
+                    "in the output"
+                )
+            used[k] = True
+            j = k + 1
+            continue
+        spots = where.get(leaf.key, [])
+        at = bisect.bisect_left(spots, j)
+        while at < len(spots) and used[spots[at]]:
+            at += 1
+        if at < len(spots):
+            used[spots[at]] = True
+            j = spots[at] + 1
+        elif fate != "repaired":
+            raise _fail(f"{leaf.describe()} is missing from the output or was changed")
+    # a repaired part may have been given new parts below it (a body without delimiters
+    # became a text part, a lost boundary was found); a fix of the root's header fields
+    # is no licence for new parts, unless the root was a leaf
+    leafy_root = not before.children or not after.children
+    repaired = [c.part for c in changes if c.kind == "repaired" and (c.part or leafy_root)]
+    budget = sum(1 for c in changes if c.kind in ("removed", "added", "wrapped"))
+    for i, leaf in enumerate(new):
+        if used[i] or any(_under(leaf.path, r) for r in repaired):
+            continue
+        if leaf.tail or leaf.part.mime_type != "text/plain" or budget == 0:
+            raise _fail(f"{leaf.describe()} appeared in the output, but no edit created it")
+        budget -= 1
