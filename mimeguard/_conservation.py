@@ -37,11 +37,19 @@ if TYPE_CHECKING:
     from .edit import Change
     from .message import Message, Part
 
-__all__ = ["check_conserved"]
+__all__ = ["EditIntegrityError", "check_conserved"]
 
 _EOLS = re.compile(rb"\r\n|\r|\n")
 #: the repair that rewrites every line ending: leaves are then compared with CRLF lines
 _ALL_CRLF = "every line ending is now CRLF"
+
+
+class EditIntegrityError(InvalidMessageError):
+    """An edit would have lost or invented a part: it is stopped, never returned.
+
+    ``report`` holds the findings of the input (what made the edit go wrong is usually
+    in there); the message says which part.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +145,8 @@ def _common_prefix(a: bytes, b: bytes) -> int:
     return lo
 
 
-def _fail(detail: str) -> InvalidMessageError:
-    return InvalidMessageError(
+def _fail(detail: str) -> EditIntegrityError:
+    return EditIntegrityError(
         f"edit integrity: {detail}; the edit was stopped instead of losing or inventing content",
         Report(()),
     )

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Literal
 
 from . import _html
-from ._conservation import check_conserved
+from ._conservation import EditIntegrityError, check_conserved
 from ._lists import SES_BLOCKED_EXTENSIONS, file_extensions
 from ._parser import parse
 from ._rfc2047 import decode_words, lookup_charset
@@ -851,6 +851,13 @@ class Editor:
 
     def result(self) -> EditResult:
         """Apply the edits; raise :class:`InvalidMessageError` unless the result is clean."""
+        try:
+            return self._result()
+        except EditIntegrityError as exc:
+            report = validate(self._input, profile=self._profile, limits=self._limits)
+            raise EditIntegrityError(str(exc.args[0]), report) from None
+
+    def _result(self) -> EditResult:
         from ._repair import repair_bytes
 
         changes: list[Change] = []

@@ -364,3 +364,11 @@ def test_a_large_disclaimer_is_written() -> None:
     big = ("line of a long disclaimer ---\n" * 70_000) + "é" * 100_000
     out = add_disclaimer(PLAIN, text=big)
     assert parse(out).text().count("line of a long disclaimer") == 70_000
+
+
+def test_subject_text_never_starts_a_line_with_dashes() -> None:
+    data = mixed("B", text(b"hello"), PDF)
+    hostile = " ".join(["--B--"] * 40)
+    out = Editor(data).rewrite_subject(prefix=hostile + " ").add_disclaimer(text="x").to_bytes()
+    assert shape(out) == shape(data)
+    assert all(not line.startswith(b"--B") for line in out.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
