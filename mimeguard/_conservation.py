@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._writer import crlf
 from .errors import InvalidMessageError
 from .findings import Report
 
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EditIntegrityError", "check_conserved"]
 
-_EOLS = re.compile(rb"\r\n|\r|\n")
 #: the repair that rewrites every line ending: leaves are then compared with CRLF lines
 _ALL_CRLF = "every line ending is now CRLF"
 
@@ -66,13 +65,13 @@ class _Leaf:
         return f"{what} part {self.path or 'root'} ({self.part.mime_type}{name})"
 
 
-def _digest(data: bytes | memoryview, crlf: bool) -> bytes:
-    if crlf:
-        data = _EOLS.sub(b"\r\n", data)
+def _digest(data: bytes | memoryview, normalise: bool) -> bytes:
+    if normalise:
+        data = crlf(bytes(data))
     return hashlib.sha256(data).digest()  # SHA-NI: the fastest strong hash here
 
 
-def _leaves(msg: Message, crlf: bool) -> list[_Leaf]:
+def _leaves(msg: Message, normalise: bool) -> list[_Leaf]:
     out: list[_Leaf] = []
     for part in msg.walk():
         view = memoryview(part.buffer)
@@ -83,12 +82,12 @@ def _leaves(msg: Message, crlf: bool) -> list[_Leaf]:
                 part.transfer_encoding,
                 part.charset or "",
                 part.filename or "",
-                _digest(body, crlf),
+                _digest(body, normalise),
             )
             out.append(_Leaf(part.path, key, part))
         elif part.opaque and part.delimiters and part.epilogue is None:
             rest = view[part.delimiters[-1][0] : part.body_end]
-            key = ("", "", "", "", _digest(rest, crlf))
+            key = ("", "", "", "", _digest(rest, normalise))
             out.append(_Leaf(part.path + ".rest", key, part, tail=True))
     return out
 
@@ -136,7 +135,7 @@ def _text_kept(before: Part, after: Part) -> bool:
         return False
     if (before.charset or "") == (after.charset or ""):
         old, new = before.decoded(), after.decoded()
-        old, new = _EOLS.sub(b"\n", old), _EOLS.sub(b"\n", new)
+        old, new = crlf(old), crlf(new)
     else:
         old_t, new_t = before.text(), after.text()
         old = old_t.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace")
@@ -172,10 +171,10 @@ def check_conserved(before: Message, after: Message, changes: Sequence[Change]) 
     ``changes`` are the changes made since ``before`` was parsed (their paths are
     paths of ``before``); see the module docstring for the invariant.
     """
-    crlf = any(c.kind == "repaired" and c.detail == _ALL_CRLF for c in changes)
+    normalise = any(c.kind == "repaired" and c.detail == _ALL_CRLF for c in changes)
     fates = _Fates(changes, leafy_root=not before.children or not after.children)
-    old = _leaves(before, crlf)
-    new = _leaves(after, crlf)
+    old = _leaves(before, normalise)
+    new = _leaves(after, normalise)
     where: dict[tuple[str, str, str, str, bytes], list[int]] = {}
     for i, leaf in enumerate(new):
         where.setdefault(leaf.key, []).append(i)

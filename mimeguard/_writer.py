@@ -15,6 +15,7 @@ import binascii
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from typing import AnyStr
 
 from ._params import set_param
 from ._rfc2047 import encode_header
@@ -24,6 +25,7 @@ from .message import Part
 __all__ = [
     "CRLF",
     "Node",
+    "crlf",
     "encode_body",
     "fold_structured",
     "header_line",
@@ -36,6 +38,15 @@ CRLF = b"\r\n"
 _EOLS = re.compile(r"\r\n|\r|\n")
 #: a run without whitespace outside quotes and comments: where a fold may not go
 _WORD = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+)+')
+
+
+def crlf(data: AnyStr) -> AnyStr:
+    """``data`` with every line ending (CRLF, bare CR, bare LF) written CRLF.
+
+    Three C-speed replaces: a regex substitution costs a Python call per line."""
+    if isinstance(data, str):
+        return data.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
 class Node:
@@ -360,7 +371,7 @@ def encode_body(data: bytes, encoding: str, *, text: bool) -> bytes:
         return CRLF.join(lines) + CRLF if lines else b""
     if encoding == "quoted-printable":
         if text:
-            data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+            data = crlf(data)
         qp = binascii.b2a_qp(data, istext=text)
         if not text:
             qp = qp.replace(b"\n", b"\r\n")  # b2a_qp breaks soft lines with LF in binary mode

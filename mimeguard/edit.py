@@ -23,8 +23,10 @@ from ._lists import SES_BLOCKED_EXTENSIONS, file_extensions
 from ._parser import parse
 from ._rfc2047 import decode_words, lookup_charset
 from ._rules.encoding import KNOWN_ENCODINGS
+from ._scan import first_line_over
 from ._writer import (
     Node,
+    crlf,
     encode_body,
     header_line,
     looks_like_delimiter,
@@ -74,8 +76,6 @@ _SIGNED_TYPES = frozenset(
         "application/x-pkcs7-mime",
     }
 )
-_EOLS = re.compile(r"\r\n|\r|\n")
-_BYTE_EOLS = re.compile(rb"\r\n|\r|\n")
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fw|fwd|aw|sv|vs|wg)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE)
 
 
@@ -204,7 +204,7 @@ def _text_part(text: str, *, subtype: str = "plain", disposition: str | None = "
     the dash as ``=2D``), so the text cannot become a delimiter of any multipart the
     part is put in, whatever its boundary (RFC 2046 section 5.1.1).
     """
-    body = _EOLS.sub("\r\n", text)
+    body = crlf(text)
     if not body.endswith("\r\n"):
         body += "\r\n"
     # a lone surrogate (from a file name read with surrogateescape) cannot be written
@@ -236,13 +236,9 @@ def _fits_7bit(
     return (
         (eight_bit or data.isascii())
         and b"\x00" not in data
-        and _longest_line(data) <= 998
+        and first_line_over(data, 0, len(data), 998) < 0
         and not looks_like_delimiter(data, boundaries)
     )
-
-
-def _longest_line(data: bytes) -> int:
-    return max(map(len, data.split(b"\r\n"))) if data else 0
 
 
 def _split_content_headers(lines: list[tuple[str, bytes]]) -> tuple[list[bytes], list[bytes]]:
@@ -291,11 +287,11 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
 def _disclaimer_for(part: Part, text: str, html: str | None) -> str:
     if part.subtype == "html":
         return html if html is not None else _html.text_to_html(text)
-    lines = _EOLS.split(text.strip("\r\n"))
-    if part.params.get("format", "").lower() == "flowed":
-        # RFC 3676: a trailing space would join lines; stuff lines that could be misread.
-        lines = [line.rstrip(" ") for line in lines]
-        lines = [" " + ln if ln.startswith((" ", ">", "From ")) else ln for ln in lines]
+    if part.params.get("format", "").lower() != "flowed":
+        return crlf(text.strip("\r\n"))
+    # RFC 3676: a trailing space would join lines; stuff lines that could be misread.
+    lines = [line.rstrip(" ") for line in crlf(text.strip("\r\n")).split("\r\n")]
+    lines = [" " + ln if ln.startswith((" ", ">", "From ")) else ln for ln in lines]
     return "\r\n".join(lines)
 
 
@@ -345,18 +341,18 @@ def _own_bytes(snippet: str, codec: str | None, label: str) -> bytes | None:
         if not _ascii_compatible(codec):
             return None
         try:
-            return _EOLS.sub("\r\n", snippet).encode(codec)
+            return crlf(snippet).encode(codec)
         except UnicodeEncodeError:
             return None
     if not snippet.isascii() or _NOT_ASCII_LABEL.search(label.lower()):
         return None
-    return _EOLS.sub("\r\n", snippet).encode("ascii")
+    return crlf(snippet).encode("ascii")
 
 
 def _insert_bytes(part: Part, raw: bytes, snippet: bytes, position: Position) -> bytes:
     """:func:`_insert` over bytes: ``<``, ``>`` and quotes are never the second byte of a
     multibyte character in an ASCII-compatible charset, so tags are found in the bytes."""
-    raw = _BYTE_EOLS.sub(b"\r\n", raw)
+    raw = crlf(raw)
     if part.subtype == "html":
         at = _html.insertion_point(raw.decode("latin-1"), position)
         return raw[:at] + b"\r\n" + snippet + b"\r\n" + raw[at:]
@@ -372,7 +368,7 @@ def _rewrite_text(
 ) -> None:
     """Store ``new_text`` as the part's body, keeping charset and transfer encoding
     when they can carry it (RFC 2045 section 6), else UTF-8 and quoted-printable."""
-    new_text = _EOLS.sub("\r\n", new_text)
+    new_text = crlf(new_text)
     charset = None
     try:
         data = new_text.encode(codec)
