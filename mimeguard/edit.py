@@ -256,17 +256,6 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
     body move into the second part.
     """
     outer, inner = _split_content_headers(root.fields())
-    taken = [p.boundary or "" for p in msg.walk()]
-    boundary = new_boundary(msg.buffer, taken)
-    while looks_like_delimiter(first.body or b"", [boundary]):  # never, short of a uuid4 clash
-        boundary = new_boundary(msg.buffer, taken)
-    new = Node()
-    headers = list(outer)
-    if not any(line.lower().startswith(b"mime-version:") for line in headers):
-        headers.append(b"MIME-Version: 1.0\r\n")
-    headers.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n')
-    new.headers = headers
-    new.boundary = boundary
     content = Node()
     if attach_whole:
         whole = serialise(root)
@@ -277,6 +266,19 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
     else:
         content.headers = inner or [b"Content-Type: text/plain; charset=us-ascii\r\n"]
         content.body = msg.buffer[msg.body_start : msg.body_end]
+    taken = [p.boundary or "" for p in msg.walk()]
+    boundary = new_boundary(msg.buffer, taken)
+    # the new delimiter must not be a line of either part (the original could hold an
+    # edited header line): never true, short of a uuid4 clash
+    while any(looks_like_delimiter(n.body or b"", [boundary]) for n in (first, content)):
+        boundary = new_boundary(msg.buffer, taken)
+    new = Node()
+    headers = list(outer)
+    if not any(line.lower().startswith(b"mime-version:") for line in headers):
+        headers.append(b"MIME-Version: 1.0\r\n")
+    headers.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n')
+    new.headers = headers
+    new.boundary = boundary
     new.children = [first, content] if top else [content, first]
     return new
 
@@ -549,9 +551,8 @@ def _check_text(name: str, value: object, *, optional: bool = False) -> None:
 def _check_notice(notice: object) -> None:
     """A notice template names only ``{filename}``, ``{content_type}`` and ``{size}``."""
     _check_text("notice", notice, optional=True)
-    if notice is None:
+    if not isinstance(notice, str):
         return
-    assert isinstance(notice, str)
     try:
         notice.format(filename="", content_type="", size="")
     except (KeyError, IndexError, AttributeError, ValueError) as exc:
