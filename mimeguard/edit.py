@@ -769,6 +769,8 @@ class Editor:
         now: datetime | None = None,
     ) -> None:
         self._input = _as_bytes(data)
+        if not isinstance(profile, (str, Profile)):
+            raise TypeError(f"profile must be a name or a Profile, not {type(profile).__name__}")
         if not isinstance(repair, bool):
             raise TypeError(f"repair must be a bool, not {type(repair).__name__}")
         if not isinstance(limits, Limits):

@@ -343,6 +343,9 @@ PLAIN = HEAD + b"\r\nhello\r\n"
         (lambda: Editor(PLAIN).strip_attachments(match="*.exe", notice=3), TypeError),  # type: ignore[arg-type]
         (lambda: Editor(PLAIN).strip_attachments(match="*.exe", descend="no"), TypeError),  # type: ignore[arg-type]
         (lambda: Editor(PLAIN, repair="yes"), TypeError),  # type: ignore[arg-type]
+        (lambda: Editor(PLAIN, profile=["ses"]), TypeError),  # type: ignore[arg-type]
+        (lambda: Editor(PLAIN, profile="nope"), ValueError),
+        (lambda: Editor(PLAIN, envelope_from=7), TypeError),  # type: ignore[arg-type]
         (lambda: Editor(PLAIN, limits={}), TypeError),  # type: ignore[arg-type]
         (lambda: Editor(PLAIN, now="today"), TypeError),  # type: ignore[arg-type]
     ],
