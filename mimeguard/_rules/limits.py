@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
-from .._lists import SES_BLOCKED_EXTENSIONS, file_extensions
+from .._attachments import all_saved_names
+from .._filenames import final_extension
+from .._lists import SES_BLOCKED_EXTENSIONS
 from .._registry import Context, Hit, parser_rule, rule, severities
 from ..limits import Limits
 from ..message import Part
@@ -117,8 +119,8 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG404",
     "blocked-attachment",
-    summary="An attachment has an extension Amazon SES refuses (.exe, .js, .bat, …), "
-    "double extensions included.",
+    summary="An attachment has an extension Amazon SES refuses (.exe, .js, .bat, …) under "
+    "some reading of its name (the final extension counts).",
     severity=severities("warning", rfc=None, ses="error"),
     source="Amazon SES developer guide, unsupported attachment types; WorkMail "
     "RawMessageContent rule 2",
@@ -133,12 +135,19 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
 )
 def blocked_attachment(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
-        name = part.filename
-        if name is None or part.children:
+        if part.children:
             continue
-        blocked = [e for e in file_extensions(name) if e in SES_BLOCKED_EXTENSIONS]
+        # every name a client could read, judged by its final extension
+        blocked = sorted(
+            n for n in all_saved_names(part) if final_extension(n) in SES_BLOCKED_EXTENSIONS
+        )
         if blocked:
-            yield part, part.start, f"attachment {name[:80]!r} has blocked extension .{blocked[-1]}"
+            name = blocked[0]
+            yield (
+                part,
+                part.start,
+                f"attachment {name[:80]!r} has blocked extension .{final_extension(name)}",
+            )
 
 
 _LIMIT_FIX = "Not fixable: the part is kept as it is; raise the limit with mimeguard.Limits."
