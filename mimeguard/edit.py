@@ -643,6 +643,8 @@ class Editor:
         self._limits = limits
         self._now = now
         self._ops: list[Operation] = []
+        #: the strip edits again, run on the input before repair (see :meth:`result`)
+        self._strips: list[Operation] = []
         _check_header_text("envelope_from", envelope_from)
 
     def add_disclaimer(
@@ -696,11 +698,12 @@ class Editor:
         matcher = _matcher(match)
         if notice is not None:
             notice.format(filename="", content_type="", size="")  # fail early on a bad template
-        self._ops.append(
-            lambda session, ch: _apply_strip(
-                session, ch, match=matcher, notice=notice, descend=descend
-            )
-        )
+
+        def op(session: _Session, ch: list[Change]) -> None:
+            _apply_strip(session, ch, match=matcher, notice=notice, descend=descend)
+
+        self._ops.append(op)
+        self._strips.append(op)
         return self
 
     def result(self) -> EditResult:
@@ -709,6 +712,14 @@ class Editor:
 
         changes: list[Change] = []
         data = baseline = self._input
+        if self._repair and self._strips:
+            # Repair settles an ambiguity on one reading (the first of two fields, a NUL
+            # dropped): strip first judges the input as every client reads it.
+            session = _Session(data, self._limits)
+            for op in self._strips:
+                op(session, changes)
+            data = session.to_bytes()
+            del session
         if self._repair:
             # Repair adds missing required fields (Date, From, MIME-Version) but never
             # changes an immutable field that is present, so the repaired message is
