@@ -102,10 +102,11 @@ def _uu_name(part: Part) -> list[str]:
     return [name.decode("utf-8", "replace") for _, _, name in uu_blocks(raw)[:1]]
 
 
-def all_saved_names(part: Part) -> set[str]:
-    """Every name ``part`` could be saved under (empty: it has no name)."""
+def all_saved_names(part: Part, *, partial: bool = True) -> set[str]:
+    """Every name ``part`` could be saved under (empty: it has no name); without
+    ``partial``, only whole readings (no lone RFC 2231 sections)."""
     out: set[str] = set()
-    for name in candidate_names(part) + _uu_name(part):
+    for name in candidate_names(part, partial=partial) + _uu_name(part):
         out |= saved_names(name)
     return out
 

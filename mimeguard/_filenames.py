@@ -10,8 +10,8 @@ each into what Windows, macOS or Linux would write to disk:
   non-standard ``filename`` on Content-Type and ``name`` on Content-Disposition;
 - every occurrence of those parameters and of those fields: first-wins and last-wins
   parsers both;
-- RFC 2231 continuations in numeric order, in the order written, up to the first gap,
-  and each section alone; extended values in the charset they name, or UTF-8 and
+- RFC 2231 continuations in numeric order, in the order written and up to the first
+  gap; extended values in the charset they name, or UTF-8 and
   Latin-1 when the charset is unknown;
 - RFC 2047 encoded-words anywhere in a value (RFC 2047 section 5 forbids them there,
   every major client decodes them): glued to text, unpadded, unknown charsets;
@@ -247,11 +247,10 @@ def _extended(raw: str) -> list[str]:
     return _decode(unquote_to_bytes(text), charset or "utf-8")
 
 
-def _sections(
-    pieces: list[tuple[int, bool, str, int]],
-) -> list[str]:
+def _sections(pieces: list[tuple[int, bool, str, int]], partial: bool) -> list[str]:
     """RFC 2231 section 3 continuations ``(number, extended, value, order)`` joined
-    every way a parser joins them."""
+    every way a parser joins them: by number and as written (with ``partial``,
+    also up to the first gap, where some parsers stop)."""
     if not pieces:
         return []
     charset = "utf-8"
@@ -274,19 +273,20 @@ def _sections(
     ordered = sorted(pieces)
     out = join(ordered)
     out += join(sorted(pieces, key=lambda p: p[3]))
+    if not partial:
+        return out
     gapless: list[tuple[int, bool, str, int]] = []
     for i, p in enumerate(ordered):
         if p[0] != (ordered[0][0] if i == 0 else gapless[-1][0] + 1):
             break
         gapless.append(p)
     out += join(gapless)
-    for p in pieces:
-        out += join([p])
     return out
 
 
-def name_readings(fields: Iterable[HeaderField]) -> list[str]:
-    """Every decoded name the ``name``/``filename`` parameters of ``fields`` give."""
+def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> list[str]:
+    """Every decoded name the ``name``/``filename`` parameters of ``fields`` give;
+    ``partial`` adds the readings of parsers that read only some continuations."""
     values: list[str] = []
     for field in fields:
         sections: dict[str, list[tuple[int, bool, str, int]]] = {}
@@ -310,7 +310,7 @@ def name_readings(fields: Iterable[HeaderField]) -> list[str]:
         for pieces in sections.values():
             # the tokenizer and the naive reading find each section: once is enough
             unique = list({(p[0], p[1], p[2]): p for p in pieces}.values())
-            values += _sections(unique[:64])
+            values += _sections(unique[:64], partial)
     out: list[str] = []
     seen: set[str] = set()
     for v in values:
@@ -323,13 +323,13 @@ def name_readings(fields: Iterable[HeaderField]) -> list[str]:
     return out
 
 
-def candidate_names(part: Part) -> list[str]:
+def candidate_names(part: Part, *, partial: bool = True) -> list[str]:
     """Every name a client could read for ``part`` from its Content-Type and
     Content-Disposition fields (all of them), decoded every way clients decode."""
     fields = [f for f in part.headers if f.lname in ("content-type", "content-disposition")]
     if not fields:
         return []
-    return name_readings(fields)
+    return name_readings(fields, partial=partial)
 
 
 # -- the name as a client saves it --------------------------------------------------------

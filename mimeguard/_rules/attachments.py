@@ -51,7 +51,8 @@ def _attachment(headers: bytes, body: str = _EXE) -> bytes:
 )
 def filename_readings_disagree(ctx: Context) -> Iterator[Hit]:
     for part in ctx.leaves:
-        names = all_saved_names(part)
+        # lone continuation sections are for blocking, not evidence of disagreement
+        names = all_saved_names(part, partial=False)
         if len(names) < 2:
             continue
         extensions = sorted({final_extension(n) for n in names})
