@@ -50,6 +50,7 @@ _ENTITY = re.compile(
     rb"|begin(?:-base64)?[ \t]+[0-7]{1,6}[ \t]+\S)"
 )
 _MAX_NESTED = 16
+_SIGNATURE_B64 = b"eJ8+I"  # how a base64 body holding TNEF starts
 
 
 class _Executables:
@@ -162,6 +163,8 @@ class Policy:
         return any(fnmatch.fnmatchcase(saved, p) for p in self.names)
 
     def names_blocked(self, names: Iterable[str]) -> str | None:
+        if not names:
+            return None
         for name in sorted(names):
             if self.name_blocked(name):
                 return name
@@ -173,9 +176,10 @@ class Policy:
     def __call__(self, part: Part) -> bool:
         return self.part_reason(part) is not None
 
-    def part_reason(self, part: Part) -> str | None:
-        """Why ``part`` itself is blocked, or ``None``."""
-        name = self.names_blocked(all_saved_names(part))
+    def part_reason(self, part: Part, names: set[str] | None = None) -> str | None:
+        """Why ``part`` itself is blocked, or ``None`` (``names``: its saved names,
+        when known)."""
+        name = self.names_blocked(all_saved_names(part) if names is None else names)
         if name is not None:
             return f"name {name!r}"
         if self.types:
@@ -183,9 +187,9 @@ class Policy:
                 if any(fnmatch.fnmatchcase(t, p) for p in self.types):
                     return f"type {t}"
         if self.content and not part.children:
-            kind = executable_kind(head(part))
-            if kind is not None and self.data_blocked(head(part)):
-                return f"content: {kind}"
+            start = head(part)
+            if self.data_blocked(start):
+                return f"content: {executable_kind(start) or 'matched'}"
         for test in self.tests:
             if test(part):
                 return f"matched {getattr(test, '__name__', 'a test')}"
@@ -220,9 +224,12 @@ def outside_structure(part: Part) -> list[str]:
 
 
 def _tnef_reason(part: Part, policy: Policy, names: set[str]) -> str | None:
-    start = head(part, 8)
+    raw = part.buffer[part.body_start : part.body_start + 16].lstrip()
     is_tnef = (
-        part.mime_type in _TNEF_TYPES or bool(names & _TNEF_NAMES) or start.startswith(SIGNATURE)
+        part.mime_type in _TNEF_TYPES
+        or bool(names & _TNEF_NAMES)
+        or raw.startswith((SIGNATURE, _SIGNATURE_B64))
+        or (part.transfer_encoding == "quoted-printable" and head(part, 8).startswith(SIGNATURE))
     )
     if not is_tnef:
         return None
@@ -333,7 +340,7 @@ def plan(msg: Message, policy: Policy, *, descend: bool, limits: Limits, _depth:
             if cuts is not None:
                 out.uu.append((part, *cuts))
             continue
-        reason = policy.part_reason(part)
+        reason = policy.part_reason(part, names)
         if reason is None:
             reason = _tnef_reason(part, policy, names)
         if reason is None and descend and part.mime_type in _MESSAGE_LIKE:

@@ -67,6 +67,14 @@ _BIDI_ZW = dict.fromkeys(
 _DOTS = str.maketrans(dict.fromkeys("\uff0e\u3002\uff61\u2024\ufe52\u2e33\u00b7", "."))
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAME_PARAMS = frozenset({"name", "filename"})
+# A value every reading parses the same way: tokens and plain quoted strings only (no
+# comments, quoted-pairs, RFC 2231 or 2047, 8-bit): read once, by one regex.
+_SIMPLE = re.compile(
+    r'[^;"\\()=*?\x00-\x1f\x7f]*(?:;[ \t]*[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+='
+    r'(?:[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+|"[^"\\=*?\x00-\x1f\x7f]*")[ \t]*)*;?[ \t]*'
+)
+_SIMPLE_PARAM = re.compile(r';[ \t]*([^=]+)=("?)([^";]*)\2')
+_PLAIN_NAME = re.compile(r"[ !#-)+-.0-9;=@-\[\]-~]*")
 
 
 # -- parameters of one field --------------------------------------------------------------
@@ -176,6 +184,14 @@ def field_params(field: HeaderField) -> list[tuple[str, str, str]]:
     """Every ``(name, value, raw value)`` parameter of ``field`` under every reading,
     in order, duplicates kept (names lower-case, RFC 2231 suffixes kept)."""
     out: list[tuple[str, str, str]] = []
+    raw = field.raw_value
+    if raw.isascii() and b"\n" not in raw and b"\r" not in raw:
+        text = raw.decode("ascii").strip()
+        if _SIMPLE.fullmatch(text) is not None:
+            return [
+                (m.group(1).strip().lower(), m.group(3), m.group(3))
+                for m in _SIMPLE_PARAM.finditer(text)
+            ]
     for text in _unfold(field):
         out += _tokenize(text)
         out += _naive(text)
@@ -326,7 +342,12 @@ def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> lis
 def candidate_names(part: Part, *, partial: bool = True) -> list[str]:
     """Every name a client could read for ``part`` from its Content-Type and
     Content-Disposition fields (all of them), decoded every way clients decode."""
-    fields = [f for f in part.headers if f.lname in ("content-type", "content-disposition")]
+    # every spelling of both parameters contains "name" (names are case-insensitive)
+    fields = [
+        f
+        for f in part.headers
+        if f.lname in ("content-type", "content-disposition") and b"name" in f.raw.lower()
+    ]
     if not fields:
         return []
     return name_readings(fields, partial=partial)
@@ -349,6 +370,9 @@ def saved_names(name: str) -> set[str]:
     a colon is the name (a colon is the classic Mac path separator); trailing dots
     and spaces go (Windows).
     """
+    if _PLAIN_NAME.fullmatch(name) is not None:  # printable ASCII, no path or stream
+        clean = name.strip().rstrip(". \t").lower()
+        return {clean} if clean else set()
     out: set[str] = set()
     cuts = {name.split("\x00", 1)[0], name.replace("\x00", "")}
     for cut in cuts:

@@ -471,6 +471,7 @@ def _apply_strip(
         for child in node.children:
             parents[id(child)] = node
     removed: set[int] = set()
+    position: dict[int, int] = {}  # a child's index in its parent, for replacing it
     for part, reason in todo.hits:
         if any(id(a) in removed for a in part.ancestors()):
             continue  # inside a part already removed
@@ -493,7 +494,9 @@ def _apply_strip(
             node.removed = True
             _prune(parent, parents)
         else:
-            parent.children[parent.children.index(node)] = replacement
+            if id(node) not in position:
+                position.update((id(c), i) for i, c in enumerate(parent.children))
+            parent.children[position[id(node)]] = replacement
             parents[id(replacement)] = parent
     for part, data, cuts in todo.uu:
         if id(part) in removed or any(id(a) in removed for a in part.ancestors()):
