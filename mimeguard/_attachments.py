@@ -18,7 +18,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ._filenames import candidate_names, field_params, final_extension, saved_names
+from ._filenames import (
+    MAX_CANDIDATES,
+    candidate_names,
+    field_params,
+    final_extension,
+    saved_names,
+)
 from ._magic import executable_kind, head
 from ._params import parse_content_type
 from ._tnef import SIGNATURE, TnefError, read_tnef
@@ -105,11 +111,23 @@ def _uu_name(part: Part) -> list[str]:
 
 def all_saved_names(part: Part, *, partial: bool = True) -> set[str]:
     """Every name ``part`` could be saved under (empty: it has no name); without
-    ``partial``, only whole readings (no lone RFC 2231 sections)."""
-    out: set[str] = set()
-    for name in candidate_names(part, partial=partial) + _uu_name(part):
-        out |= saved_names(name)
-    return out
+    ``partial``, only whole readings (the up-to-the-gap RFC 2231 reading left out)."""
+    return set(_readings(part, partial)[0])
+
+
+def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
+    """The saved names and whether there were too many readings to judge (computed
+    once per part: strip and three rules ask)."""
+    key = "_mimeguard_names" if partial else "_mimeguard_whole_names"
+    cache: dict[str, tuple[set[str], bool]] = part.__dict__
+    found = cache.get(key)
+    if found is None:
+        names = candidate_names(part, partial=partial)
+        out: set[str] = set()
+        for name in names + _uu_name(part):
+            out |= saved_names(name)
+        found = cache[key] = (out, len(names) > MAX_CANDIDATES)
+    return found
 
 
 class Policy:
@@ -176,10 +194,16 @@ class Policy:
     def __call__(self, part: Part) -> bool:
         return self.part_reason(part) is not None
 
-    def part_reason(self, part: Part, names: set[str] | None = None) -> str | None:
+    def part_reason(
+        self, part: Part, names: set[str] | None = None, overflow: bool = False
+    ) -> str | None:
         """Why ``part`` itself is blocked, or ``None`` (``names``: its saved names,
-        when known)."""
-        name = self.names_blocked(all_saved_names(part) if names is None else names)
+        when known; ``overflow``: it has more readings than can be judged)."""
+        if names is None:
+            names, overflow = _readings(part)
+        if overflow and self.by_name:
+            return f"more than {MAX_CANDIDATES} readings of its name"
+        name = self.names_blocked(names)
         if name is not None:
             return f"name {name!r}"
         if self.types:
@@ -333,14 +357,14 @@ def plan(msg: Message, policy: Policy, *, descend: bool, limits: Limits, _depth:
         if part.children:  # message/external-body: its child is a header block
             stack.extend(reversed(part.children))
             continue
-        names = all_saved_names(part)
+        names, overflow = _readings(part)
         if not names and part.is_body_text:
             # text shown as the message: only its uuencoded blocks can be files
             cuts = _uu_cuts(part, policy)
             if cuts is not None:
                 out.uu.append((part, *cuts))
             continue
-        reason = policy.part_reason(part, names)
+        reason = policy.part_reason(part, names, overflow)
         if reason is None:
             reason = _tnef_reason(part, policy, names)
         if reason is None and descend and part.mime_type in _MESSAGE_LIKE:

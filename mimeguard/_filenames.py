@@ -45,13 +45,18 @@ __all__ = [
     "saved_names",
 ]
 
-#: readings kept per part: a hostile header cannot make the set grow without bound
+#: readings kept per part: a hostile header cannot make the set grow without bound; a
+#: part with more is blocked by name-judging policies (it cannot be judged)
 MAX_CANDIDATES = 256
-_MAX_VALUE = 4096  # characters of a field value read for names
+#: characters of a field value read for names: the parser's header limit, so that no
+#: padding pushes a name out of sight (every step below is linear in the length)
+_MAX_VALUE = 1 << 20
 
 _FOLD = re.compile(r"\r?\n|\r")
 # RFC 2047 section 2, read leniently: glued to text, any text up to "?=".
-_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?(.*?)\?=", re.S)
+# The text holds no "?" (RFC 2047 section 4.2 rule 3; B has none): a failed attempt stops
+# at the next "?", so finding words is linear.
+_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
 _NAIVE = re.compile(
     r"""(?i)(?<![\w*-])((?:file)?name)((?:\*[0-9]*)*)[ \t]*=[ \t]*("[^"]*"?|[^;"\r\n]*)"""
@@ -67,6 +72,9 @@ _BIDI_ZW = dict.fromkeys(
 _DOTS = str.maketrans(dict.fromkeys("\uff0e\u3002\uff61\u2024\ufe52\u2e33\u00b7", "."))
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAME_PARAMS = frozenset({"name", "filename"})
+_NAME_END = re.compile(r'[^=;"(]*')
+_QTEXT = re.compile(r'[^"\\]*')
+_CTEXT = re.compile(r"[^()\\]*")
 # A value every reading parses the same way: tokens and plain quoted strings only (no
 # comments, quoted-pairs, RFC 2231 or 2047, 8-bit): read once, by one regex.
 _SIMPLE = re.compile(
@@ -91,6 +99,7 @@ def _unfold(field: HeaderField) -> list[str]:
 
 
 def _skip_comment(value: str, pos: int) -> int:
+    """The end of the (nested) comment starting at ``pos`` (RFC 5322 section 3.2.2)."""
     depth = 0
     n = len(value)
     while pos < n:
@@ -104,7 +113,7 @@ def _skip_comment(value: str, pos: int) -> int:
             depth -= 1
             if depth == 0:
                 return pos + 1
-        pos += 1
+        pos = _CTEXT.match(value, pos + 1).end()  # type: ignore[union-attr]
     return n
 
 
@@ -128,9 +137,7 @@ def _tokenize(value: str) -> list[tuple[str, str, str]]:
         if c == "(":
             pos = _skip_comment(value, pos)
             continue
-        eq = pos
-        while eq < n and value[eq] not in '=;"(':
-            eq += 1
+        eq = _NAME_END.match(value, pos).end()  # type: ignore[union-attr]  # always matches
         name = value[pos:eq].strip().lower()
         if eq >= n or value[eq] != "=":
             pos = eq + 1 if eq < n and value[eq] == ";" else max(eq, pos + 1)
@@ -148,11 +155,17 @@ def _tokenize(value: str) -> list[tuple[str, str, str]]:
             start = pos
             pos += 1
             chars: list[str] = []
-            while pos < n and value[pos] != '"':
-                if value[pos] == "\\" and pos + 1 < n:
+            while True:
+                run = _QTEXT.match(value, pos).end()  # type: ignore[union-attr]
+                chars.append(value[pos:run])
+                pos = run
+                if pos + 1 < n and value[pos] == "\\":  # a quoted-pair
+                    chars.append(value[pos + 1])
+                    pos += 2
+                    continue
+                if pos < n and value[pos] == "\\":
                     pos += 1
-                chars.append(value[pos])
-                pos += 1
+                break
             raw = value[start + 1 : pos]
             pos += 1
             out.append((name, "".join(chars), raw))
@@ -217,12 +230,14 @@ def _codecs_for(charset: str) -> list[str]:
 
 def _decode(data: bytes, charset: str) -> list[str]:
     out = []
-    for codec in _codecs_for(charset):
+    names = _codecs_for(charset)
+    for codec in names:
         try:
             out.append(data.decode(codec, "replace"))
         except (LookupError, ValueError):  # pragma: no cover - codecs come from lookup
             out.append(data.decode("latin-1"))
-    if not data.isascii() and "utf-8" not in out:
+    if not data.isascii() and "utf-8" not in names:
+        # a mislabelled charset: clients that sniff read the bytes as UTF-8
         out.append(data.decode("utf-8", "replace"))
     return out
 
@@ -243,14 +258,20 @@ def _decode_words(value: str) -> list[str]:
     if "=?" not in value:
         return [value]
     value = _BETWEEN_WORDS.sub(r"\1", value)  # section 6.2: space between words goes
-    results = [""]
+    # pieces are joined once at the end (linear); a word with several readings forks
+    # the result, at most 8 ways
+    results: list[list[str]] = [[]]
     pos = 0
     for m in _WORD.finditer(value):
         texts = _decode(_word_bytes(m.group(2), m.group(3)), m.group(1).split("*", 1)[0])
         lead = value[pos : m.start()]
-        results = [r + lead + t for r in results for t in texts][:8]
+        if len(texts) > 1 and len(results) * len(texts) <= 8:
+            results = [[*r, lead, t] for r in results for t in texts]
+        else:
+            for r in results:
+                r += (lead, texts[0])
         pos = m.end()
-    return [r + value[pos:] for r in results]
+    return ["".join(r) + value[pos:] for r in results]
 
 
 def _extended(raw: str) -> list[str]:
@@ -334,8 +355,8 @@ def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> lis
             if d and d not in seen:
                 seen.add(d)
                 out.append(d)
-                if len(out) >= MAX_CANDIDATES:
-                    return out
+                if len(out) > MAX_CANDIDATES:
+                    return out  # one more than the cap: the caller fails closed
     return out
 
 

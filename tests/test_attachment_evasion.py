@@ -803,3 +803,42 @@ def test_pdf_magic_is_not_an_executable() -> None:
 
 def test_b64_helper_matches_message_encoding() -> None:
     assert base64.b64decode(b64(b"abc")) == b"abc"
+
+
+# -- limits: padding, many readings, hostile sizes ---------------------------------------------
+
+
+def test_name_after_long_padding_is_read() -> None:
+    # a name pushed past any fixed read window by a long harmless parameter
+    data = with_text(
+        disposition(b'x-pad="' + b"A" * 20_000 + b'"; filename="evil.exe"', payload("EVIL-pad"))
+    )
+    assert leaks(strip(data), "EVIL-pad") == []
+
+
+def test_too_many_readings_fail_closed() -> None:
+    # 300 harmless names, then the blocked one a last-wins parser reads
+    params = b"; ".join(b'filename="a%d.pdf"' % i for i in range(300)) + b'; filename="evil.exe"'
+    data = with_text(disposition(params, payload("EVIL-many")))
+    assert leaks(strip(data), "EVIL-many") == []
+    # the same number of readings does not block a part under a type-only policy
+    kept = with_text(disposition(params.replace(b"evil.exe", b"b.pdf"), payload("KEEP-many")))
+    assert leaks(strip(kept, ("image/*",)), "KEEP-many")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"=?a?q?" * 40_000,
+        b"=?utf-8?q?a?=" * 20_000,
+        b"(" * 100_000,
+        b'"' + b"\\a" * 100_000,
+        b"filename*" + b"*1" * 50_000 + b"=x",
+        b"; ".join(b"filename*%d*=%%41" % i for i in range(20_000)),
+    ],
+    ids=["open-words", "many-words", "comments", "quoted-pairs", "stars", "sections"],
+)
+def test_hostile_parameter_lists_finish(value: bytes) -> None:
+    data = with_text(disposition(b"filename=" + value, payload("EVIL-hostile")))
+    out = strip(data)
+    mimeguard.parse(out)
