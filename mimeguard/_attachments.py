@@ -287,7 +287,15 @@ def _alternative_boundaries(part: Part, policy: Policy, limits: Limits, depth: i
             + b'"\r\n\r\n'
             + part.raw_body
         )
-        inner = plan(parse(data, limits=limits), policy, descend=True, limits=limits, _depth=depth)
+        # no further alternative readings inside this one: one extra parse per multipart
+        inner = plan(
+            parse(data, limits=limits),
+            policy,
+            descend=True,
+            limits=limits,
+            _depth=depth,
+            _alternatives=False,
+        )
         if inner.hits or inner.uu:
             return f"read with its other boundary {other!r}, it holds a blocked file"
     return None
@@ -328,7 +336,15 @@ def _uu_cuts(part: Part, policy: Policy) -> tuple[bytes, list[tuple[int, int, st
     return (data, cuts) if cuts else None
 
 
-def plan(msg: Message, policy: Policy, *, descend: bool, limits: Limits, _depth: int = 0) -> Plan:
+def plan(
+    msg: Message,
+    policy: Policy,
+    *,
+    descend: bool,
+    limits: Limits,
+    _depth: int = 0,
+    _alternatives: bool = True,
+) -> Plan:
     """Everything strip must remove from ``msg`` under ``policy``."""
     out = Plan()
     if _depth > _MAX_NESTED:
@@ -343,9 +359,10 @@ def plan(msg: Message, policy: Policy, *, descend: bool, limits: Limits, _depth:
             where = outside_structure(part)
             if where:
                 out.outside.append((part, where))
-            reason = _alternative_boundaries(part, policy, limits, _depth + 1)
-            if reason is not None:
-                out.hits.append((part, reason))
+            if _alternatives:
+                reason = _alternative_boundaries(part, policy, limits, _depth + 1)
+                if reason is not None:
+                    out.hits.append((part, reason))
             continue
         if part.is_message and part is not msg:
             reason = policy.part_reason(part)

@@ -27,7 +27,6 @@ Only the **final** extension of a saved name decides what it is
 from __future__ import annotations
 
 import binascii
-import codecs
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -219,11 +218,6 @@ def _codecs_for(charset: str) -> list[str]:
     found = lookup_charset(label)
     if found is None and label.replace("-", "").replace("_", "") in ("utf7", "unicode11utf7"):
         found = "utf-7"  # the RFC 2047 lookup refuses UTF-7; clients still decode it
-    if found is None:
-        try:
-            found = codecs.lookup(label).name
-        except (LookupError, ValueError):
-            found = None
     # an unknown charset: clients fall back to UTF-8 or to Latin-1
     return [found] if found else ["utf-8", "latin-1"]
 
@@ -239,17 +233,16 @@ def _decode(data: bytes, charset: str) -> list[str]:
     if not data.isascii() and "utf-8" not in names:
         # a mislabelled charset: clients that sniff read the bytes as UTF-8
         out.append(data.decode("utf-8", "replace"))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _word_bytes(kind: str, text: str) -> bytes:
     if kind in "bB":
         clean = re.sub(r"[^A-Za-z0-9+/]", "", text)
+        if len(clean) % 4 == 1:
+            clean = clean[:-1]  # a lone trailing character carries no byte
         clean += "=" * (-len(clean) % 4)  # B without padding (RFC 2047 section 4.1)
-        try:
-            return binascii.a2b_base64(clean)
-        except binascii.Error:
-            return binascii.a2b_base64(clean[: len(clean) - len(clean) % 4] or "")
+        return binascii.a2b_base64(clean)
     return unquote_to_bytes(text.replace("_", " ").replace("=", "%"))
 
 
