@@ -331,7 +331,9 @@ def _uu_cuts(part: Part, policy: Policy) -> tuple[bytes, list[tuple[int, int, st
         hit = policy.names_blocked(saved)
         if hit is None and policy.data_blocked(uu_head(data, start, end)):
             hit = name
-        if hit is not None or not saved:
+        # a block without a usable name is saved under a name the client makes up
+        # (ATT00001.dat): judged by its content only, like an unnamed MIME part
+        if hit is not None:
             cuts.append((start, end, name or "unnamed"))
     return (data, cuts) if cuts else None
 

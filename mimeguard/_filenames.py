@@ -392,8 +392,10 @@ def saved_names(name: str) -> set[str]:
     for cut in cuts:
         text = _CONTROLS.sub("", cut).translate(_BIDI_ZW)
         for form in {text, unicodedata.normalize("NFKC", text)}:
-            base = _last_component(form.translate(_DOTS))
-            for piece in {base.split(":", 1)[0], base.rsplit(":", 1)[-1]}:
+            dotted = form.translate(_DOTS)
+            # "evil.exe/" is saved as evil.exe by tools that drop a trailing separator
+            bases = {_last_component(dotted), _last_component(dotted.rstrip("/\\ \t"))}
+            for piece in {p for b in bases for p in (b.split(":", 1)[0], b.rsplit(":", 1)[-1])}:
                 clean = piece.strip().rstrip(". \t").lower()
                 if clean:
                     out.add(clean)

@@ -842,3 +842,16 @@ def test_hostile_parameter_lists_finish(value: bytes) -> None:
     data = with_text(disposition(b"filename=" + value, payload("EVIL-hostile")))
     out = strip(data)
     mimeguard.parse(out)
+
+
+def test_trailing_separator_is_dropped() -> None:
+    # tools that drop a trailing path separator save "evil.exe/" as evil.exe
+    data = with_text(disposition(b'filename="evil.exe/"', payload("EVIL-slash")))
+    assert leaks(strip(data), "EVIL-slash") == []
+
+
+def test_unnamed_uuencoded_block_is_judged_by_content() -> None:
+    kept = message(part(b"Content-Type: text/plain", uuencode(b"", _pdf("KEEP-uu")), b"7bit"))
+    assert leaks(strip(kept, WITH_MAGIC), "KEEP-uu")
+    gone = message(part(b"Content-Type: text/plain", uuencode(b"", payload("EVIL-uu")), b"7bit"))
+    assert leaks(strip(gone, WITH_MAGIC), "EVIL-uu") == []

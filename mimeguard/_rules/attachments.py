@@ -55,7 +55,9 @@ def filename_readings_disagree(ctx: Context) -> Iterator[Hit]:
         names = all_saved_names(part, partial=False)
         if len(names) < 2:
             continue
-        extensions = sorted({final_extension(n) for n in names})
+        # a Latin-1/UTF-8 mix-up of an 8-bit extension (U+FFFD) is a charset problem
+        # (MG115), not a different file type
+        extensions = sorted({e for n in names if "\ufffd" not in (e := final_extension(n))})
         if len(extensions) > 1:
             shown = ", ".join(f".{e}" if e else "(none)" for e in extensions[:6])
             yield part, part.start, f"the file name reads with different extensions: {shown}"
