@@ -17,6 +17,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from ._filenames import (
     MAX_CANDIDATES,
@@ -109,6 +110,17 @@ def _uu_name(part: Part) -> list[str]:
     return [name.decode("utf-8", "replace") for _, _, name in uu_blocks(raw)[:1]]
 
 
+def _location_name(part: Part) -> list[str]:
+    """The file name a Content-Location gives a part that has no other name and is not
+    shown as text (RFC 2557 section 4.2; Apple Mail and Outlook save it so)."""
+    field = part.header("content-location")
+    if field is None or part.is_body_text:
+        return []
+    value = "".join(field.value.split()).strip("<>\"'")
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    return [path, unquote(path)] if "%" in path else [path]
+
+
 def all_saved_names(part: Part, *, partial: bool = True) -> set[str]:
     """Every name ``part`` could be saved under (empty: it has no name); without
     ``partial``, only whole readings (the up-to-the-gap RFC 2231 reading left out)."""
@@ -124,7 +136,7 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     if found is None:
         names = candidate_names(part, partial=partial)
         out: set[str] = set()
-        for name in names + _uu_name(part):
+        for name in names + _uu_name(part) + ([] if names else _location_name(part)):
             out |= saved_names(name)
         found = cache[key] = (out, len(names) > MAX_CANDIDATES)
     return found

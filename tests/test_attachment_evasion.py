@@ -371,6 +371,22 @@ case(
         part(b'Content-Type: text/plain; name="evil.vbs"\r\nContent-Disposition: inline', d)
     ),
 )
+# Apple Mail and Outlook name an unnamed part from its Content-Location
+case(
+    "content-location",
+    L,
+    lambda d: with_text(
+        part(b"Content-Type: application/octet-stream\r\nContent-Location: http://x/a/evil.exe", d)
+    ),
+)
+# the same, percent-encoded and with a query
+case(
+    "content-location-encoded",
+    L,
+    lambda d: with_text(
+        part(b"Content-Type: image/gif\r\nContent-Location: <cid/evil%2Escr?x=1>", d)
+    ),
+)
 # multipart/digest: a child without Content-Type is a message
 case(
     "digest",
@@ -730,6 +746,13 @@ HARMLESS: list[tuple[str, Build]] = [
     (
         "tnef-pdf",
         lambda d: with_text(part(b"Content-Type: application/ms-tnef", tnef([("a.pdf", None, d)]))),
+    ),
+    # an HTML body with a Content-Location is shown, not saved
+    (
+        "html-location",
+        lambda d: message(
+            part(b"Content-Type: text/html\r\nContent-Location: http://x/page.asp", d, b"7bit")
+        ),
     ),
     # the usual preamble
     (
