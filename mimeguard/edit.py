@@ -697,7 +697,12 @@ class Editor:
     def strip_attachments(
         self, *, match: Match, notice: str | None = DEFAULT_NOTICE, descend: bool = True
     ) -> Editor:
-        """Remove matching attachments, each replaced by a short text notice."""
+        """Remove matching attachments, each replaced by a short text notice.
+
+        A part matches when any reading a mail client could make of it does: every
+        candidate name judged by its final extension, every Content-Type, the files
+        in TNEF containers, attached messages and uuencoded blocks (docs/attachments.md).
+        """
         matcher = _matcher(match)
         if notice is not None:
             notice.format(filename="", content_type="", size="")  # fail early on a bad template
