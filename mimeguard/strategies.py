@@ -1741,6 +1741,43 @@ def _mg325(inj: _Injection) -> None:
     e.cte = "8bit"
 
 
+def _attachment_leaf(inj: _Injection) -> _Entity:
+    return inj.leaf(
+        lambda e: e.disposition is not None and e.disposition.startswith("attachment"), "base64"
+    )
+
+
+def _mg330(inj: _Injection) -> None:
+    e = _attachment_leaf(inj)
+    e.params = [p for p in e.params if not p.startswith("name")]
+    e.disposition = 'attachment; filename="report.pdf"; filename="report.txt"'
+
+
+def _mg331(inj: _Injection) -> None:
+    e = _attachment_leaf(inj)
+    other = "application/pdf" if e.mime != "application/pdf" else "image/png"
+    e.mime_extra.append(f"Content-Type: {other}".encode("ascii"))
+
+
+def _mg332(inj: _Injection) -> None:
+    e = _attachment_leaf(inj)
+    e.cte = "base64"
+    e.payload = b"MZ\x90\x00" + e.payload
+
+
+def _mg333(inj: _Injection) -> None:
+    inj.multipart().preamble = b"Content-Type: text/plain\r\n\r\nNot a part."
+
+
+def _mg334(inj: _Injection) -> None:
+    inj.multipart().epilogue = b"Content-Type: text/plain\r\n\r\nNot a part.\r\n"
+
+
+def _mg335(inj: _Injection) -> None:
+    e = inj.multipart()
+    e.params.append(_param_value("boundary", e.boundary + "-other"))
+
+
 def _mg402(inj: _Injection) -> None:
     host = inj.host(top=True)  # attachments of an attached message do not count
     inj.claim(host)
@@ -1830,6 +1867,12 @@ _DEFECT_LIST: tuple[_Defect, ...] = (
     _Defect("MG323", "a multipart/signed without protocol", 1, _mg323),
     _Defect("MG324", "a multipart/encrypted without protocol", 1, _mg324),
     _Defect("MG325", "8-bit text sent as 8bit", 1, _mg325),
+    _Defect("MG330", "an attachment named report.pdf and report.txt", 1, _mg330),
+    _Defect("MG331", "an attachment with a second, different Content-Type", 1, _mg331),
+    _Defect("MG332", "an attachment whose content starts with MZ", 1, _mg332),
+    _Defect("MG333", "a Content-Type field in a preamble", 1, _mg333),
+    _Defect("MG334", "a Content-Type field in an epilogue", 1, _mg334),
+    _Defect("MG335", "a second boundary parameter", 1, _mg335),
     _Defect("MG402", "501 attachments", 0, _mg402),
     _Defect("MG403", "501 recipients in Bcc", 2, _mg403),
     _Defect("MG404", "an attachment with an extension Amazon SES blocks", 1, _mg404),
