@@ -26,7 +26,7 @@ from ._filenames import (
     final_extension,
     saved_names,
 )
-from ._magic import executable_kind, head
+from ._magic import executable_kind, head, part_executable
 from ._params import parse_content_type
 from ._tnef import SIGNATURE, TnefError, read_tnef
 from ._uu import uu_blocks, uu_head
@@ -66,7 +66,7 @@ class _Executables:
     __name__ = "EXECUTABLES"
 
     def __call__(self, part: Part) -> bool:
-        return executable_kind(head(part)) is not None
+        return part_executable(part) is not None
 
     @staticmethod
     def data(start: bytes) -> bool:
@@ -84,11 +84,13 @@ EXECUTABLES: Matcher = _Executables()
 def type_readings(part: Part) -> set[str]:
     """The MIME type under each Content-Type field (first-wins and last-wins parsers)."""
     out = {part.mime_type}
-    for f in part.headers:
-        if f.lname == "content-type":
-            ct = parse_content_type(f.value)
-            if ct.mime_type:
-                out.add(ct.mime_type)
+    fields = [f for f in part.headers if f.lname == "content-type"]
+    if len(fields) < 2:
+        return out  # the parser read the one there is
+    for f in fields:
+        ct = parse_content_type(f.value)
+        if ct.mime_type:
+            out.add(ct.mime_type)
     return out
 
 
@@ -223,9 +225,9 @@ class Policy:
                 if any(fnmatch.fnmatchcase(t, p) for p in self.types):
                     return f"type {t}"
         if self.content and not part.children:
-            start = head(part)
-            if self.data_blocked(start):
-                return f"content: {executable_kind(start) or 'matched'}"
+            kind = part_executable(part)
+            if kind is not None:
+                return f"content: {kind}"
         for test in self.tests:
             if test(part):
                 return f"matched {getattr(test, '__name__', 'a test')}"

@@ -12,7 +12,7 @@ import re
 
 from .message import Part, decode_qp
 
-__all__ = ["HEAD_BYTES", "executable_kind", "head"]
+__all__ = ["HEAD_BYTES", "executable_kind", "head", "part_executable"]
 
 #: decoded bytes read from the start of a body
 HEAD_BYTES = 512
@@ -53,6 +53,21 @@ def head(part: Part, size: int = HEAD_BYTES) -> bytes:
     if cte == "quoted-printable":
         return decode_qp(raw)[:size]
     return raw[:size]
+
+
+#: decoded bytes the magic numbers need (a UTF-8 BOM and "#!" is the longest)
+_MAGIC_BYTES = 6
+
+
+def part_executable(part: Part) -> str | None:
+    """What executable ``part``'s body starts with, or ``None``: 6 decoded bytes read."""
+    if part.transfer_encoding == "base64":
+        raw = part.buffer[part.body_start : min(part.body_end, part.body_start + 256)]
+        clean = _B64_JUNK.sub(b"", raw)[:8]
+        start = binascii.a2b_base64(clean[: len(clean) - len(clean) % 4])
+    else:
+        start = head(part, _MAGIC_BYTES)
+    return executable_kind(start)
 
 
 def executable_kind(data: bytes) -> str | None:

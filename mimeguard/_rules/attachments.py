@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from .._attachments import all_saved_names, boundary_readings, outside_structure, type_readings
 from .._filenames import final_extension
 from .._lists import SES_BLOCKED_EXTENSIONS
-from .._magic import executable_kind, head
+from .._magic import part_executable
 from .._params import parse_disposition
 from .._registry import Context, Hit, rule, severities
 from ._fixture import TEXT_PART, build, multipart
@@ -82,11 +82,8 @@ def filename_readings_disagree(ctx: Context) -> Iterator[Hit]:
 def type_readings_disagree(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
         types = type_readings(part)
-        kinds = {
-            parse_disposition(f.value).kind or ""
-            for f in part.headers
-            if f.lname == "content-disposition"
-        }
+        fields = [f for f in part.headers if f.lname == "content-disposition"]
+        kinds = {parse_disposition(f.value).kind or "" for f in fields} if len(fields) > 1 else ()
         if len(types) > 1:
             yield part, part.start, f"Content-Type reads as {', '.join(sorted(types))}"
         elif len(kinds) > 1:
@@ -115,7 +112,7 @@ def executable_content_mislabelled(ctx: Context) -> Iterator[Hit]:
     for part in ctx.leaves:
         if part.is_body_text:
             continue
-        kind = executable_kind(head(part))
+        kind = part_executable(part)
         if kind is None:
             continue
         names = all_saved_names(part)
