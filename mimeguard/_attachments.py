@@ -135,6 +135,12 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     key = "_mimeguard_names" if partial else "_mimeguard_whole_names"
     cache: dict[str, tuple[set[str], bool]] = part.__dict__
     found = cache.get(key)
+    if (
+        found is None
+        and not partial
+        and not any(b"*" in f.raw for f in part.headers if f.lname.startswith("content-"))
+    ):
+        return _readings(part, True)  # no RFC 2231 sections: both readings are one
     if found is None:
         names = candidate_names(part, partial=partial)
         out: set[str] = set()
