@@ -17,6 +17,7 @@ from __future__ import annotations
 from ._parser import parse
 from .edit import (
     DEFAULT_NOTICE,
+    EXECUTABLES,
     SES_BLOCKED,
     Change,
     Editor,
@@ -48,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_NOTICE",
+    "EXECUTABLES",
     "PROFILES",
     "RULES",
     "SES_BLOCKED",

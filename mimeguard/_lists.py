@@ -275,13 +275,3 @@ GMAIL_BLOCKED_EXTENSIONS = frozenset(
         "xll",
     )
 )
-
-
-def file_extensions(filename: str) -> list[str]:
-    """Every extension a client could act on, lower-case: ``invoice.pdf.exe. `` gives
-    ``["pdf", "exe"]`` (trailing dots and spaces are stripped, as Windows does)."""
-    name = filename.strip().rstrip(". ").lower()
-    # Windows also ignores trailing dots/spaces of each component; a path prefix is not a name.
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    pieces = name.split(".")
-    return [p.strip() for p in pieces[1:] if p.strip()]

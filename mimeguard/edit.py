@@ -9,7 +9,6 @@ Inputs are never mutated.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
 from collections.abc import Callable, Collection, Iterable
@@ -18,8 +17,10 @@ from datetime import datetime
 from typing import Literal
 
 from . import _html
+from ._attachments import EXECUTABLES, Policy, plan
 from ._conservation import EditIntegrityError, check_conserved
-from ._lists import SES_BLOCKED_EXTENSIONS, file_extensions
+from ._filenames import candidate_names
+from ._lists import SES_BLOCKED_EXTENSIONS
 from ._parser import parse
 from ._rfc2047 import decode_words, lookup_charset
 from ._rules.encoding import KNOWN_ENCODINGS
@@ -42,6 +43,7 @@ from .validation import validate
 
 __all__ = [
     "DEFAULT_NOTICE",
+    "EXECUTABLES",
     "SES_BLOCKED",
     "Change",
     "EditResult",
@@ -606,36 +608,8 @@ def larger_than(size: int) -> Matcher:
     return match
 
 
-def _clean_name(name: str) -> str:
-    return name.replace("\\", "/").rsplit("/", 1)[-1].strip().rstrip(". ").lower()
-
-
-def _pattern_matcher(pattern: str) -> Matcher:
-    pat = pattern.strip().lower()
-    if "/" in pat:
-        return lambda part: fnmatch.fnmatchcase(part.mime_type, pat)
-    ext = pat[2:] if pat.startswith("*.") and not any(c in pat[2:] for c in "*?[") else None
-
-    def match(part: Part) -> bool:
-        name = part.filename
-        if not name:
-            return False
-        if ext is not None:
-            return ext in file_extensions(name)
-        return fnmatch.fnmatchcase(_clean_name(name), pat)
-
-    return match
-
-
-def _matcher(match: Match) -> Matcher:
-    if callable(match):
-        return match
-    if isinstance(match, str):
-        match = [match]
-    tests = [m if callable(m) else _pattern_matcher(m) for m in match]
-    if not tests:
-        raise ValueError("strip_attachments needs at least one pattern")
-    return lambda part: any(t(part) for t in tests)
+def _matcher(match: Match) -> Policy:
+    return Policy(match)
 
 
 def _human(size: int) -> str:
@@ -651,7 +625,7 @@ def _apply_strip(
     session: _Session,
     changes: list[Change],
     *,
-    match: Matcher,
+    match: Policy,
     notice: str | None,
     descend: bool,
 ) -> None:
@@ -660,35 +634,26 @@ def _apply_strip(
     if session.reshaped:
         session.commit()
     msg, root, nodes = session.msg, session.root, session.nodes
+    todo = plan(msg, match, descend=descend, limits=session.limits)
+    if not (todo.hits or todo.uu or todo.outside):
+        return
+    session.reshaped = True
     parents: dict[int, Node] = {}
     for node in root.walk():
         for child in node.children:
             parents[id(child)] = node
-    stack: list[Part] = [msg]
-    hits: list[Part] = []
-    while stack:
-        part = stack.pop()
-        if part.children and not part.is_message:
-            stack.extend(reversed(part.children))
-            continue
-        if part is not msg and part.is_body_text:
-            continue
-        if part.is_message and part is not msg:
-            if match(part):
-                hits.append(part)
-            elif descend:
-                stack.extend(reversed(part.children))
-            continue
-        if not part.is_body_text and match(part):
-            hits.append(part)
-    if not hits:
-        return
-    session.reshaped = True
-    for part in hits:
+    removed: set[int] = set()
+    position: dict[int, int] = {}  # a child's index in its parent, for replacing it
+    for part, reason in todo.hits:
+        if any(id(a) in removed for a in part.ancestors()):
+            continue  # inside a part already removed
+        removed.add(id(part))
         node = nodes[id(part)]
-        name = part.filename or "unnamed"
+        name = _display_name(part)
         size = part.body_end - part.body_start
-        changes.append(Change("removed", part.path, f"{name} ({part.mime_type}, {_human(size)})"))
+        changes.append(
+            Change("removed", part.path, f"{name} ({part.mime_type}, {_human(size)}): {reason}")
+        )
         if notice is None:
             replacement = None
         else:
@@ -701,7 +666,85 @@ def _apply_strip(
             node.removed = True
             _prune(parent, parents)
         else:
-            parent.children[parent.children.index(node)] = replacement
+            if id(node) not in position:
+                position.update((id(c), i) for i, c in enumerate(parent.children))
+            parent.children[position[id(node)]] = replacement
+            parents[id(replacement)] = parent
+    for part, data, cuts in todo.uu:
+        if id(part) in removed or any(id(a) in removed for a in part.ancestors()):
+            continue
+        _cut_uu(nodes[id(part)], part, data, cuts, notice, changes)
+    outside = {id(p): what for p, what in todo.outside}
+    # children before parents: a rewritten body includes what was done below it
+    for part in reversed(list(msg.walk())):
+        found = nodes.get(id(part))
+        if found is None or id(part) in removed or found.removed:
+            continue
+        node = found
+        what = outside.get(id(part))
+        if what and not node.removed and node.body is None:
+            _drop_outside(node, part)
+            changes.append(
+                Change("removed", part.path, f"MIME structure in the {' and '.join(what)}")
+            )
+        if isinstance(part, Message) and part.outer is not None and node.dirty:
+            # an attached message carried encoded: the edited message is encoded again
+            outer = nodes.get(id(part.outer))
+            if outer is not None and outer.body is None:
+                cte = part.outer.transfer_encoding
+                outer.body = encode_body(
+                    serialise(node), cte if cte == "quoted-printable" else "base64", text=False
+                )
+                if cte != "quoted-printable":
+                    outer.set_header(
+                        "Content-Transfer-Encoding", b"Content-Transfer-Encoding: base64\r\n"
+                    )
+
+
+def _display_name(part: Part) -> str:
+    name = part.filename
+    if not name:
+        names = candidate_names(part)
+        name = names[0] if names else "unnamed"
+    # the notice is body text: no line breaks or controls from a hostile name
+    return "".join(c if c.isprintable() else "?" for c in name)[:200]
+
+
+def _cut_uu(
+    node: Node,
+    part: Part,
+    data: bytes,
+    cuts: list[tuple[int, int, str]],
+    notice: str | None,
+    changes: list[Change],
+) -> None:
+    """Replace each blocked uuencoded block of a text body with the notice."""
+    out = bytearray()
+    pos = 0
+    for start, end, name in cuts:
+        shown = "".join(c if c.isprintable() else "?" for c in name)[:200]
+        out += data[pos:start]
+        if notice is not None:
+            text = notice.format(filename=shown, content_type="uuencoded", size=_human(end - start))
+            out += text.encode("ascii", "replace") + b"\r\n"
+        pos = end
+        changes.append(Change("removed", part.path, f"uuencoded {shown} ({_human(end - start)})"))
+    out += data[pos:]
+    cte = part.transfer_encoding
+    node.body = encode_body(bytes(out), cte, text=True) if cte in _REENCODE else bytes(out)
+
+
+_REENCODE = frozenset({"base64", "quoted-printable"})
+
+
+def _drop_outside(node: Node, part: Part) -> None:
+    """Write a multipart without its preamble and epilogue (RFC 2046 section 5.1.1
+    says readers ignore them; some show what is there)."""
+    holder = Node()
+    holder.headers = []
+    holder.children = node.children
+    holder.boundary = (part.boundary or "").encode("utf-8", "replace")
+    node.body = serialise(holder)[2:]  # the empty header block's line break
 
 
 def _replace_content(node: Node, replacement: Node | None) -> None:
@@ -783,6 +826,8 @@ class Editor:
         self._limits = limits
         self._now = now
         self._ops: list[Operation] = []
+        #: the strip edits again, run on the input before repair (see :meth:`result`)
+        self._strips: list[Operation] = []
         _check_header_text("envelope_from", envelope_from)
 
     def add_disclaimer(
@@ -836,16 +881,22 @@ class Editor:
     def strip_attachments(
         self, *, match: Match, notice: str | None = DEFAULT_NOTICE, descend: bool = True
     ) -> Editor:
-        """Remove matching attachments, each replaced by a short text notice."""
+        """Remove matching attachments, each replaced by a short text notice.
+
+        A part matches when any reading a mail client could make of it does: every
+        candidate name judged by its final extension, every Content-Type, the files
+        in TNEF containers, attached messages and uuencoded blocks (docs/attachments.md).
+        """
         _check_notice(notice)
         if not isinstance(descend, bool):
             raise TypeError(f"descend must be a bool, not {type(descend).__name__}")
         matcher = _matcher(match)
-        self._ops.append(
-            lambda session, ch: _apply_strip(
-                session, ch, match=matcher, notice=notice, descend=descend
-            )
-        )
+
+        def op(session: _Session, ch: list[Change]) -> None:
+            _apply_strip(session, ch, match=matcher, notice=notice, descend=descend)
+
+        self._ops.append(op)
+        self._strips.append(op)
         return self
 
     def result(self) -> EditResult:
@@ -861,6 +912,14 @@ class Editor:
 
         changes: list[Change] = []
         data = baseline = self._input
+        if self._repair and self._strips:
+            # Repair settles an ambiguity on one reading (the first of two fields, a NUL
+            # dropped): strip first judges the input as every client reads it.
+            session = _Session(data, self._limits, changes)
+            for op in self._strips:
+                op(session, changes)
+            data = session.finish().to_bytes()
+            del session
         if self._repair:
             # Repair adds missing required fields (Date, From, MIME-Version) but never
             # changes an immutable field that is present, so the repaired message is
@@ -888,12 +947,15 @@ class Editor:
         report = validate(out, profile=self._profile, original=baseline, limits=self._limits)
         data = out.buffer
         if not report.ok:
-            raise InvalidMessageError(
+            error = InvalidMessageError(
                 "the edited message would not be accepted"
                 if data is not self._input
                 else "the message is not valid",
                 report,
             )
+            # stripped but refused: what the edits made is reported, never delivered
+            error.result = EditResult(data, report, tuple(changes))
+            raise error
         return EditResult(data, report, tuple(changes))
 
     def to_bytes(self) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .edit import EditResult
     from .findings import Report
 
 __all__ = [
@@ -41,12 +42,16 @@ class InvalidMessageError(MimeguardError, ValueError):
     """An edit or repair could not produce a message that validates clean.
 
     ``report`` holds the findings of the result (or of the input, when the
-    input could not be repaired without inventing data).
+    input could not be repaired without inventing data); ``result``, when an
+    editor raised it, the refused result with its changes.
     """
 
     def __init__(self, message: str, report: Report) -> None:
         super().__init__(message)
         self.report = report
+        #: what an :class:`~mimeguard.Editor` produced before refusing it (attachments
+        #: already stripped), for logs and quarantine; never to be delivered
+        self.result: EditResult | None = None
 
     def __str__(self) -> str:
         head = self.args[0] if self.args else "invalid message"

@@ -177,6 +177,13 @@ RFC = Profile(
         "immutable": "trace, signature and originator fields a relay keeps (REFERENCE.md 2.6)",
     },
 )
+#: MIME that clients read two ways (a name, a type, a boundary, an entity outside the
+#: delimiters): an error wherever a service's attachment filter must not be walked past
+#: (docs/attachments.md); the rules themselves are warnings as plain RFC text
+AMBIGUOUS_READINGS: Mapping[str, Severity | None] = dict.fromkeys(
+    ("MG330", "MG331", "MG333", "MG334", "MG335"), "error"
+)
+
 WORKMAIL = RFC.derive(
     "workmail",
     "rfc plus what Amazon WorkMail documents for PutRawMessageContent: CRLF lines of at "
@@ -187,6 +194,7 @@ WORKMAIL = RFC.derive(
     max_attachments=500,
     blocked_extensions=SES_BLOCKED_EXTENSIONS,
     overrides={
+        **AMBIGUOUS_READINGS,
         # immutable in transit and relayed as they are: a Lambda can only report them
         "MG206": "warning",
         "MG207": "warning",
@@ -218,6 +226,7 @@ SES = RFC.derive(
     once_only=SES_UNIQUE_HEADERS,
     blocked_extensions=SES_BLOCKED_EXTENSIONS,
     overrides={
+        **AMBIGUOUS_READINGS,
         "MG115": "error",
         # SES SMTP offers no BINARYMIME; keep MIME-Version and 8-bit encoding as strict as
         # the WorkMail profile that relayed through SES
@@ -250,7 +259,7 @@ MAILMANAGER = RFC.derive(
     "headers and 100 recipients.",
     max_message_bytes=40 * _MB,
     max_recipients=100,
-    overrides={"MG317": "error"},
+    overrides={**AMBIGUOUS_READINGS, "MG317": "error"},
     sources={
         "max_message_bytes": _SES_QUOTAS + ", Mail Manager: 40 MB per message including headers",
         "max_recipients": _SES_QUOTAS + ", Mail Manager: 100 recipients per message",
@@ -265,6 +274,7 @@ GMAIL = RFC.derive(
     max_message_bytes=36_700_160,
     single_from=True,
     blocked_extensions=GMAIL_BLOCKED_EXTENSIONS,
+    overrides=AMBIGUOUS_READINGS,
     sources={
         "max_message_bytes": "Gmail API discovery document, users.messages.send maxSize 35MB "
         "(36,700,160 bytes); import/insert: 50 MiB there, 150 MB in the users.messages.import "
@@ -283,6 +293,7 @@ GRAPH = RFC.derive(
     size_measure="base64",
     max_recipients=500,
     max_attachments=250,
+    overrides=AMBIGUOUS_READINGS,
     sources={
         "max_message_bytes": "Microsoft Graph request limit of 4 MB with the MIME base64-"
         "encoded, so 3 MiB of MIME (a Microsoft Q&A answer, not a limits page; a user saw "
@@ -296,7 +307,7 @@ IMAP = RFC.derive(
     "IMAP APPEND and JMAP import without BINARY or UTF8=APPEND: no NUL, CRLF only, no 8-bit "
     "header bytes, header names of printable ASCII, binary parts refused.",
     max_header_bytes=512 * 1024,
-    overrides={"MG115": "error", "MG317": "error"},
+    overrides={**AMBIGUOUS_READINGS, "MG115": "error", "MG317": "error"},
     sources={
         "max_header_bytes": "Stalwart's default header limit (512 KiB); RFC 3501 sets none",
         "overrides": "8-bit headers need UTF8=APPEND (RFC 6855; RFC 5738 erratum 2075); NUL "

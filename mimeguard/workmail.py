@@ -79,6 +79,10 @@ ON_FAILURE: tuple[OnFailure, ...] = get_args(OnFailure)
 ACTIONS: tuple[Action, ...] = get_args(Action)
 _INBOUND_ONLY = frozenset({"BYPASS_SPAM_CHECK", "MOVE_TO_JUNK"})
 _NOT_DELIVERED = frozenset({"BOUNCE", "DROP"})
+#: the bounce text when a recipe that strips attachments fails closed
+_FAIL_CLOSED_BOUNCE = (
+    "This message could not be checked for blocked attachments and was not delivered."
+)
 
 Status = Literal[
     "updated",  # PutRawMessageContent succeeded
@@ -927,6 +931,29 @@ class _Run:
         self.emit(_LEVEL_OF[status], "processed", **record)
         return outcome
 
+    def fail(self, status: Status, detail: str, **fields: Any) -> Outcome:
+        """Finish a message whose edit failed: delivered unchanged, or, under the
+        recipe's failure policy (a stripping recipe fails closed), bounced or dropped
+        through the synchronous answer.  WorkMail has no quarantine a rule can ask
+        for (MOVE_TO_JUNK still delivers), so ``quarantine`` bounces."""
+        policy = self.recipe.failure_policy if isinstance(self.recipe, Recipe) else "deliver"
+        if policy == "deliver" or self.action in _NOT_DELIVERED:
+            return self.finish(status, detail, **fields)
+        action = "DROP" if policy == "drop" else "BOUNCE"
+        self.action = action
+        self.response = rule_response(
+            action, bounce_message=_FAIL_CLOSED_BOUNCE if action == "BOUNCE" else None
+        )
+        done = f"{'dropped' if action == 'DROP' else 'bounced'} (on_failure={policy!r})"
+        if "delivered unchanged" in detail:
+            detail = detail.replace("delivered unchanged", done)
+        else:
+            detail = f"{detail}; {done}"
+        self.emit("WARNING", "fail-closed", status=status, policy=policy, action=action)
+        return self.finish(
+            status, detail, failClosed={"policy": policy, "action": action}, **fields
+        )
+
     # -- calls
 
     def timed(self, step: str, started: float) -> None:
@@ -1001,7 +1028,7 @@ class _Run:
                     f"{exc.step} still failing ({_error_code(cause) or type(cause).__name__}) "
                     "when the time budget ran out; message delivered unchanged"
                 )
-            return self.finish("deadline", detail, budgetMs=self._budget_ms())
+            return self.fail("deadline", detail, budgetMs=self._budget_ms())
 
     def _budget_ms(self) -> float:
         return round((self.budget.deadline - self.budget.start) * 1000.0, 1)
@@ -1040,7 +1067,7 @@ class _Run:
             return self.finish("unchanged", "the edits changed nothing; nothing to put")
         assert self.report is not None
         if not self.report.ok:
-            return self.finish(
+            return self.fail(
                 "invalid",
                 "the edited message would not be accepted; not put, delivered unchanged",
                 report=_report_dict(self.report),
@@ -1094,11 +1121,11 @@ class _Run:
             code = _error_code(exc)
             message = _error_message(exc)
             if code == "MessageFrozen":
-                return self.finish("frozen", message, operation="Put")
+                return self.fail("frozen", message, operation="Put")
             if code == "ResourceNotFoundException":
                 return self.finish("not-found", message, operation="Put")
             if code == "MessageRejected":
-                return self.finish(
+                return self.fail(
                     "rejected",
                     "WorkMail rejected the edited message; delivered unchanged, not retried",
                     serviceMessage=message,
@@ -1143,17 +1170,20 @@ class _Run:
         except InvalidMessageError as exc:
             self.timed("edit", started)
             self.report = exc.report
-            return self.finish(
+            if exc.result is not None:  # stripped (or edited) but refused: say what it did
+                self.changes = exc.result.changes
+                self.bytes_out = len(exc.result.data)
+            return self.fail(
                 "invalid",
                 f"{exc.args[0] if exc.args else exc}; not put, delivered unchanged",
                 report=_report_dict(exc.report),
             )
         except SignedMessageError as exc:
             self.timed("edit", started)
-            return self.finish("skipped", f"{exc}; delivered unchanged")
+            return self.fail("skipped", f"{exc}; delivered unchanged")
         except Exception as exc:
             self.timed("edit", started)
-            return self.finish(
+            return self.fail(
                 "failed",
                 f"the edit raised {type(exc).__name__}: {exc}; delivered unchanged",
                 traceback="".join(traceback.format_exception(exc))[-4000:],

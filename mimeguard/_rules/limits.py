@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
+from .._attachments import all_saved_names
 from .._defects import Defect
-from .._lists import file_extensions
+from .._filenames import final_extension
 from .._registry import Context, Hit, parser_rule, rule
 from ..limits import Limits
 from ..message import Part
@@ -136,8 +137,8 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG404",
     "blocked-attachment",
-    summary="An attachment has an extension the profile's service refuses (.exe, .js, .bat, …), "
-    "double extensions included.",
+    summary="An attachment has an extension the profile's service refuses (.exe, .js, .bat, …) "
+    "under some reading of its name (the final extension counts).",
     severity="error",
     fixable=False,
     needs="blocked_extensions",
@@ -156,12 +157,17 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
 def blocked_attachment(ctx: Context) -> Iterator[Hit]:
     blocked_set = ctx.profile.blocked_extensions
     for part in ctx.parts:
-        name = part.filename
-        if name is None or part.children:
+        if part.children:
             continue
-        blocked = [e for e in file_extensions(name) if e in blocked_set]
+        # every name a client could read, judged by its final extension
+        blocked = sorted(n for n in all_saved_names(part) if final_extension(n) in blocked_set)
         if blocked:
-            yield part, part.start, f"attachment {name[:80]!r} has blocked extension .{blocked[-1]}"
+            name = blocked[0]
+            yield (
+                part,
+                part.start,
+                f"attachment {name[:80]!r} has blocked extension .{final_extension(name)}",
+            )
 
 
 @rule(

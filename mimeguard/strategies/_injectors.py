@@ -25,6 +25,7 @@ from ._blocks import (
     _ints,
     _Options,
     _options,
+    _param_value,
     _pick,
 )
 from ._messages import _message, _unique
@@ -569,6 +570,49 @@ def _mg325(inj: _Injection) -> None:
         e.params.insert(0, "charset=utf-8")
         e.payload += "Grüße".encode() + CRLF
     e.cte = "8bit"
+
+
+def _attachment_leaf(inj: _Injection) -> _Entity:
+    return inj.leaf(
+        lambda e: e.disposition is not None and e.disposition.startswith("attachment"), "base64"
+    )
+
+
+@injector("MG330", "an attachment named report.pdf and report.txt", phase=1)
+def _mg330(inj: _Injection) -> None:
+    e = _attachment_leaf(inj)
+    e.params = [p for p in e.params if not p.startswith("name")]
+    e.disposition = 'attachment; filename="report.pdf"; filename="report.txt"'
+
+
+@injector("MG331", "an attachment with a second, different Content-Type", phase=1)
+def _mg331(inj: _Injection) -> None:
+    e = _attachment_leaf(inj)
+    other = "application/pdf" if e.mime != "application/pdf" else "image/png"
+    e.mime_extra.append(f"Content-Type: {other}".encode("ascii"))
+
+
+@injector("MG332", "an attachment whose content starts with MZ", phase=1)
+def _mg332(inj: _Injection) -> None:
+    e = _attachment_leaf(inj)
+    e.cte = "base64"
+    e.payload = b"MZ\x90\x00" + e.payload
+
+
+@injector("MG333", "a Content-Type field in a preamble", phase=1)
+def _mg333(inj: _Injection) -> None:
+    inj.multipart().preamble = b"Content-Type: text/plain\r\n\r\nNot a part."
+
+
+@injector("MG334", "a Content-Type field in an epilogue", phase=1)
+def _mg334(inj: _Injection) -> None:
+    inj.multipart().epilogue = b"Content-Type: text/plain\r\n\r\nNot a part.\r\n"
+
+
+@injector("MG335", "a second boundary parameter", phase=1)
+def _mg335(inj: _Injection) -> None:
+    e = inj.multipart()
+    e.params.append(_param_value("boundary", e.boundary + "-other"))
 
 
 @injector("MG402", "501 attachments", phase=0)

@@ -1,0 +1,408 @@
+"""Every name a mail client could give a part, and the name it would save it under.
+
+A filter that reads a part's name one way is walked past by a message that a client
+reads another way.  :func:`candidate_names` therefore collects the name from every
+place and in every decoding a client is known to use, and :func:`saved_names` turns
+each into what Windows, macOS or Linux would write to disk:
+
+- Content-Disposition ``filename``/``filename*`` and Content-Type ``name``/``name*``
+  (RFC 2183 section 2.3, RFC 2045 section 5.1, RFC 2231 sections 3-4), plus the
+  non-standard ``filename`` on Content-Type and ``name`` on Content-Disposition;
+- every occurrence of those parameters and of those fields: first-wins and last-wins
+  parsers both;
+- RFC 2231 continuations in numeric order, in the order written and up to the first
+  gap; extended values in the charset they name, or UTF-8 and
+  Latin-1 when the charset is unknown;
+- RFC 2047 encoded-words anywhere in a value (RFC 2047 section 5 forbids them there,
+  every major client decodes them): glued to text, unpadded, unknown charsets;
+- a strict tokenizer (quoted-pairs, comments) and a naive ``name=value`` search
+  (unterminated quotes, values with spaces) over the unfolded field, read as UTF-8
+  and as Latin-1.
+
+Only the **final** extension of a saved name decides what it is
+(:func:`final_extension`): ``invoice.pdf.exe`` is an executable,
+``statement.example.com.pdf`` a document.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import unquote_to_bytes
+
+from ._rfc2047 import lookup_charset
+from .message import HeaderField, Part
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "candidate_names",
+    "field_params",
+    "final_extension",
+    "name_readings",
+    "saved_names",
+]
+
+#: readings kept per part: a hostile header cannot make the set grow without bound; a
+#: part with more is blocked by name-judging policies (it cannot be judged)
+MAX_CANDIDATES = 256
+#: characters of a field value read for names: the parser's header limit, so that no
+#: padding pushes a name out of sight (every step below is linear in the length)
+_MAX_VALUE = 1 << 20
+
+_FOLD = re.compile(r"\r?\n|\r")
+# RFC 2047 section 2, read leniently: glued to text, any text up to "?=".
+# The text holds no "?" (RFC 2047 section 4.2 rule 3; B has none): a failed attempt stops
+# at the next "?", so finding words is linear.
+_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
+_NAIVE = re.compile(
+    r"""(?i)(?<![\w*-])((?:file)?name)((?:\*[0-9]*)*)[ \t]*=[ \t]*("[^"]*"?|[^;"\r\n]*)"""
+)
+_SECTION = re.compile(r"^\*0*([0-9]{1,6})(\*?)$")
+_BIDI_ZW = dict.fromkeys(
+    [
+        *(0x00AD, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+)
+_DOTS = str.maketrans(dict.fromkeys("\uff0e\u3002\uff61\u2024\ufe52\u2e33\u00b7", "."))
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAME_PARAMS = frozenset({"name", "filename"})
+_NAME_END = re.compile(r'[^=;"(]*')
+_QTEXT = re.compile(r'[^"\\]*')
+_CTEXT = re.compile(r"[^()\\]*")
+# A value every reading parses the same way: tokens and plain quoted strings only (no
+# comments, quoted-pairs, RFC 2231 or 2047, 8-bit): read once, by one regex.
+_SIMPLE = re.compile(
+    r'[^;"\\()=*?\x00-\x1f\x7f]*(?:;[ \t]*[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+='
+    r'(?:[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+|"[^"\\=*?\x00-\x1f\x7f]*")[ \t]*)*;?[ \t]*'
+)
+_SIMPLE_PARAM = re.compile(r';[ \t]*([^=]+)=("?)([^";]*)\2')
+_PLAIN_NAME = re.compile(r"[ !#-)+-.0-9;=@-\[\]-~]*")
+
+
+# -- parameters of one field --------------------------------------------------------------
+
+
+def _unfold(field: HeaderField) -> list[str]:
+    """The field value unfolded (RFC 5322 section 2.2.3), as UTF-8 and, when that is
+    not what the bytes are, as Latin-1 too."""
+    raw = field.raw_value[: _MAX_VALUE * 2]
+    texts = [raw.decode("utf-8", "replace")]
+    if not raw.isascii():
+        texts.append(raw.decode("latin-1"))
+    return [_FOLD.sub("", t)[:_MAX_VALUE] for t in texts]
+
+
+def _skip_comment(value: str, pos: int) -> int:
+    """The end of the (nested) comment starting at ``pos`` (RFC 5322 section 3.2.2)."""
+    depth = 0
+    n = len(value)
+    while pos < n:
+        c = value[pos]
+        if c == "\\":
+            pos += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos = _CTEXT.match(value, pos + 1).end()  # type: ignore[union-attr]
+    return n
+
+
+def _tokenize(value: str) -> list[tuple[str, str, str]]:
+    """``(name, value, raw value)`` of each parameter in order, duplicates kept.
+
+    A strict reading (RFC 2045 section 5.1 with RFC 822 comments): quoted strings
+    with quoted-pairs undone, an unterminated quote running to the end, unquoted
+    values up to the next ``;`` (spaces kept).  The type token is skipped.
+    """
+    out: list[tuple[str, str, str]] = []
+    n = len(value)
+    pos = value.find(";")
+    if pos < 0:
+        return out
+    while pos < n:
+        c = value[pos]
+        if c in "; \t":
+            pos += 1
+            continue
+        if c == "(":
+            pos = _skip_comment(value, pos)
+            continue
+        eq = _NAME_END.match(value, pos).end()  # type: ignore[union-attr]  # always matches
+        name = value[pos:eq].strip().lower()
+        if eq >= n or value[eq] != "=":
+            pos = eq + 1 if eq < n and value[eq] == ";" else max(eq, pos + 1)
+            if eq < n and value[eq] == "(":
+                pos = _skip_comment(value, eq)
+            continue
+        pos = eq + 1
+        while pos < n and value[pos] in " \t":
+            pos += 1
+        while pos < n and value[pos] == "(":
+            pos = _skip_comment(value, pos)
+            while pos < n and value[pos] in " \t":
+                pos += 1
+        if pos < n and value[pos] == '"':
+            start = pos
+            pos += 1
+            chars: list[str] = []
+            while True:
+                run = _QTEXT.match(value, pos).end()  # type: ignore[union-attr]
+                chars.append(value[pos:run])
+                pos = run
+                if pos + 1 < n and value[pos] == "\\":  # a quoted-pair
+                    chars.append(value[pos + 1])
+                    pos += 2
+                    continue
+                if pos < n and value[pos] == "\\":
+                    pos += 1
+                break
+            raw = value[start + 1 : pos]
+            pos += 1
+            out.append((name, "".join(chars), raw))
+        else:
+            end = value.find(";", pos)
+            end = n if end < 0 else end
+            raw = value[pos:end].strip()
+            plain = raw
+            cut = plain.find("(")
+            if cut > 0:
+                plain = plain[:cut].rstrip()
+            out.append((name, plain, raw))
+            pos = end
+    return out
+
+
+def _naive(value: str) -> list[tuple[str, str, str]]:
+    """``name=value`` found anywhere, the way regex-based readers find it."""
+    out = []
+    for m in _NAIVE.finditer(value):
+        v = m.group(3).strip()
+        if v.startswith('"'):
+            v = v[1:].rstrip('"')
+        out.append((m.group(1).lower() + m.group(2), v, v))
+    return out
+
+
+def field_params(field: HeaderField) -> list[tuple[str, str, str]]:
+    """Every ``(name, value, raw value)`` parameter of ``field`` under every reading,
+    in order, duplicates kept (names lower-case, RFC 2231 suffixes kept)."""
+    out: list[tuple[str, str, str]] = []
+    raw = field.raw_value
+    if raw.isascii() and b"\n" not in raw and b"\r" not in raw:
+        text = raw.decode("ascii").strip()
+        if _SIMPLE.fullmatch(text) is not None:
+            return [
+                (m.group(1).strip().lower(), m.group(3), m.group(3))
+                for m in _SIMPLE_PARAM.finditer(text)
+            ]
+    for text in _unfold(field):
+        out += _tokenize(text)
+        out += _naive(text)
+    return out
+
+
+# -- decoding a value ---------------------------------------------------------------------
+
+
+def _codecs_for(charset: str) -> list[str]:
+    label = charset.strip().strip('"').lower()
+    found = lookup_charset(label)
+    if found is None and label.replace("-", "").replace("_", "") in ("utf7", "unicode11utf7"):
+        found = "utf-7"  # the RFC 2047 lookup refuses UTF-7; clients still decode it
+    # an unknown charset: clients fall back to UTF-8 or to Latin-1
+    return [found] if found else ["utf-8", "latin-1"]
+
+
+def _decode(data: bytes, charset: str) -> list[str]:
+    out = []
+    names = _codecs_for(charset)
+    for codec in names:
+        try:
+            out.append(data.decode(codec, "replace"))
+        except (LookupError, ValueError):  # pragma: no cover - codecs come from lookup
+            out.append(data.decode("latin-1"))
+    if not data.isascii() and "utf-8" not in names:
+        # a mislabelled charset: clients that sniff read the bytes as UTF-8
+        out.append(data.decode("utf-8", "replace"))
+    return list(dict.fromkeys(out))
+
+
+def _word_bytes(kind: str, text: str) -> bytes:
+    if kind in "bB":
+        clean = re.sub(r"[^A-Za-z0-9+/]", "", text)
+        if len(clean) % 4 == 1:
+            clean = clean[:-1]  # a lone trailing character carries no byte
+        clean += "=" * (-len(clean) % 4)  # B without padding (RFC 2047 section 4.1)
+        return binascii.a2b_base64(clean)
+    return unquote_to_bytes(text.replace("_", " ").replace("=", "%"))
+
+
+def _decode_words(value: str) -> list[str]:
+    """``value`` with every RFC 2047 word decoded: one string per charset reading."""
+    if "=?" not in value:
+        return [value]
+    value = _BETWEEN_WORDS.sub(r"\1", value)  # section 6.2: space between words goes
+    # pieces are joined once at the end (linear); a word with several readings forks
+    # the result, at most 8 ways
+    results: list[list[str]] = [[]]
+    pos = 0
+    for m in _WORD.finditer(value):
+        texts = _decode(_word_bytes(m.group(2), m.group(3)), m.group(1).split("*", 1)[0])
+        lead = value[pos : m.start()]
+        if len(texts) > 1 and len(results) * len(texts) <= 8:
+            results = [[*r, lead, t] for r in results for t in texts]
+        else:
+            for r in results:
+                r += (lead, texts[0])
+        pos = m.end()
+    return ["".join(r) + value[pos:] for r in results]
+
+
+def _extended(raw: str) -> list[str]:
+    """An RFC 2231 extended value ``charset'language'%xx…`` decoded."""
+    parts = raw.split("'", 2)
+    if len(parts) == 3:
+        charset, _lang, text = parts
+    else:
+        charset, text = "utf-8", raw
+    return _decode(unquote_to_bytes(text), charset or "utf-8")
+
+
+def _sections(pieces: list[tuple[int, bool, str, int]], partial: bool) -> list[str]:
+    """RFC 2231 section 3 continuations ``(number, extended, value, order)`` joined
+    every way a parser joins them: by number and as written (with ``partial``,
+    also up to the first gap, where some parsers stop)."""
+    if not pieces:
+        return []
+    charset = "utf-8"
+    for _, ext, v, _ in sorted(pieces):
+        if ext and v.count("'") >= 2:
+            charset = v.split("'", 1)[0] or "utf-8"
+            break
+
+    def join(seq: Iterable[tuple[int, bool, str, int]]) -> list[str]:
+        data = b""
+        for _, ext, v, _ in seq:
+            if ext:
+                if v.count("'") >= 2:
+                    v = v.split("'", 2)[2]
+                data += unquote_to_bytes(v)
+            else:
+                data += v.encode("utf-8", "replace")
+        return _decode(data, charset)
+
+    ordered = sorted(pieces)
+    out = join(ordered)
+    out += join(sorted(pieces, key=lambda p: p[3]))
+    if not partial:
+        return out
+    gapless: list[tuple[int, bool, str, int]] = []
+    for i, p in enumerate(ordered):
+        if p[0] != (ordered[0][0] if i == 0 else gapless[-1][0] + 1):
+            break
+        gapless.append(p)
+    out += join(gapless)
+    return out
+
+
+def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> list[str]:
+    """Every decoded name the ``name``/``filename`` parameters of ``fields`` give;
+    ``partial`` adds the readings of parsers that read only some continuations."""
+    values: list[str] = []
+    for field in fields:
+        sections: dict[str, list[tuple[int, bool, str, int]]] = {}
+        for order, (name, value, raw) in enumerate(field_params(field)):
+            base, star, suffix = name.partition("*")
+            if base not in _NAME_PARAMS:
+                continue
+            if not star:
+                values.append(value)
+                if raw != value:
+                    values.append(raw)
+                continue
+            if suffix == "":
+                values += _extended(value)
+                continue
+            m = _SECTION.match("*" + suffix)
+            if m is None:
+                values.append(value)
+                continue
+            sections.setdefault(base, []).append((int(m.group(1)), m.group(2) == "*", value, order))
+        for pieces in sections.values():
+            # the tokenizer and the naive reading find each section: once is enough
+            unique = list({(p[0], p[1], p[2]): p for p in pieces}.values())
+            values += _sections(unique[:64], partial)
+    out: list[str] = []
+    seen: set[str] = set()
+    for v in values:
+        for d in _decode_words(v):
+            if d and d not in seen:
+                seen.add(d)
+                out.append(d)
+                if len(out) > MAX_CANDIDATES:
+                    return out  # one more than the cap: the caller fails closed
+    return out
+
+
+def candidate_names(part: Part, *, partial: bool = True) -> list[str]:
+    """Every name a client could read for ``part`` from its Content-Type and
+    Content-Disposition fields (all of them), decoded every way clients decode."""
+    # every spelling of both parameters contains "name" (names are case-insensitive)
+    fields = [
+        f
+        for f in part.headers
+        if f.lname in ("content-type", "content-disposition") and b"name" in f.raw.lower()
+    ]
+    if not fields:
+        return []
+    return name_readings(fields, partial=partial)
+
+
+# -- the name as a client saves it --------------------------------------------------------
+
+
+def _last_component(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def saved_names(name: str) -> set[str]:
+    """What ``name`` becomes on disk, lower-case, under each client's clean-up.
+
+    NUL cuts the name (C strings) or is dropped; other control characters,
+    bidi overrides and zero-width characters are dropped; compatibility forms
+    (full-width letters and dots) are folded (NFKC); paths keep their last
+    component; an NTFS stream suffix (``::$DATA``, ``:x``) goes, or the part after
+    a colon is the name (a colon is the classic Mac path separator); trailing dots
+    and spaces go (Windows).
+    """
+    if _PLAIN_NAME.fullmatch(name) is not None:  # printable ASCII, no path or stream
+        clean = name.strip().rstrip(". \t").lower()
+        return {clean} if clean else set()
+    out: set[str] = set()
+    cuts = {name.split("\x00", 1)[0], name.replace("\x00", "")}
+    for cut in cuts:
+        text = _CONTROLS.sub("", cut).translate(_BIDI_ZW)
+        for form in {text, unicodedata.normalize("NFKC", text)}:
+            dotted = form.translate(_DOTS)
+            # "evil.exe/" is saved as evil.exe by tools that drop a trailing separator
+            bases = {_last_component(dotted), _last_component(dotted.rstrip("/\\ \t"))}
+            for piece in {p for b in bases for p in (b.split(":", 1)[0], b.rsplit(":", 1)[-1])}:
+                clean = piece.strip().rstrip(". \t").lower()
+                if clean:
+                    out.add(clean)
+    return out
+
+
+def final_extension(saved: str) -> str:
+    """The extension after the last dot of a saved name, ``""`` when there is none."""
+    _stem, dot, ext = saved.rpartition(".")
+    return ext.strip() if dot else ""
