@@ -101,13 +101,22 @@ def _lineage(path: str) -> list[str]:
     return out
 
 
+#: the detail of a "removed" change that dropped bytes outside every part (a preamble
+#: or epilogue holding MIME structure): it removes no leaf, so it is no fate of one
+OUTSIDE_STRUCTURE = "MIME structure in the "
+
+
 class _Fates:
     """What the changes allow to happen to each part, looked up by path."""
 
     __slots__ = ("disclaimer", "removed", "repaired")
 
     def __init__(self, changes: Sequence[Change], leafy_root: bool) -> None:
-        self.removed = {c.part for c in changes if c.kind == "removed"}
+        self.removed = {
+            c.part
+            for c in changes
+            if c.kind == "removed" and not c.detail.startswith(OUTSIDE_STRUCTURE)
+        }
         self.disclaimer = {c.part for c in changes if c.kind == "disclaimer"}
         # a fix of the root's header fields touches no leaf below it, unless the root
         # itself is a leaf (or a multipart without parts that repair gave one)

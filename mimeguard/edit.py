@@ -18,7 +18,7 @@ from typing import Literal
 
 from . import _html
 from ._attachments import EXECUTABLES, Policy, plan
-from ._conservation import EditIntegrityError, check_conserved
+from ._conservation import OUTSIDE_STRUCTURE, EditIntegrityError, check_conserved
 from ._filenames import candidate_names
 from ._lists import SES_BLOCKED_EXTENSIONS
 from ._parser import parse
@@ -684,9 +684,7 @@ def _apply_strip(
         what = outside.get(id(part))
         if what and not node.removed and node.body is None:
             _drop_outside(node, part)
-            changes.append(
-                Change("removed", part.path, f"MIME structure in the {' and '.join(what)}")
-            )
+            changes.append(Change("removed", part.path, f"{OUTSIDE_STRUCTURE}{' and '.join(what)}"))
         if isinstance(part, Message) and part.outer is not None and node.dirty:
             # an attached message carried encoded: the edited message is encoded again
             outer = nodes.get(id(part.outer))

@@ -276,6 +276,8 @@ GMAIL = RFC.derive(
     blocked_extensions=GMAIL_BLOCKED_EXTENSIONS,
     overrides=AMBIGUOUS_READINGS,
     sources={
+        "overrides": "readings that disagree are refused so no filter is walked past "
+        "(docs/attachments.md)",
         "max_message_bytes": "Gmail API discovery document, users.messages.send maxSize 35MB "
         "(36,700,160 bytes); import/insert: 50 MiB there, 150 MB in the users.messages.import "
         "reference",
@@ -295,6 +297,8 @@ GRAPH = RFC.derive(
     max_attachments=250,
     overrides=AMBIGUOUS_READINGS,
     sources={
+        "overrides": "readings that disagree are refused so no filter is walked past "
+        "(docs/attachments.md)",
         "max_message_bytes": "Microsoft Graph request limit of 4 MB with the MIME base64-"
         "encoded, so 3 MiB of MIME (a Microsoft Q&A answer, not a limits page; a user saw "
         "refusals above about 2,240 KB); Exchange Online's own maximum is 150 MB",
