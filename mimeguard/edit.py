@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Literal
 
 from . import _html
+from ._dkim import broken_signatures
 from ._lists import SES_BLOCKED_EXTENSIONS, file_extensions
 from ._parser import parse
 from ._rfc2047 import decode_words, lookup_charset
@@ -94,6 +95,8 @@ class EditResult:
     data: bytes
     report: Report
     changes: tuple[Change, ...] = field(default=())
+    #: ``d=`` domains of the DKIM signatures the edit broke, in header order (RFC 6376)
+    broken_signatures: tuple[str, ...] = field(default=())
 
     @property
     def skipped(self) -> list[Change]:
@@ -698,7 +701,8 @@ class Editor:
                 else "the message is not valid",
                 report,
             )
-        return EditResult(data, report, tuple(changes))
+        broken = broken_signatures(self._input, data)
+        return EditResult(data, report, tuple(changes), broken_signatures=broken)
 
     def to_bytes(self) -> bytes:
         return self.result().data

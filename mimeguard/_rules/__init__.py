@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import encoding, headers, limits, lines, original, structure
+from . import dkim, encoding, headers, limits, lines, original, structure
 
-__all__ = ["encoding", "headers", "limits", "lines", "original", "structure"]
+__all__ = ["dkim", "encoding", "headers", "limits", "lines", "original", "structure"]
 
 
 def _sort_catalog() -> None:
