@@ -51,6 +51,11 @@ _BLANK = re.compile(_WS)
 _NOT_WS = re.compile(rb"[^ \t\r\n]")
 _ALL_WS = re.compile(rb"[ \t\r\n]+")
 _DIGITS = re.compile(rb"[0-9]{1,76}")
+#: section 3.5: d= domain-name and s= selector, sub-domain *("." sub-domain); RFC 5321
+#: sub-domains, with "_" too (seen in selectors in the wild)
+_DOMAIN_NAME = re.compile(
+    rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*"
+)
 _B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
 #: RFC 6376 section 3.5: tags a DKIM-Signature must carry.
@@ -186,10 +191,13 @@ def read_signature(field: HeaderField) -> Signature:
             body_canon = pieces[1] if len(pieces) == 2 else b"simple"
     body_hash = _base64(value(b"bh"), b"bh", bad)
     _base64(value(b"b"), b"b", bad)
-    domain = _text(value(b"d") or b"").strip().lower()
-    if b"d" in tags and not domain:
-        bad(b"d", "is empty")
-    selector = _text(value(b"s") or b"").strip()
+    d, selector_value = value(b"d"), value(b"s")
+    domain = _text(d or b"").lower()
+    if d is not None and not _DOMAIN_NAME.fullmatch(d):
+        bad(b"d", f"{_text(d)[:40]!r} is not a domain name")
+    selector = _text(selector_value or b"")
+    if selector_value is not None and not _DOMAIN_NAME.fullmatch(selector_value):
+        bad(b"s", f"{_text(selector_value)[:40]!r} is not a selector (sub-domains)")
     signed: tuple[str, ...] = ()
     h = value(b"h")
     if h is not None:

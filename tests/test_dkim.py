@@ -124,6 +124,9 @@ def test_good_tags() -> None:
         (GOOD + b"; l=-1", "l="),
         (GOOD + b"; l=" + b"9" * 77, "l="),
         (GOOD.replace(b"d=Example.COM", b"d= "), "d="),
+        (GOOD.replace(b"d=Example.COM", b"d=x.example arc=pass"), "d="),
+        (GOOD.replace(b"d=Example.COM", b"d=-x.example"), "d="),
+        (GOOD.replace(b"s=sel", b"s=a..b"), "s="),
     ],
 )
 def test_bad_tag_values(tags: bytes, why: str) -> None:
