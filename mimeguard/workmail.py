@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TextIO, cast, get_args
 
+from ._dkim import broken_signatures
 from ._parser import parse
 from .edit import DEFAULT_NOTICE, SES_BLOCKED, Change, Editor
 from .errors import InvalidMessageError, MimeguardError, SignedMessageError, UnknownProfileError
@@ -190,6 +191,18 @@ def _split_list(value: str) -> tuple[str, ...]:
     return tuple(s for s in re.split(r"[\s,]+", value) if s)
 
 
+_SEAL_FIELDS = (
+    "seal_domain",
+    "seal_selector",
+    "seal_authserv_id",
+    "seal_key_file",
+    "seal_key_secret_arn",
+    "seal_key_env",
+)
+#: sealing keys read from Secrets Manager, by ARN, for the life of the container
+_SEAL_KEYS: dict[str, bytes] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Recipe:
     """What to do to each message: the edits (an :class:`~mimeguard.Editor` chain) and
@@ -218,7 +231,20 @@ class Recipe:
     #: closed) and ``"deliver"`` (unchanged) for one that only adds text
     on_failure: OnFailure | None = None
 
+    # -- ARC sealing (RFC 8617), after editing; see mimeguard.arc_seal ------------------------
+    #: signing domain (d=), selector (s=) and authserv-id of the ARC set; setting
+    #: ``seal_domain`` turns sealing on and needs exactly one key source below
+    seal_domain: str | None = None
+    seal_selector: str | None = None
+    seal_authserv_id: str | None = None
+    #: the PEM private key: a file path, a Secrets Manager secret (ARN or name), or
+    #: the name of an environment variable holding it
+    seal_key_file: str | None = None
+    seal_key_secret_arn: str | None = None
+    seal_key_env: str | None = None
+
     def __post_init__(self) -> None:
+        self._check_seal()
         if isinstance(self.strip, str):
             object.__setattr__(self, "strip", _split_list(self.strip))
         else:
@@ -263,6 +289,79 @@ class Recipe:
         """True when the recipe changes content (disclaimer, subject or attachments)."""
         return bool(
             self.disclaimer_text or self.subject_prefix or self.subject_suffix or self.strip
+        )
+
+    # -- ARC sealing ---------------------------------------------------------------------------
+
+    @property
+    def seals(self) -> bool:
+        """True when the edited message gets an ARC set (:attr:`seal_domain` is set)."""
+        return self.seal_domain is not None
+
+    def _check_seal(self) -> None:
+        names = ("seal_domain", "seal_selector", "seal_authserv_id")
+        sources = ("seal_key_file", "seal_key_secret_arn", "seal_key_env")
+        for name in (*names, *sources):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be a non-empty str")
+        given = [n for n in (*names, *sources) if getattr(self, n) is not None]
+        if not given:
+            return
+        missing = [n for n in names if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"ARC sealing needs {', '.join(missing)} as well as {given[0]}")
+        keys = [n for n in sources if getattr(self, n) is not None]
+        if len(keys) != 1:
+            raise ValueError(f"ARC sealing needs exactly one of {', '.join(sources)}")
+
+    def seal_key(self, *, secrets: Any = None, environ: Mapping[str, str] | None = None) -> bytes:
+        """The sealing key's PEM, from its one source; a Secrets Manager secret is read
+        once per Lambda container (``secrets`` is a boto3 client, made when needed)."""
+        if self.seal_key_file is not None:
+            try:
+                with open(self.seal_key_file, "rb") as fh:
+                    return fh.read()
+            except OSError as exc:
+                raise ConfigurationError(f"seal_key_file {self.seal_key_file!r}: {exc}") from None
+        if self.seal_key_env is not None:
+            env = os.environ if environ is None else environ
+            value = _env_text(env, self.seal_key_env)
+            if value is None:
+                raise ConfigurationError(f"seal_key_env: ${self.seal_key_env} is not set")
+            return value.encode("ascii", "replace")
+        arn = self.seal_key_secret_arn
+        if arn is None:
+            raise ConfigurationError("the recipe does not seal: no seal key source")
+        cached = _SEAL_KEYS.get(arn)
+        if cached is None:
+            client = secrets if secrets is not None else _default_client("secretsmanager")
+            try:
+                got = client.get_secret_value(SecretId=arn)
+            except Exception as exc:
+                code = _error_code(exc) or type(exc).__name__
+                raise ConfigurationError(
+                    f"seal_key_secret_arn {arn}: {code}; the function's role needs "
+                    "secretsmanager:GetSecretValue on it"
+                ) from exc
+            value = got.get("SecretString")
+            cached = value.encode("ascii", "replace") if value else bytes(got["SecretBinary"])
+            _SEAL_KEYS[arn] = cached
+        return cached
+
+    def seal(self, data: bytes, original: bytes, *, key: bytes) -> bytes:
+        """``data`` (the edited message) with an ARC set vouching for what ``original``
+        (the message as received) verified as (:func:`mimeguard.arc_seal`)."""
+        from .arc import arc_seal
+
+        assert self.seal_domain and self.seal_selector and self.seal_authserv_id
+        return arc_seal(
+            data,
+            original=original,
+            domain=self.seal_domain,
+            selector=self.seal_selector,
+            private_key=key,
+            authserv_id=self.seal_authserv_id,
         )
 
     def editor(
@@ -325,6 +424,10 @@ class Recipe:
         if notice is not None:
             values["strip_notice"] = None if notice.strip().lower() == "none" else notice
         values["repair"] = _env_bool(env, "MIMEGUARD_REPAIR", True)
+        for name in _SEAL_FIELDS:  # MIMEGUARD_SEAL_DOMAIN, …_SEAL_KEY_SECRET_ARN, …
+            value = _env_text(env, f"MIMEGUARD_{name.upper()}")
+            if value is not None:
+                values[name] = value.strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls(**values)
@@ -847,6 +950,8 @@ class _Run:
         self.retries = 0
         self.report: Report | None = None
         self.changes: tuple[Change, ...] = ()
+        #: d= domains of the DKIM signatures the edit broke (EditResult.broken_signatures)
+        self.broken: tuple[str, ...] = ()
         self.bytes_in: int | None = None
         self.bytes_out: int | None = None
         self.key: str | None = None
@@ -916,6 +1021,7 @@ class _Run:
             "bytes": {"in": self.bytes_in, "out": self.bytes_out},
             "findings": _summary(self.report),
             "edits": [_change_dict(c) for c in self.changes],
+            "brokenSignatures": list(self.broken),
             "s3": {"bucket": outcome.bucket, "key": self.key, "version": self.version}
             if self.key
             else None,
@@ -1046,6 +1152,9 @@ class _Run:
                 report=_report_dict(self.report),
             )
 
+        if isinstance(self.recipe, Recipe) and self.recipe.seals:
+            out = self.seal(out, data)
+
         # 4. upload
         self.budget.check("PutObject")
         started = self.clock()
@@ -1114,6 +1223,30 @@ class _Run:
         self.timed("put", started)
         return self.finish("updated")
 
+    def seal(self, out: bytes, data: bytes) -> bytes:
+        """ARC-seal the edited message; a seal that fails leaves the edit unsealed (the
+        edit is the control, the seal a courtesy to receivers), said in the log line."""
+        assert isinstance(self.recipe, Recipe)
+        started = self.clock()
+        key = self.recipe.seal_key()  # a ConfigurationError: the deployment is wrong
+        self.budget.check("ARC sealing")
+        try:
+            sealed = self.recipe.seal(out, data, key=key)
+        except MimeguardError as exc:
+            self.timed("seal", started)
+            self.extra["sealed"] = False
+            self.extra["sealNote"] = f"not sealed: {exc}"
+            return out
+        report = validate(sealed, profile=self.settings.profile)
+        self.timed("seal", started)
+        if not report.ok:
+            self.extra["sealed"] = False
+            self.extra["sealNote"] = "not sealed: the sealed message would not validate"
+            return out
+        self.extra["sealed"] = True
+        self.bytes_out = len(sealed)
+        return sealed
+
     def edit(self, data: bytes) -> bytes | Outcome:
         started = self.clock()
         recipe = self.recipe
@@ -1128,6 +1261,7 @@ class _Run:
                     data, profile=self.settings.profile, envelope_from=envelope_from
                 ).result()
                 out, self.changes = result.data, result.changes
+                self.broken = result.broken_signatures
                 self.timed("edit", started)
             else:
                 produced: Any = recipe(data)
@@ -1137,6 +1271,7 @@ class _Run:
                     )
                 out = bytes(produced)
                 self.timed("edit", started)
+                self.broken = broken_signatures(data, out)
             started = self.clock()
             self.report = final_report(out, data, self.settings.profile)
             self.timed("validate", started)
