@@ -332,3 +332,11 @@ def test_strip_attachment_breaks_the_body_hash() -> None:
 
 def test_edit_result_default_and_public_field() -> None:
     assert mimeguard.EditResult(b"", validate(BASE)).broken_signatures == ()
+
+
+def test_rule_reads_lf_only_mail_as_dkimpy_does() -> None:
+    # the rule skips the bare-LF count when the shared scan saw none; here it saw some
+    data = sign(BASE).replace(b"\r\n", b"\n")
+    assert verify(data)
+    assert "MG601" not in validate(data, profile="rfc").codes
+    assert "MG601" in validate(data.replace(b"attached", b"ATTACHED"), profile="rfc").codes

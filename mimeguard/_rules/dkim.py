@@ -66,7 +66,10 @@ def dkim_body_hash_mismatch(ctx: Context) -> Iterator[Hit]:
         usable = [s for s in sigs if s.usable]
         if not usable:
             continue
-        for sig, ok in zip(usable, _dkim.body_matches(msg, usable), strict=True):
+        # the line-ending scan other rules share already counted bare LFs
+        crlf_only = msg.buffer is ctx.msg.buffer and ctx.stats.lf == 0
+        matches = _dkim.body_matches(msg, usable, crlf_only=crlf_only)
+        for sig, ok in zip(usable, matches, strict=True):
             if not ok:
                 short = "" if sig.length is None else f" (l={sig.length})"
                 yield (
