@@ -327,28 +327,44 @@ def body_hashes(
     buf: bytes, start: int, end: int, specs: Iterable[Spec], *, crlf_only: bool = False
 ) -> dict[Spec, tuple[bytes, int]]:
     """Body hash of ``buf[start:end]`` for each (canon, hash, length), with the
-    canonical body's full length; one pass over the body per canonicalization."""
+    canonical body's full length.
+
+    One pass per canonicalization and one running hash per algorithm whatever the
+    number of signatures: each ``l=`` takes a copy of the running hash when the
+    body reaches it, so a header of many signatures with distinct ``l=`` values
+    costs no more than one.
+    """
     out: dict[Spec, tuple[bytes, int]] = {}
     wanted = set(specs)
     for canon in _CANONS:
         mine = [s for s in wanted if s[0] == canon]
         if not mine:
             continue
-        hashers = [(s, hashlib.new(s[1]), s[2]) for s in mine]
-        fed = [0] * len(hashers)
+        running = {name: hashlib.new(name) for name in sorted({s[1] for s in mine})}
+        # (length, hash name) to stop at, shortest first
+        stops = sorted({(s[2], s[1]) for s in mine if s[2] is not None}, reverse=True)
+        at: dict[tuple[int, str], bytes] = {}
         total = 0
         for piece in _chunks(buf, start, end, canon == b"relaxed", crlf_only):
             size = len(piece)
-            for i, (_, h, limit) in enumerate(hashers):
-                if limit is None:
-                    h.update(piece)
-                elif fed[i] < limit:
-                    take = min(size, limit - fed[i])
-                    h.update(piece if take == size else piece[:take])
-                    fed[i] += take
+            done = 0
+            while stops and stops[-1][0] <= total + size:
+                length, name = stops.pop()
+                cut = length - total
+                if cut > done:
+                    for h in running.values():
+                        h.update(piece[done:cut])
+                    done = cut
+                at[(length, name)] = running[name].copy().digest()
+            if done < size:
+                for h in running.values():
+                    h.update(piece[done:] if done else piece)
             total += size
-        for spec, h, _limit in hashers:
-            out[spec] = (h.digest(), total)
+        full = {name: h.digest() for name, h in running.items()}
+        for spec in mine:
+            limit = spec[2]
+            digest = full[spec[1]] if limit is None else at.get((limit, spec[1]), full[spec[1]])
+            out[spec] = (digest, total)
     return out
 
 
@@ -388,29 +404,49 @@ def _canon_field(field: HeaderField, relaxed: bool) -> bytes:
     return field.name.strip().lower().encode("ascii", "replace") + b":" + value + _CRLF
 
 
-def _selected(msg: Message, names: tuple[str, ...], relaxed: bool) -> list[bytes | None]:
-    """The field instances ``h=`` selects, bottom up (section 5.4.2); ``None`` for a
-    name listed more often than it occurs (an over-signed, absent field)."""
-    by_name: dict[str, list[HeaderField]] = {}
-    for f in msg.headers:
-        if f.valid:
-            by_name.setdefault(f.lname, []).append(f)
-    used: dict[str, int] = {}
-    out: list[bytes | None] = []
-    for name in names:
-        found = by_name.get(name, [])
-        k = used.get(name, 0)
-        used[name] = k + 1
-        out.append(_canon_field(found[-1 - k], relaxed) if k < len(found) else None)
-    return out
+class _Fields:
+    """The header fields of one message by name, each canonicalized at most once (a
+    large field signed by many signatures is not rewritten once per signature)."""
+
+    __slots__ = ("_canon", "by_name")
+
+    def __init__(self, msg: Message) -> None:
+        self.by_name: dict[str, list[HeaderField]] = {}
+        for f in msg.headers:
+            if f.valid:
+                self.by_name.setdefault(f.lname, []).append(f)
+        self._canon: dict[tuple[int, bool], bytes] = {}
+
+    def canon(self, field: HeaderField, relaxed: bool) -> bytes:
+        key = (field.start, relaxed)
+        got = self._canon.get(key)
+        if got is None:
+            got = self._canon[key] = _canon_field(field, relaxed)
+        return got
+
+    def selected(self, names: tuple[str, ...], relaxed: bool) -> list[bytes | None]:
+        """The field instances ``h=`` selects, bottom up (section 5.4.2); ``None`` for
+        a name listed more often than it occurs (an over-signed, absent field)."""
+        used: dict[str, int] = {}
+        out: list[bytes | None] = []
+        for name in names:
+            found = self.by_name.get(name, ())
+            k = used.get(name, 0)
+            used[name] = k + 1
+            out.append(self.canon(found[-1 - k], relaxed) if k < len(found) else None)
+        return out
 
 
 def header_changes(sig: Signature, before: Message, after: Message) -> list[tuple[str, str]]:
     """The fields of ``h=`` that differ between ``before`` and ``after``:
     ``(name, "changed" | "added" | "removed")`` in ``h=`` order."""
+    return _changes(sig, _Fields(before), _Fields(after))
+
+
+def _changes(sig: Signature, before: _Fields, after: _Fields) -> list[tuple[str, str]]:
     relaxed = sig.header_canon == b"relaxed"
-    old = _selected(before, sig.signed, relaxed)
-    new = _selected(after, sig.signed, relaxed)
+    old = before.selected(sig.signed, relaxed)
+    new = after.selected(sig.signed, relaxed)
     changes: list[tuple[str, str]] = []
     for name, o, n in zip(sig.signed, old, new, strict=True):
         if o == n:
@@ -450,19 +486,30 @@ def broken_signatures(before: bytes, after: bytes) -> tuple[str, ...]:
     sigs = [s for s in signatures(old) if s.usable]
     if not sigs:
         return ()
+    # only signatures that held on the input can be broken (one already broken on
+    # arrival is not this edit's doing): the output is hashed for those alone
+    sigs = [s for s, ok in zip(sigs, body_matches(old, sigs), strict=True) if ok]
+    if not sigs:
+        return ()
     new = _root(after)
     # memcmp, no copy (a memoryview == compares item by item, four times slower)
     tail = len(before) - old.body_start
     same_body = len(after) - new.body_start == tail and after.endswith(
         memoryview(before)[old.body_start :]
     )
-    before_ok = body_matches(old, sigs)
-    after_ok = before_ok if same_body else body_matches(new, sigs)
-    kept = {_canon_field(f, True) for f in new.headers if f.lname == "dkim-signature"}
+    holds = [True] * len(sigs) if same_body else body_matches(new, sigs)
+    old_fields, new_fields = _Fields(old), _Fields(new)
+    # the signature field itself is signed too, under its own header canonicalization
+    outputs = new_fields.by_name.get("dkim-signature", [])
+    canons = {s.header_canon == b"relaxed" for s in sigs}
+    kept = {r: {new_fields.canon(f, r) for f in outputs} for r in canons}
     broken: list[str] = []
-    for sig, was, now in zip(sigs, before_ok, after_ok, strict=True):
-        if not was:
-            continue  # already broken: not this edit's doing
-        if not now or _canon_field(sig.field, True) not in kept or header_changes(sig, old, new):
+    for sig, ok in zip(sigs, holds, strict=True):
+        relaxed = sig.header_canon == b"relaxed"
+        if (
+            not ok
+            or old_fields.canon(sig.field, relaxed) not in kept[relaxed]
+            or _changes(sig, old_fields, new_fields)
+        ):
             broken.append(sig.domain)
     return tuple(broken)

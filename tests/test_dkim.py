@@ -340,3 +340,93 @@ def test_rule_reads_lf_only_mail_as_dkimpy_does() -> None:
     assert verify(data)
     assert "MG601" not in validate(data, profile="rfc").codes
     assert "MG601" in validate(data.replace(b"attached", b"ATTACHED"), profile="rfc").codes
+
+
+# -- hostile headers: many signatures cost no more than one ---------------------------------------
+
+
+@given(
+    body=_BODY,
+    lengths=st.lists(st.integers(0, 60), min_size=1, max_size=6),
+    chunk=st.integers(1, 9),
+)
+def test_every_length_hashes_the_prefix_dkimpy_would(
+    body: bytes, lengths: list[int], chunk: int
+) -> None:
+    from dkim.canonicalization import CanonicalizationPolicy
+
+    for canon in (b"simple", b"relaxed"):
+        text = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        want = CanonicalizationPolicy.from_c_value(b"simple/" + canon).canonicalize_body(text)
+        specs = [(canon, "sha256", n) for n in lengths] + [(canon, "sha1", None)]
+        saved = _dkim.CHUNK
+        _dkim.CHUNK = chunk
+        try:
+            got = _dkim.body_hashes(body, 0, len(body), specs)
+        finally:
+            _dkim.CHUNK = saved
+        for n in lengths:
+            assert got[(canon, "sha256", n)] == (hashlib.sha256(want[:n]).digest(), len(want))
+        assert got[(canon, "sha1", None)][0] == hashlib.sha1(want).digest()
+
+
+def test_thousands_of_signatures_with_distinct_lengths_hash_the_body_once_per_algorithm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bh = base64.b64encode(hashlib.sha256(b"x").digest())
+    fields = [
+        b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=d%d.example; s=s; "
+        b"h=from:subject; l=%d; bh=%s; b=AAAA" % (i, 10**9 + i, bh)
+        for i in range(2000)
+    ]
+    data = build(*fields, body=b"the body\r\n" * 10_000)
+    made: list[str] = []
+    real_new = hashlib.new
+
+    def counting(name: str, *args: object) -> object:
+        made.append(name)
+        return real_new(name)
+
+    monkeypatch.setattr(_dkim.hashlib, "new", counting)
+    report = validate(data, select=["MG601"])
+    assert len(report.findings) == 2000  # every one is checked (and fails: l= > body)
+    assert made == ["sha256"]  # one running hash; each l= takes a copy of it
+    edited = data.replace(b"the body", b"THE body", 1)
+    made.clear()
+    assert _dkim.broken_signatures(data, edited) == ()  # none matched before
+    assert len(made) == 1
+
+
+def test_a_large_field_signed_by_many_signatures_is_canonicalized_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = b"Hello.\r\n"
+    bh = base64.b64encode(hashlib.sha256(body).digest())
+    sigs = [
+        b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=d%d.example; s=s; "
+        b"h=from:subject:subject:subject; bh=%s; b=AAAA" % (i, bh)
+        for i in range(500)
+    ]
+    subject = b"Subject: " + b"word  " * 50_000
+    data = build(*sigs, body=body, drop=(b"Subject",)).replace(b"From:", subject + b"\r\nFrom:", 1)
+    calls: list[int] = []
+    real = _dkim._canon_field
+
+    def counting(field: object, relaxed: bool) -> bytes:
+        calls.append(1)
+        return real(field, relaxed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_dkim, "_canon_field", counting)
+    edited = data.replace(b"word", b"WORD", 1)
+    assert len(_dkim.broken_signatures(data, edited)) == 500
+    # each field at most once per message and canonicalization: 500 + 500 signatures,
+    # From and Subject in both messages
+    assert len(calls) <= 2 * (500 + 2) + 2
+
+
+def test_refolding_the_signature_field_breaks_it_under_simple_only() -> None:
+    for canon, broken in ((b"simple/simple", ("example.com",)), (b"relaxed/relaxed", ())):
+        data = sign(BASE, canon=canon)
+        refolded = data.replace(b"DKIM-Signature: v=1;", b"DKIM-Signature:  v=1;", 1)
+        assert _dkim.broken_signatures(data, refolded) == broken
+        assert verify(refolded) == (not broken)
