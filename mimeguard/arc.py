@@ -132,11 +132,14 @@ def arc_seal(
     results = authentication_results
     if results is None:
         results = _verify(dkim, orig, dnsfunc)
+    # the fields we add end their lines as the message's header block does
+    eol = b"\n" if buf[msg.separator[0] : msg.separator[1]] == b"\n" else b"\r\n"
     ar = f"Authentication-Results: {authserv_id};\r\n {results}\r\n".encode("ascii")
+    ar = ar.replace(b"\r\n", eol)
     # dkimpy gathers every Authentication-Results claiming authserv_id into the AAR:
     # hand it the message without the ones that came from outside.
     unsealed = _without_results_of(buf, msg, authserv_id)
-    kwargs: dict[str, Any] = {"include_headers": headers}
+    kwargs: dict[str, Any] = {"include_headers": headers, "linesep": eol}
     if timestamp is not None:
         kwargs["timestamp"] = timestamp
     try:

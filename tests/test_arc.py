@@ -165,3 +165,12 @@ def test_signed_headers_chosen_by_the_caller() -> None:
     assert dkim.arc_verify(sealed, dnsfunc=dnsfunc)[0] == b"pass"
     ams = sealed[sealed.index(b"ARC-Message-Signature") : sealed.index(b"ARC-Authentication")]
     assert re.search(rb"h=from\s*:\s*subject;", ams, re.IGNORECASE)
+
+
+def test_lf_only_message_gets_lf_fields() -> None:
+    data = sign(build()).replace(b"\r\n", b"\n")
+    sealed = arc_seal(data, **GATEWAY)
+    assert b"\r" not in sealed
+    assert sealed.endswith(data)
+    assert dkim.arc_verify(sealed, dnsfunc=dnsfunc)[0] == b"pass"
+    assert b"dkim=pass header.d=example.com" in sealed
