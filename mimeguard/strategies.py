@@ -1449,6 +1449,15 @@ def _d_header_line(line: bytes, *, anywhere: bool = True) -> Callable[[_Injectio
     return apply
 
 
+def _d_dkim(extra: bytes, *, drop: bytes = b"") -> Callable[[_Injection], None]:
+    """A DKIM-Signature on the root; its bh= (32 zero octets) matches no body."""
+    tags = b"v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=" + b"A" * 43 + b"=;"
+    return _d_header_line(
+        b"DKIM-Signature:" + (b" " + tags).replace(drop, b"") + extra + b" b=AAAA",
+        anywhere=False,
+    )
+
+
 def _mg101(inj: _Injection) -> None:
     inj.root.tail.append(b"This line is not a header")
 
@@ -1834,6 +1843,17 @@ _DEFECT_LIST: tuple[_Defect, ...] = (
     _Defect("MG403", "501 recipients in Bcc", 2, _mg403),
     _Defect("MG404", "an attachment with an extension Amazon SES blocks", 1, _mg404),
     _Defect("MG410", "parts nested 69 deep", 0, _mg410),
+    _Defect("MG601", "a DKIM-Signature whose bh= is not the body's", 2, _d_dkim(b"")),
+    _Defect("MG602", "a DKIM-Signature tag-spec without '='", 2, _d_dkim(b" junk;")),
+    _Defect("MG603", "a DKIM-Signature with d= twice", 2, _d_dkim(b" d=example.org;")),
+    _Defect("MG604", "a DKIM-Signature without s=", 2, _d_dkim(b"", drop=b" s=sel;")),
+    _Defect(
+        "MG605",
+        "a DKIM-Signature with a=rsa-md5",
+        2,
+        _d_dkim(b" a=rsa-md5;", drop=b" a=rsa-sha256;"),
+    ),
+    _Defect("MG606", "a DKIM-Signature with l=", 2, _d_dkim(b" l=1;")),
 )
 _BY_CODE = {d.code: d for d in _DEFECT_LIST}
 #: Rule code -> the defect :func:`malformed_messages` injects for it.  Not generated:
