@@ -242,6 +242,9 @@ class Recipe:
     seal_key_file: str | None = None
     seal_key_secret_arn: str | None = None
     seal_key_env: str | None = None
+    #: larger edited messages are put unsealed: dkimpy canonicalizes with regexes over
+    #: the whole body, about 0.3 s per MB (docs/dkim.md), inside the Lambda's budget
+    seal_max_bytes: int = 10 * 1024 * 1024
 
     def __post_init__(self) -> None:
         self._check_seal()
@@ -305,6 +308,9 @@ class Recipe:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValueError(f"{name} must be a non-empty str")
+        limit = self.seal_max_bytes
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"seal_max_bytes must be a positive int, not {limit!r}")
         given = [n for n in (*names, *sources) if getattr(self, n) is not None]
         if not given:
             return
@@ -428,6 +434,11 @@ class Recipe:
             value = _env_text(env, f"MIMEGUARD_{name.upper()}")
             if value is not None:
                 values[name] = value.strip()
+        limit = _env_text(env, "MIMEGUARD_SEAL_MAX_BYTES")
+        if limit is not None:
+            if not limit.strip().isdigit():
+                raise ConfigurationError(f"MIMEGUARD_SEAL_MAX_BYTES={limit!r}: expected bytes")
+            values["seal_max_bytes"] = int(limit)
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls(**values)
@@ -1229,6 +1240,13 @@ class _Run:
         assert isinstance(self.recipe, Recipe)
         started = self.clock()
         key = self.recipe.seal_key()  # a ConfigurationError: the deployment is wrong
+        if len(out) > self.recipe.seal_max_bytes:
+            self.extra["sealed"] = False
+            self.extra["sealNote"] = (
+                f"not sealed: {len(out):,} bytes, over seal_max_bytes "
+                f"({self.recipe.seal_max_bytes:,})"
+            )
+            return out
         self.budget.check("ARC sealing")
         try:
             sealed = self.recipe.seal(out, data, key=key)

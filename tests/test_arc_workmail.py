@@ -171,3 +171,30 @@ def test_a_missing_key_fails_the_invocation(flow: Flow, s3: Any) -> None:
     recipe = Recipe(subject_prefix="[EXT] ", **SEAL, seal_key_env="MIMEGUARD_TEST_NO_SUCH_KEY")
     with pytest.raises(ConfigurationError, match="is not set"):
         run(flow, s3, recipe)
+
+
+def test_a_message_over_seal_max_bytes_is_put_unsealed(
+    flow: Flow, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARC_KEY", PEM.decode())
+    flow.get(sign(build()))
+    flow.put()
+    records: list[dict[str, Any]] = []
+    recipe = Recipe(subject_prefix="[EXT] ", **SEAL, seal_key_env="ARC_KEY", seal_max_bytes=100)
+    out = run(flow, s3, recipe, records=records)
+    assert out.status == "updated"
+    assert b"ARC-Seal" not in objects(s3)[out.key or ""]
+    assert "over seal_max_bytes" in last(records)["sealNote"]
+
+
+@pytest.mark.parametrize("limit", [0, -1, True, 1.5])
+def test_seal_max_bytes_is_checked(limit: Any) -> None:
+    with pytest.raises(ValueError, match="seal_max_bytes"):
+        Recipe(**SEAL, seal_key_env="K", seal_max_bytes=limit)
+
+
+def test_seal_max_bytes_from_the_environment() -> None:
+    env = {"MIMEGUARD_SEAL_MAX_BYTES": "2048"}
+    assert Recipe.from_env(env).seal_max_bytes == 2048
+    with pytest.raises(ConfigurationError, match="SEAL_MAX_BYTES"):
+        Recipe.from_env({"MIMEGUARD_SEAL_MAX_BYTES": "10MB"})
