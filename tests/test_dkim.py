@@ -14,6 +14,7 @@ from mimeguard import Editor, _dkim, parse, validate
 from mimeguard._rules._fixture import build, multipart
 
 from ._signing import sign, verify
+from .conftest import corpus_files
 
 BASE = build(body=b"Hello Bob,\r\n\r\nthe  report\t is attached.  \r\n\r\n\r\n")
 
@@ -430,3 +431,51 @@ def test_refolding_the_signature_field_breaks_it_under_simple_only() -> None:
         refolded = data.replace(b"DKIM-Signature: v=1;", b"DKIM-Signature:  v=1;", 1)
         assert _dkim.broken_signatures(data, refolded) == broken
         assert verify(refolded) == (not broken)
+
+
+# -- the shared corpus (skipped when absent) --------------------------------------------------
+
+_CORPUS = corpus_files()
+
+
+@pytest.mark.skipif(not _CORPUS, reason="../shared/corpus is absent")
+def test_corpus_body_hashes_agree_with_dkimpy() -> None:
+    from dkim.canonicalization import CanonicalizationPolicy
+
+    seen = 0
+    for path in _CORPUS:
+        data = path.read_bytes()
+        msg = parse(data)
+        for m in (p for p in msg.walk() if isinstance(p, mimeguard.Message)):
+            sigs = [s for s in _dkim.signatures(m) if s.usable]
+            for sig, ok in zip(sigs, _dkim.body_matches(m, sigs), strict=True):
+                body = m.buffer[m.body_start : m.end].replace(b"\r\n", b"\n")
+                body = body.replace(b"\n", b"\r\n")
+                canonical = CanonicalizationPolicy.from_c_value(
+                    b"simple/" + sig.body_canon
+                ).canonicalize_body(body)
+                canon = canonical if sig.length is None else canonical[: sig.length]
+                want = hashlib.new(sig.hash_name or "", canon).digest() == sig.body_hash
+                assert ok == want, path
+                seen += 1
+    assert seen >= 1
+
+
+@pytest.mark.skipif(not _CORPUS, reason="../shared/corpus is absent")
+@pytest.mark.parametrize("index", range(0, 240, 12))
+def test_corpus_resigned_edits_agree_with_dkimpy(index: int) -> None:
+    if index >= len(_CORPUS):
+        pytest.skip("corpus smaller than expected")
+    try:
+        data = sign(_CORPUS[index].read_bytes())
+    except Exception:  # dkimpy cannot read every corpus header block
+        pytest.skip("dkimpy cannot sign this message")
+    for editor in (
+        Editor(data, repair=True).add_disclaimer(text="External mail"),
+        Editor(data, repair=True).rewrite_subject(prefix="[EXT] "),
+    ):
+        try:
+            result = editor.result()
+        except mimeguard.InvalidMessageError:
+            continue
+        assert bool(result.broken_signatures) == (not verify(result.data))
