@@ -62,6 +62,13 @@ def _name(value: object, what: str, pattern: re.Pattern[str]) -> str:
     return value
 
 
+def check_names(*, domain: object, selector: object, authserv_id: object) -> None:
+    """Raise TypeError/ValueError unless the three are what :func:`arc_seal` accepts."""
+    _name(domain, "domain", _DOMAIN)
+    _name(selector, "selector", _DOMAIN)
+    _name(authserv_id, "authserv_id", _AUTHSERV_ID)
+
+
 def arc_seal(
     data: Input,
     *,
@@ -93,9 +100,7 @@ def arc_seal(
     """
     buf = _as_bytes(data, "data")
     orig = buf if original is None else _as_bytes(original, "original")
-    _name(domain, "domain", _DOMAIN)
-    _name(selector, "selector", _DOMAIN)
-    _name(authserv_id, "authserv_id", _AUTHSERV_ID)
+    check_names(domain=domain, selector=selector, authserv_id=authserv_id)
     if isinstance(private_key, str):
         private_key = private_key.encode("ascii", "replace")
     if not isinstance(private_key, bytes):

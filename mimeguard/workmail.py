@@ -320,10 +320,23 @@ class Recipe:
         keys = [n for n in sources if getattr(self, n) is not None]
         if len(keys) != 1:
             raise ValueError(f"ARC sealing needs exactly one of {', '.join(sources)}")
+        from .arc import check_names
+
+        check_names(
+            domain=self.seal_domain, selector=self.seal_selector, authserv_id=self.seal_authserv_id
+        )
 
     def seal_key(self, *, secrets: Any = None, environ: Mapping[str, str] | None = None) -> bytes:
         """The sealing key's PEM, from its one source; a Secrets Manager secret is read
-        once per Lambda container (``secrets`` is a boto3 client, made when needed)."""
+        once per Lambda container (``secrets`` is a boto3 client, made when needed).
+        A key that is missing or not PEM is a :class:`ConfigurationError`."""
+        key = self._seal_key(secrets, environ)
+        if b"PRIVATE KEY-----" not in key:
+            where = self.seal_key_file or self.seal_key_secret_arn or f"${self.seal_key_env}"
+            raise ConfigurationError(f"the seal key from {where} is not a PEM private key")
+        return key
+
+    def _seal_key(self, secrets: Any, environ: Mapping[str, str] | None) -> bytes:
         if self.seal_key_file is not None:
             try:
                 with open(self.seal_key_file, "rb") as fh:
@@ -361,6 +374,10 @@ class Recipe:
         from .arc import arc_seal
 
         assert self.seal_domain and self.seal_selector and self.seal_authserv_id
+        try:
+            import dkim  # noqa: F401  (the extra is part of the deployment)
+        except ImportError:
+            raise ConfigurationError("sealing needs pip install 'mimeguard[dkim]'") from None
         return arc_seal(
             data,
             original=original,
@@ -1250,6 +1267,8 @@ class _Run:
         self.budget.check("ARC sealing")
         try:
             sealed = self.recipe.seal(out, data, key=key)
+        except ConfigurationError:
+            raise
         except MimeguardError as exc:
             self.timed("seal", started)
             self.extra["sealed"] = False

@@ -58,6 +58,8 @@ def secrets() -> Iterator[tuple[Any, Any]]:
         ({**SEAL, "seal_key_env": "K", "seal_key_file": "/k.pem"}, "exactly one of"),
         ({**SEAL, "seal_key_env": " "}, "non-empty"),
         ({"seal_key_file": "/k.pem"}, "seal_domain"),
+        ({**SEAL, "seal_key_env": "K", "seal_domain": "gw.example\r\nBcc: x"}, "domain"),
+        ({**SEAL, "seal_key_env": "K", "seal_authserv_id": "a; dkim=pass"}, "authserv_id"),
     ],
 )
 def test_recipe_checks_seal_options_up_front(options: dict[str, Any], match: str) -> None:
@@ -90,6 +92,8 @@ def test_seal_key_from_a_file_and_the_environment(tmp_path: Path) -> None:
         recipe.seal_key(environ={})
     with pytest.raises(ConfigurationError, match=r"missing\.pem"):
         Recipe(**SEAL, seal_key_file=str(tmp_path / "missing.pem")).seal_key()
+    with pytest.raises(ConfigurationError, match="not a PEM private key"):
+        recipe.seal_key(environ={"ARC_KEY": "hunter2"})
 
 
 def test_seal_key_from_secrets_manager_is_read_once(secrets: tuple[Any, Any]) -> None:
