@@ -477,13 +477,14 @@ def _signed(buf: bytes) -> bool:
 
 
 def broken_signatures(before: bytes, after: bytes) -> tuple[str, ...]:
-    """The ``d=`` domains, in header order, of the signatures of ``before`` whose body
-    hash matched and no longer does in ``after``, or whose signed fields changed
-    (including the DKIM-Signature field itself being changed or removed)."""
+    """The ``d=`` domains, in header order, of the well-formed signatures of ``before``
+    whose body hash matched and no longer does in ``after``, or whose signed fields
+    changed (including the DKIM-Signature field itself being changed or removed)."""
     if after is before or after == before or not _signed(before):
         return ()
     old = _root(before)
-    sigs = [s for s in signatures(old) if s.usable]
+    # a malformed signature fails at every receiver already: no edit can break it
+    sigs = [s for s in signatures(old) if s.usable and not s.problems]
     if not sigs:
         return ()
     # only signatures that held on the input can be broken (one already broken on
