@@ -6,10 +6,11 @@ import base64
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimeguard
+import mimeguard.strategies as ms
 from mimeguard import Editor, _dkim, parse, validate
 from mimeguard._rules._fixture import build, multipart
 
@@ -492,3 +493,32 @@ def test_a_malformed_signature_is_never_reported_broken() -> None:
     assert _dkim.broken_signatures(data, data.replace(b"Hello", b"HELLO")) == ()
     good = build(b"DKIM-Signature: " + GOOD.replace(b"bh=AAAA", b"bh=" + bh), body=body)
     assert _dkim.broken_signatures(good, good.replace(b"Hello", b"HELLO")) == ("example.com",)
+
+
+# -- differential: generated mail, dkimpy's verdict -------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    data=ms.messages(max_parts=4),
+    canon=st.sampled_from([b"simple/simple", b"relaxed/relaxed", b"relaxed/simple"]),
+    edit=st.sampled_from(["disclaimer", "subject", "strip", "none"]),
+)
+def test_broken_signatures_is_dkimpys_verdict(data: bytes, canon: bytes, edit: str) -> None:
+    signed = sign(data, canon=canon)
+    assert verify(signed)
+    editor = Editor(signed)
+    if edit == "disclaimer":
+        editor = editor.add_disclaimer(text="External mail")
+    elif edit == "subject":
+        editor = editor.rewrite_subject(prefix="[EXT] ")
+    elif edit == "strip":
+        editor = editor.strip_attachments(match=["*"])
+    try:
+        result = editor.result()
+    except mimeguard.InvalidMessageError:
+        return
+    assert result.broken_signatures in ((), ("example.com",))
+    assert bool(result.broken_signatures) == (not verify(result.data))
+    if result.data == signed:
+        assert result.broken_signatures == ()
