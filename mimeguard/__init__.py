@@ -38,6 +38,7 @@ from .errors import (
     UnknownRuleError,
 )
 from .findings import Finding, Report, Severity
+from .headers import parse_addresses, parse_date
 from .limits import DEFAULT_LIMITS, Limits
 from .message import HeaderField, Message, Part
 from .profiles import PROFILES, Profile, get_profile
@@ -77,6 +78,8 @@ __all__ = [
     "get_rule",
     "larger_than",
     "parse",
+    "parse_addresses",
+    "parse_date",
     "repair",
     "repair_result",
     "rewrite_subject",

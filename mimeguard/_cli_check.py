@@ -8,10 +8,11 @@ in flight, so memory stays flat however many files there are.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -26,10 +27,12 @@ __all__ = [
     "Task",
     "check_one",
     "default_jobs",
+    "mbox_hits",
     "run",
     "split_mbox",
 ]
 
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 _FROM_LINE = re.compile(rb"^From [^\r\n]*(?:\r\n|\n|\r)?", re.MULTILINE)
 
 
@@ -126,30 +129,60 @@ def check_one(task: Task, settings: Settings) -> FileResult:
 def _check_bytes(task: Task, data: bytes, settings: Settings) -> FileResult:
     ignore = settings.ignore + task.ignore
     mbox = task.path.lower().endswith(".mbox") or task.display.lower().endswith(".mbox")
-    spans = split_mbox(data) if mbox else [(0, len(data))]
+    if not mbox:
+        return FileResult(task.display, tuple(_hits(data, settings, ignore)), len(data), 1)
+    hits, messages = mbox_hits(data, settings, ignore)
+    return FileResult(task.display, hits, len(data), messages)
+
+
+def mbox_hits(
+    data: bytes, settings: Settings, ignore: tuple[str, ...]
+) -> tuple[tuple[Hit, ...], int]:
+    """The findings of every message of an mbox file, and the number of messages.
+
+    Positions are in the whole file: the line of the mbox, the byte offset in it and
+    the message number (``msgno``); ``check`` and ``fix`` both report them so.  In an
+    mbox written with LF line endings (its ``From_`` line ends with a bare LF) each
+    message is judged as if its lines ended with CRLF: the LFs are the mailbox's
+    storage format, not the message's (RFC 4155 §2), and would otherwise make every
+    message fail MG111.
+    """
+    spans = split_mbox(data)
+    first = data.find(b"\n")
+    lf_box = data.startswith(b"From ") and first > 0 and data[first - 1 : first] != b"\r"
     hits: list[Hit] = []
     for index, (start, end) in enumerate(spans, 1):
-        message = data if (start, end) == (0, len(data)) else data[start:end]
-        report = validate(message, profile=settings.profile, select=settings.select, ignore=ignore)
+        message = data[start:end]
         base_line = data.count(b"\n", 0, start) if start else 0
-        for f in report.findings:
-            severity = f.severity
-            if settings.warnings_as_errors and severity == "warning":
-                severity = "error"
-            hits.append(
-                Hit(
-                    f.code,
-                    f.name,
-                    severity,
-                    f.message,
-                    f.part,
-                    f.offset + start,
-                    f.line + base_line,
-                    f.column,
-                    index if mbox else 0,
-                )
-            )
-    return FileResult(task.display, tuple(hits), len(data), len(spans))
+        to_original: Callable[[int], int] | None = None
+        if lf_box:
+            message, to_original = _as_crlf(message)
+        for hit in _hits(message, settings, ignore):
+            offset = to_original(hit.offset) if to_original else hit.offset
+            hits.append(hit._replace(offset=offset + start, line=hit.line + base_line, msgno=index))
+    return tuple(hits), len(spans)
+
+
+def _as_crlf(message: bytes) -> tuple[bytes, Callable[[int], int]]:
+    """``message`` with every bare LF made CRLF, and the map back to offsets in ``message``."""
+    if b"\r" not in message:
+        converted = message.replace(b"\n", b"\r\n")
+        # every LF before offset c in the result was preceded by one inserted CR
+        return converted, lambda c: c - converted.count(b"\n", 0, c)
+    inserted: list[int] = []
+    for k, m in enumerate(_BARE_LF.finditer(message)):  # rare: an LF mbox holding CRLF mail
+        inserted.append(m.start() + k)
+    converted = _BARE_LF.sub(b"\r\n", message)
+    return converted, lambda c: c - bisect.bisect_left(inserted, c)
+
+
+def _hits(message: bytes, settings: Settings, ignore: tuple[str, ...]) -> Iterator[Hit]:
+    report = validate(message, profile=settings.profile, select=settings.select, ignore=ignore)
+    for f in report.findings:
+        severity = f.severity
+        if settings.warnings_as_errors and severity == "warning":
+            severity = "error"
+        yield Hit(f.code, f.name, severity, f.message, f.part, f.offset, f.line, f.column)
 
 
 # -- running many -------------------------------------------------------------------------------

@@ -14,12 +14,14 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
+from typing import TextIO
 
-from ._cli_check import split_mbox
+from ._cli_check import Settings, mbox_hits
+from ._cli_output import where
 from .cli import Selection, Streams, UsageError, read_stdin
 from .edit import SES_BLOCKED, Editor, repair_result
 from .errors import InvalidMessageError, SignedMessageError
-from .findings import Finding, Report
+from .findings import Report
 from .validation import validate
 
 __all__ = ["atomic_write", "cmd_edit", "cmd_fix", "render_diff"]
@@ -58,27 +60,31 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def _visible(line: str) -> str:
-    """A diff line without its line ending, a bare LF or CR marked as ``[LF]`` / ``[CR]``."""
-    if line.endswith("\r\n"):
-        return line[:-2]
-    if line.endswith("\n"):
-        return line[:-1] + " [LF]"
-    if line.endswith("\r"):
-        return line[:-1] + " [CR]"
-    return line + " [no line ending]"
+def _lines(data: bytes) -> list[bytes]:
+    """``data`` split after each LF only: a CR stays in its line, as git sees it."""
+    lines = [line + b"\n" for line in data.split(b"\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
-def render_diff(old: bytes, new: bytes, name: str) -> Iterator[str]:
-    """A unified diff of two messages; line endings other than CRLF are marked."""
-    a = old.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    b = new.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", lineterm=""):
-        if line.startswith(("---", "+++", "@@")):
-            yield line.rstrip("\r\n")
-        else:
-            text = line[0] + _visible(line[1:])
-            yield text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+def render_diff(old: bytes, new: bytes, name: str) -> Iterator[bytes]:
+    """A unified diff of two messages that ``git apply`` (and ``patch``) accept.
+
+    Lines are compared as bytes with their line endings, so a CRLF repair shows
+    as changed lines whose ``+`` side ends in CRLF, and a last line without a
+    line ending gets git's ``\\ No newline at end of file`` marker.
+    """
+    label = name.replace("\\", "/")
+    diff = difflib.diff_bytes(
+        difflib.unified_diff,
+        _lines(old),
+        _lines(new),
+        f"a/{label}".encode("utf-8", "surrogateescape"),
+        f"b/{label}".encode("utf-8", "surrogateescape"),
+        lineterm=b"\n",
+    )
+    for line in diff:
+        yield line if line.endswith(b"\n") else line + b"\n\\ No newline at end of file\n"
 
 
 def _errors(report: Report) -> list[str]:
@@ -96,9 +102,9 @@ def _errors(report: Report) -> list[str]:
 def cmd_fix(args: argparse.Namespace, streams: Streams) -> int:
     sel = Selection(args)
     targets = sel.targets(args.paths)
-    to_stdout = any(t.path == "-" for t in targets) and not args.diff
-    # When the repaired message goes to stdout, the report goes to stderr.
-    log = streams.err if to_stdout else streams.out
+    # stdout carries only the data (a diff, or the repaired standard input); the report
+    # of what was fixed goes to stderr, as ruff's does.
+    log = streams.err
     status = 0
     changed = broken = files = 0
     for t in targets:
@@ -114,57 +120,28 @@ def cmd_fix(args: argparse.Namespace, streams: Streams) -> int:
             continue
         files += 1
         ignore = sel.ignore + sel.ignore_for(t)
-        if t.path.lower().endswith(".mbox"):
-            report = _mbox_report(data, sel, ignore)
-            if not report.ok:
-                broken += 1
-                log.write(f"{t.display}: not fixed: mbox files are checked, not rewritten\n")
-                for line in _errors(report):
-                    log.write(f"  {line}\n")
+        if t.path.lower().endswith(".mbox") or t.display.lower().endswith(".mbox"):
+            broken += _fix_mbox(t.display, data, sel, ignore, log)
             continue
-        report = validate(data, profile=sel.profile, select=sel.select, ignore=ignore)
-        new = data
-        changes: list[str] = []
-        if report.findings:
-            try:
-                result = repair_result(data, envelope_from=args.envelope_from, profile=sel.profile)
-            except InvalidMessageError as exc:
-                broken += 1
-                log.write(f"{t.display}: cannot fix:\n")
-                for line in _errors(exc.report):
-                    log.write(f"  {line}\n")
-                if t.path == "-" and not args.diff:
-                    streams.out.buffer.write(data)
-                continue
-            new = result.data
-            changes = [str(c) for c in result.changes]
-        if t.path == "-" and not args.diff:
-            streams.out.flush()
-            streams.out.buffer.write(new)
-            streams.out.buffer.flush()
-        if new != data:
-            changed += 1
-            if args.diff:
-                for line in render_diff(data, new, t.display):
-                    streams.out.write(line + "\n")
-            elif t.path != "-":
-                try:
-                    atomic_write(t.path, new)
-                except OSError as exc:
-                    streams.error(f"{t.display}: cannot write: {exc.strerror or exc}")
-                    status = 2
-                    continue
-            if not args.quiet:
-                verb = "would fix" if args.diff else "fixed"
-                log.write(f"{t.display}: {verb}:\n")
-                for change in changes:
-                    log.write(f"  {change}\n")
-        after = validate(new, profile=sel.profile, select=sel.select, ignore=ignore)
-        if not after.ok:
+        outcome = _fix_one(t.display, data, sel, ignore, args, streams)
+        if outcome is None:  # could not be repaired: reported
             broken += 1
-            log.write(f"{t.display}: still broken:\n")
-            for line in _errors(after):
-                log.write(f"  {line}\n")
+            if t.path == "-" and not args.diff:
+                _write_out(streams, data)
+            continue
+        new, still_broken = outcome
+        broken += still_broken
+        if t.path == "-" and not args.diff:
+            _write_out(streams, new)
+        if new == data:
+            continue
+        changed += 1
+        if t.path != "-" and not args.diff:
+            try:
+                atomic_write(t.path, new)
+            except OSError as exc:
+                streams.error(f"{t.display}: cannot write: {exc.strerror or exc}")
+                status = 2
     if not args.quiet:
         verb = "would be fixed" if args.diff else "fixed"
         log.write(
@@ -176,18 +153,69 @@ def cmd_fix(args: argparse.Namespace, streams: Streams) -> int:
     return 1 if changed or broken else 0
 
 
+def _write_out(streams: Streams, data: bytes) -> None:
+    streams.out.flush()
+    streams.out.buffer.write(data)
+    streams.out.buffer.flush()
+
+
+def _fix_one(
+    display: str,
+    data: bytes,
+    sel: Selection,
+    ignore: tuple[str, ...],
+    args: argparse.Namespace,
+    streams: Streams,
+) -> tuple[bytes, bool] | None:
+    """Repair one message: (the new bytes, whether errors remain), or ``None`` if it cannot."""
+    log = streams.err
+    report = validate(data, profile=sel.profile, select=sel.select, ignore=ignore)
+    new = data
+    changes: list[str] = []
+    if report.findings:
+        try:
+            result = repair_result(data, envelope_from=args.envelope_from, profile=sel.profile)
+        except InvalidMessageError as exc:
+            log.write(f"{display}: cannot fix:\n")
+            for line in _errors(exc.report):
+                log.write(f"  {line}\n")
+            return None
+        new = result.data
+        changes = [str(c) for c in result.changes]
+    if new != data:
+        if args.diff:
+            streams.out.flush()
+            for chunk in render_diff(data, new, display):
+                streams.out.buffer.write(chunk)
+            streams.out.buffer.flush()
+        if not args.quiet:
+            log.write(f"{display}: {'would fix' if args.diff else 'fixed'}:\n")
+            for change in changes:
+                log.write(f"  {change}\n")
+    after = validate(new, profile=sel.profile, select=sel.select, ignore=ignore)
+    if not after.ok:
+        log.write(f"{display}: still broken:\n")
+        for line in _errors(after):
+            log.write(f"  {line}\n")
+    return new, not after.ok
+
+
+def _fix_mbox(
+    display: str, data: bytes, sel: Selection, ignore: tuple[str, ...], log: TextIO
+) -> bool:
+    """Report an mbox's errors as ``check`` positions them; mbox files are never rewritten."""
+    hits, _ = mbox_hits(data, Settings(sel.profile, sel.select), ignore)
+    errors = [h for h in hits if h.severity == "error"]
+    if errors:
+        log.write(f"{display}: not fixed: mbox files are checked, not rewritten\n")
+        for h in errors:
+            log.write(f"  {h.line}:{h.column}: {h.code} [{h.severity}] {h.message}{where(h)}\n")
+    return bool(errors)
+
+
 def _read(path: str) -> bytes:
     with open(path, "rb") as fh:
         return fh.read()
-
-
-def _mbox_report(data: bytes, sel: Selection, ignore: tuple[str, ...]) -> Report:
-    findings: list[Finding] = []
-    for start, end in split_mbox(data):
-        findings += validate(
-            data[start:end], profile=sel.profile, select=sel.select, ignore=ignore
-        ).findings
-    return Report(findings, sel.profile, len(data))
 
 
 # -- edit -----------------------------------------------------------------------------------------

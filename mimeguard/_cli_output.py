@@ -27,6 +27,7 @@ __all__ = [
     "Style",
     "Summary",
     "color_enabled",
+    "is_fixable",
     "make_reporter",
 ]
 
@@ -115,6 +116,19 @@ class Progress:
 # -- the summary ----------------------------------------------------------------------------------
 
 
+FIX_HINT = "fixable with `mimeguard fix`"
+
+
+def is_fixable(code: str) -> bool:
+    """Whether ``mimeguard fix`` repairs findings of ``code`` (the registry says)."""
+    rule = RULES.get(code)
+    return rule is not None and rule.fixable
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 @dataclass
 class Summary:
     """What ``check`` counted while streaming (no findings are kept)."""
@@ -123,6 +137,12 @@ class Summary:
     errors: int = 0
     warnings: int = 0
     infos: int = 0
+    #: errors and warnings that ``mimeguard fix`` repairs
+    fixable_errors: int = 0
+    fixable_warnings: int = 0
+    #: files a folder search passed over: name not matching include / matching exclude
+    skipped_include: int = 0
+    skipped_exclude: int = 0
     #: files that could not be checked: (path, why)
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: findings per code, and the severity each code was reported with
@@ -136,21 +156,44 @@ class Summary:
             return
         self.files += 1
         for hit in result.hits:
+            fixable = is_fixable(hit.code)
             if hit.severity == "error":
                 self.errors += 1
+                self.fixable_errors += fixable
             elif hit.severity == "warning":
                 self.warnings += 1
+                self.fixable_warnings += fixable
             else:
                 self.infos += 1
             self.counts[hit.code] += 1
             self.severities.setdefault(hit.code, hit.severity)
 
+    def files_line(self) -> str:
+        """``164 files checked, 337 skipped (not matching --include), 2 excluded``."""
+        bits = [_plural(self.files, "file") + " checked"]
+        if self.skipped_include:
+            bits.append(f"{self.skipped_include:,} skipped (not matching --include)")
+        if self.skipped_exclude:
+            bits.append(f"{self.skipped_exclude:,} excluded")
+        if self.failures:
+            bits.append(f"{len(self.failures):,} could not be checked")
+        return ", ".join(bits)
+
+    def findings_line(self) -> str:
+        """``7 errors (5 fixable with `mimeguard fix`)``, then warnings when there are any."""
+        line = _plural(self.errors, "error")
+        hint = FIX_HINT
+        if self.fixable_errors:
+            line += f" ({self.fixable_errors:,} {hint})"
+            hint = "fixable"
+        if self.warnings:
+            line += ", " + _plural(self.warnings, "warning")
+            if self.fixable_warnings:
+                line += f" ({self.fixable_warnings:,} {hint})"
+        return line
+
     def line(self) -> str:
-        return (
-            f"{self.files} file{'s' if self.files != 1 else ''}, "
-            f"{self.errors} error{'s' if self.errors != 1 else ''}, "
-            f"{self.warnings} warning{'s' if self.warnings != 1 else ''}"
-        )
+        return self.files_line() + "\n" + self.findings_line()
 
     def statistics(self) -> list[dict[str, Any]]:
         out = []
@@ -161,6 +204,7 @@ class Summary:
                     "name": RULES[code].name if code in RULES else "",
                     "severity": self.severities[code],
                     "count": count,
+                    "fixable": is_fixable(code),
                 }
             )
         return out
@@ -210,6 +254,16 @@ class Reporter:
         raise NotImplementedError
 
 
+def statistics_row(row: dict[str, Any], style: Style) -> str:
+    """``     3  MG111  [*]  [error]    bare-lf``: count, code, fixable, severity, name."""
+    mark = style("[*]", "cyan") if row["fixable"] else "   "
+    severity = style.severity(row["severity"], f"[{row['severity']}]")
+    pad = " " * (9 - len(row["severity"]) - 2)
+    return (
+        f"{row['count']:>6}  {style(row['code'], 'bold')}  {mark}  {severity}{pad}  {row['name']}"
+    )
+
+
 class TextReporter(Reporter):
     def file(self, result: FileResult) -> bool:
         if result.error is not None or self.statistics or not result.hits:
@@ -217,26 +271,21 @@ class TextReporter(Reporter):
         s = self.style
         path = s(result.display, "bold")
         for hit in result.hits:
+            mark = f" {s('[*]', 'cyan')}" if is_fixable(hit.code) else ""
             self.out.write(
-                f"{path}:{hit.line}:{hit.column}: {s(hit.code, *SEVERITY_STYLE[hit.severity])} "
-                f"[{s.severity(hit.severity)}] {hit.message}{s(where(hit), 'dim')}\n"
+                f"{path}:{hit.line}:{hit.column}: {s(hit.code, *SEVERITY_STYLE[hit.severity])}"
+                f"{mark} [{s.severity(hit.severity)}] {hit.message}{s(where(hit), 'dim')}\n"
             )
         return True
 
     def finish(self, summary: Summary) -> None:
         if self.statistics:
             for row in summary.statistics():
-                self.out.write(
-                    f"{row['count']:>6}  {self.style(row['code'], 'bold')}  "
-                    f"{self.style.severity(row['severity'], '[' + row['severity'] + ']'):<9}  "
-                    f"{row['name']}\n"
-                )
+                self.out.write(statistics_row(row, self.style) + "\n")
         if not self.quiet:
-            line = summary.line()
-            if summary.failures:
-                line += f" ({len(summary.failures)} could not be checked)"
             color = "red" if summary.errors or summary.failures else "green"
-            self.out.write(self.style(line, "bold", color) + "\n")
+            self.out.write(summary.files_line() + "\n")
+            self.out.write(self.style(summary.findings_line(), "bold", color) + "\n")
 
 
 class JsonReporter(Reporter):
@@ -269,9 +318,14 @@ class JsonReporter(Reporter):
     def finish(self, summary: Summary) -> None:
         tail: dict[str, Any] = {
             "files": summary.files,
+            "skipped": {
+                "not_included": summary.skipped_include,
+                "excluded": summary.skipped_exclude,
+            },
             "errors": summary.errors,
             "warnings": summary.warnings,
             "infos": summary.infos,
+            "fixable": summary.fixable_errors + summary.fixable_warnings,
             "failures": [{"path": p, "error": e} for p, e in summary.failures],
             "exit_code": summary.exit_code,
         }
@@ -291,6 +345,7 @@ def _hit_dict(hit: Hit) -> dict[str, Any]:
         "offset": hit.offset,
         "line": hit.line,
         "column": hit.column,
+        "fixable": is_fixable(hit.code),
     }
     if hit.msgno:
         d["message_index"] = hit.msgno
@@ -454,9 +509,7 @@ class GithubReporter(Reporter):
     def finish(self, summary: Summary) -> None:
         if self.statistics:
             for row in summary.statistics():
-                self.out.write(
-                    f"{row['count']:>6}  {row['code']}  [{row['severity']}]  {row['name']}\n"
-                )
+                self.out.write(statistics_row(row, Style(False)) + "\n")
         if not self.quiet:
             self.out.write(summary.line() + "\n")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ._cli_output import SEVERITY_STYLE, Style, color_enabled
@@ -13,6 +13,7 @@ from ._parser import parse
 from ._registry import RULES, Rule
 from ._rules._fixture import CLEAN
 from .cli import Selection, Streams, read_stdin
+from .errors import UnknownRuleError
 from .findings import Finding, Report
 from .limits import DEFAULT_LIMITS
 from .message import Message, Part
@@ -111,33 +112,63 @@ def _finding_line(f: Finding) -> str:
     return f"{f.line}:{f.column}: {f.code} [{f.severity}] {f.message}{where}"
 
 
+def explained_rules(spec: str) -> list[Rule]:
+    """The rules ``explain SPEC`` shows: one code or name, or every code with a prefix (``MG4``)."""
+    code = spec.strip().upper()
+    if code in RULES or not code.startswith("MG") or len(code) >= len("MG301"):
+        return [get_rule(spec)]  # a whole code or a name: "unknown rule" when there is none
+    found = [r for c, r in RULES.items() if c.startswith(code)]
+    if not found:
+        raise UnknownRuleError(f"no rule code starts with {spec!r}; see `mimeguard rules`")
+    return found
+
+
 def cmd_explain(args: argparse.Namespace, streams: Streams) -> int:
-    rule = get_rule(args.rule)
+    rules = explained_rules(args.rule)
+    if args.format == "json":
+        docs = [_explain_dict(r) for r in rules]
+        # a code or a name: its object; a prefix: a list, however many rules it matches
+        code = args.rule.strip().upper()
+        doc: Any = docs if code.startswith("MG") and len(code) < len("MG301") else docs[0]
+        streams.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    s = Style(color_enabled(streams.out, args.color))
+    for i, rule in enumerate(rules):
+        if i:
+            streams.out.write("\n" + s("─" * 72, "dim") + "\n\n")
+        _explain_text(rule, s, streams.out.write)
+    return 0
+
+
+def _explain_dict(rule: Rule) -> dict[str, Any]:
     profile = _profile_for(rule)
     bad = rule.fixture
     hits = [f for f in _fixture_report(rule, bad, profile).findings if f.code == rule.code]
     good_label, good = _good_example(rule, bad, profile)
-    if args.format == "json":
-        doc = {
-            "code": rule.code,
-            "name": rule.name,
-            "summary": rule.summary,
-            "severity": {p: rule.severity.get(p) for p in PROFILES},
-            "source": rule.source,
-            "fix": rule.fix,
-            "fixable": rule.fixable,
-            "example_profile": profile,
-            "bad_example": render_bytes(bad),
-            "bad_example_findings": [f.to_dict() for f in hits],
-            "good_example_is": good_label,
-            "good_example": render_bytes(good),
-        }
-        if rule.fixture_original is not None:
-            doc["original"] = render_bytes(rule.fixture_original)
-        streams.out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        return 0
-    s = Style(color_enabled(streams.out, args.color))
-    w = streams.out.write
+    doc: dict[str, Any] = {
+        "code": rule.code,
+        "name": rule.name,
+        "summary": rule.summary,
+        "severity": {p: rule.severity.get(p) for p in PROFILES},
+        "source": rule.source,
+        "fix": rule.fix,
+        "fixable": rule.fixable,
+        "example_profile": profile,
+        "bad_example": render_bytes(bad),
+        "bad_example_findings": [f.to_dict() for f in hits],
+        "good_example_is": good_label,
+        "good_example": render_bytes(good),
+    }
+    if rule.fixture_original is not None:
+        doc["original"] = render_bytes(rule.fixture_original)
+    return doc
+
+
+def _explain_text(rule: Rule, s: Style, w: Callable[[str], object]) -> None:
+    profile = _profile_for(rule)
+    bad = rule.fixture
+    hits = [f for f in _fixture_report(rule, bad, profile).findings if f.code == rule.code]
+    good_label, good = _good_example(rule, bad, profile)
     w(f"{s(rule.code, 'bold')}  {s(rule.name, 'bold', 'cyan')}\n\n{rule.summary}\n\n")
     sev = "   ".join(
         f"{p}: {s.severity(v) if (v := rule.severity.get(p)) else s('not checked', 'dim')}"
@@ -166,7 +197,6 @@ def cmd_explain(args: argparse.Namespace, streams: Streams) -> int:
         w(f"  {s('│', 'dim')} {line}\n")
     w(f"  {s('→', 'green')} no {rule.code} finding\n")
     w("\nLine endings are CRLF unless marked [LF] or [CR]; 8-bit bytes are shown as \\xNN.\n")
-    return 0
 
 
 # -- rules ----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import glob
 import os
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ DEFAULT_INCLUDE: tuple[str, ...] = ("*.eml", "*.msg", "*.mbox")
 #: folders never searched (besides hidden ones and virtual environments)
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 _KEYS = frozenset({"profile", "select", "ignore", "per-file-ignores", "exclude", "include"})
+# [tool.mimeguard.gateway] belongs to ``mimeguard gateway`` (mimeguard/gateway.py reads it)
+_KEYS |= {"gateway"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
@@ -279,15 +282,19 @@ def discover(
     exclude: Sequence[str],
     force_exclude: bool = False,
     stdin_filename: str | None = None,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[Target]:
     """The files named by ``args`` (files, folders, globs, ``-``), each once, in order.
 
     Folders are searched recursively for names matching ``include``; ``exclude``
     applies to what a folder or glob search finds, and to named files only with
     ``force_exclude`` (what the pre-commit hooks use).  A missing path yields a
-    :class:`Target` with ``error`` set.
+    :class:`Target` with ``error`` set.  ``skipped``, when given, counts the files a
+    folder search passed over: ``"include"`` (name not matching ``include``) and
+    ``"exclude"`` (matching ``exclude``).
     """
     seen: set[str] = set()
+    tally: Counter[str] = Counter() if skipped is None else skipped
 
     def excluded(relpath: str) -> bool:
         return any(path_matches(p, relpath) for p in exclude)
@@ -308,7 +315,7 @@ def discover(
             yield Target("-", name, rel)
             continue
         if os.path.isdir(arg):
-            yield from _walk(arg, config, include, excluded, target)
+            yield from _walk(arg, config, include, excluded, target, tally)
             continue
         if os.path.lexists(arg) and not os.path.isdir(arg):
             if force_exclude and excluded(config.relative(arg)):
@@ -323,7 +330,7 @@ def discover(
                 yield Target(arg, arg, arg, "no file matches this pattern")
             for match in matches:
                 if os.path.isdir(match):
-                    yield from _walk(match, config, include, excluded, target)
+                    yield from _walk(match, config, include, excluded, target, tally)
                 elif not excluded(config.relative(match)):
                     found = target(match)
                     if found is not None:
@@ -338,6 +345,7 @@ def _walk(
     include: Sequence[str],
     excluded: Callable[[str], bool],
     target: Callable[[str], Target | None],
+    skipped: Counter[str],
 ) -> Iterator[Target]:
     for folder, dirs, files in os.walk(top):
         keep = []
@@ -352,7 +360,11 @@ def _walk(
         for name in sorted(files):
             full = os.path.join(folder, name)
             rel = config.relative(full)
-            if not _included(name, rel, include) or excluded(rel):
+            if not _included(name, rel, include):
+                skipped["include"] += 1
+                continue
+            if excluded(rel):
+                skipped["exclude"] += 1
                 continue
             found = target(full)
             if found is not None:

@@ -103,6 +103,7 @@ def insertion_point(doc: str, position: str) -> int:
 
 
 def text_to_html(text: str) -> str:
-    """Plain text as an HTML block: escaped, line breaks kept."""
-    lines = [html.escape(line) for line in re.split(r"\r\n|\r|\n", text.strip("\r\n"))]
-    return '<div class="mimeguard-disclaimer">' + "<br>\r\n".join(lines) + "</div>"
+    """Plain text as an HTML block: escaped, line breaks kept (linear: no step per line)."""
+    body = html.escape(text.strip("\r\n"))  # leaves CR and LF alone
+    body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>\r\n")
+    return '<div class="mimeguard-disclaimer">' + body + "</div>"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from . import _grammar as g
+from ._defects import Defect
 from ._params import ContentType, parse_content_type
 from .limits import DEFAULT_LIMITS, Limits
 from .message import HeaderField, Message, Part, decode_body
@@ -126,7 +127,7 @@ class _Parser:
         root = self.root
         if len(root.buffer) > self.limits.max_message_bytes:
             self.defect(
-                "message-size-limit",
+                Defect.MESSAGE_SIZE_LIMIT,
                 root,
                 self.limits.max_message_bytes,
                 f"message is {len(root.buffer):,} bytes, over the parse limit of "
@@ -215,7 +216,7 @@ class _Parser:
                 return
             if nxt > header_limit:
                 self.defect(
-                    "header-size-limit",
+                    Defect.HEADER_SIZE_LIMIT,
                     part,
                     pos,
                     f"header block is larger than {self.limits.max_header_bytes:,} bytes; "
@@ -228,7 +229,7 @@ class _Parser:
                     fields[-1].end = nxt
                 else:
                     self.defect(
-                        "first-line-continuation",
+                        Defect.FIRST_LINE_CONTINUATION,
                         part,
                         pos,
                         "the header block starts with a continuation line",
@@ -246,21 +247,21 @@ class _Parser:
                     )
                     if not name:
                         self.defect(
-                            "empty-header-name",
+                            Defect.EMPTY_HEADER_NAME,
                             part,
                             pos,
                             "header line starts with a colon: the field name is empty",
                         )
                     elif g.HEADER_NAME_OK.fullmatch(name) is None:
                         self.defect(
-                            "illegal-header-name",
+                            Defect.ILLEGAL_HEADER_NAME,
                             part,
                             pos,
                             f"field name {name!r} has characters outside printable US-ASCII",
                         )
                     elif len(name) != colon - pos:
                         self.defect(
-                            "header-name-whitespace",
+                            Defect.HEADER_NAME_WHITESPACE,
                             part,
                             pos,
                             f"whitespace between field name {name.decode()!r} and colon "
@@ -268,7 +269,7 @@ class _Parser:
                         )
                 elif not fields and buf.startswith(b"From ", pos):
                     self.defect(
-                        "mbox-from-line",
+                        Defect.MBOX_FROM_LINE,
                         part,
                         pos,
                         "message starts with an mbox 'From ' envelope line, "
@@ -277,7 +278,7 @@ class _Parser:
                     fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
                 elif fields and _HEADERISH.match(buf, nxt, end) is not None:
                     self.defect(
-                        "header-line-without-colon",
+                        Defect.HEADER_LINE_WITHOUT_COLON,
                         part,
                         pos,
                         "header line has no colon: "
@@ -286,7 +287,7 @@ class _Parser:
                     fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
                 else:
                     self.defect(
-                        "missing-header-body-separator",
+                        Defect.MISSING_HEADER_BODY_SEPARATOR,
                         part,
                         pos,
                         "no empty line between header and body; the body starts at "
@@ -306,7 +307,7 @@ class _Parser:
         """The field at ``pos`` passes the header-field limit: drop it and stop there."""
         part.headers.pop()
         self.defect(
-            "header-field-limit",
+            Defect.HEADER_FIELD_LIMIT,
             part,
             pos,
             f"more than {self.limits.max_header_fields:,} header fields; "
@@ -334,7 +335,7 @@ class _Parser:
         boundary = part.content_type.params.get("boundary")
         if not boundary:
             self.defect(
-                "multipart-missing-boundary",
+                Defect.MULTIPART_MISSING_BOUNDARY,
                 part,
                 part.start,
                 f"{part.mime_type} without a boundary parameter",
@@ -347,7 +348,7 @@ class _Parser:
                 ob = other.encode("utf-8", "replace")
                 if bnd.startswith(ob) or ob.startswith(bnd):
                     self.defect(
-                        "nested-boundary-conflict",
+                        Defect.NESTED_BOUNDARY_CONFLICT,
                         part,
                         part.start,
                         f"boundary {boundary!r} "
@@ -382,7 +383,7 @@ class _Parser:
                 break
         if prev < 0:
             self.defect(
-                "boundary-not-found",
+                Defect.BOUNDARY_NOT_FOUND,
                 part,
                 bs,
                 f"no delimiter line --{boundary} in the body of this {part.mime_type}",
@@ -390,7 +391,7 @@ class _Parser:
             return
         if not closed:
             self.defect(
-                "missing-closing-boundary",
+                Defect.MISSING_CLOSING_BOUNDARY,
                 part,
                 be,
                 f"the closing delimiter --{boundary}-- is missing",
@@ -400,7 +401,7 @@ class _Parser:
     def child(self, part: Part, start: int, end: int, base: str, index: int, depth: int) -> bool:
         if depth > self.limits.max_depth:
             self.defect(
-                "depth-limit",
+                Defect.DEPTH_LIMIT,
                 part,
                 start,
                 f"nesting deeper than {self.limits.max_depth}; this part's body is kept unparsed",
@@ -411,7 +412,7 @@ class _Parser:
         self.count += 1
         if self.count > self.limits.max_parts:
             self.defect(
-                "part-limit",
+                Defect.PART_LIMIT,
                 part,
                 start,
                 f"more than {self.limits.max_parts:,} parts; "
@@ -432,7 +433,7 @@ class _Parser:
         path = f"{part.path}.1" if part.path else "1"
         if depth > self.limits.max_depth:
             self.defect(
-                "depth-limit",
+                Defect.DEPTH_LIMIT,
                 part,
                 part.body_start,
                 f"nesting deeper than {self.limits.max_depth}; "
@@ -443,7 +444,7 @@ class _Parser:
         self.count += 1
         if self.count > self.limits.max_parts:
             self.defect(
-                "part-limit",
+                Defect.PART_LIMIT,
                 part,
                 part.body_start,
                 f"more than {self.limits.max_parts:,} parts; the attached message is kept unparsed",

@@ -15,17 +15,21 @@ import binascii
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from typing import AnyStr
 
 from ._params import set_param
 from ._rfc2047 import encode_header
+from ._scan import first_line_over
 from .message import Part
 
 __all__ = [
     "CRLF",
     "Node",
+    "crlf",
     "encode_body",
     "fold_structured",
     "header_line",
+    "looks_like_delimiter",
     "new_boundary",
     "serialise",
 ]
@@ -34,6 +38,15 @@ CRLF = b"\r\n"
 _EOLS = re.compile(r"\r\n|\r|\n")
 #: a run without whitespace outside quotes and comments: where a fold may not go
 _WORD = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+)+')
+
+
+def crlf(data: AnyStr) -> AnyStr:
+    """``data`` with every line ending (CRLF, bare CR, bare LF) written CRLF.
+
+    Three C-speed replaces: a regex substitution costs a Python call per line."""
+    if isinstance(data, str):
+        return data.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
 class Node:
@@ -193,6 +206,11 @@ def _write_multipart(node: Node, out: _Chunks) -> None:
         boundary = node.boundary
     else:
         boundary = (part.boundary if part is not None and part.boundary else "").encode()
+    # a parser limit stopped the parse of this multipart: the parts past its last parsed
+    # delimiter are carried over as they are, from that delimiter on (never dropped)
+    tail = _unparsed_tail(part)
+    if tail is not None and part is not None and boundary != (part.boundary or "").encode():
+        raise ValueError("a multipart kept partly unparsed cannot be given a new boundary")
     lead = False
     if part is not None and part.preamble is not None:
         out.append(_span(part.buffer, *part.preamble))
@@ -206,9 +224,29 @@ def _write_multipart(node: Node, out: _Chunks) -> None:
         out.append((CRLF if lead else b"") + b"--" + boundary + CRLF)
         lead = True
         _write(child, out)
+    if tail is not None and part is not None:
+        start = tail if lead else part.delimiters[-1][0] + _leading_eol(part)
+        out.append(_span(part.buffer, start, part.body_end))
+        return
     out.append((CRLF if lead else b"") + b"--" + boundary + b"--" + CRLF)
     if part is not None and part.epilogue is not None:
         out.append(_span(part.buffer, *part.epilogue))
+
+
+def _unparsed_tail(part: Part | None) -> int | None:
+    """Where the unparsed rest of an opaque multipart starts (its last parsed delimiter
+    line, line break before it included), ``None`` when the whole body was parsed."""
+    if part is None or not part.opaque or not part.delimiters or part.epilogue is not None:
+        return None
+    return part.delimiters[-1][0]
+
+
+def _leading_eol(part: Part) -> int:
+    """Length of the line break a delimiter span starts with (RFC 2046 section 5.1.1)."""
+    buf, at = part.buffer, part.delimiters[-1][0]
+    if buf.startswith(b"\r\n", at):
+        return 2
+    return 1 if buf[at : at + 1] in (b"\n", b"\r") else 0
 
 
 # -- header lines --------------------------------------------------------------------------
@@ -258,17 +296,87 @@ def new_boundary(avoid: bytes = b"", taken: Iterable[str] = ()) -> bytes:
 # -- bodies --------------------------------------------------------------------------------
 
 
+def looks_like_delimiter(data: bytes, boundaries: Iterable[bytes] | None = None) -> bool:
+    """Could a line of ``data`` be read as a delimiter line (RFC 2046 section 5.1.1)?
+
+    A line is a delimiter of boundary ``b`` when it starts with ``--b`` (transport
+    padding and a closing ``--`` may follow, and many parsers match the prefix
+    alone).  With ``boundaries=None`` every line starting with ``--`` counts, so the
+    answer holds for any boundary an enclosing multipart has or will be given.
+    """
+    heads = [b"--"] if boundaries is None else [b"--" + b for b in boundaries if b]
+    return any(
+        data.startswith(head) or b"\n" + head in data or b"\r" + head in data for head in heads
+    )
+
+
+def _guard_qp(qp: bytes) -> bytes:
+    """``qp`` with no line starting with ``--`` and none over 76 characters (b2a_qp can
+    write 77 when it escapes trailing whitespace); see :func:`_qp_line`."""
+    starts = [0] if qp.startswith(b"--") else []
+    at = qp.find(b"\n--")
+    while at >= 0:
+        starts.append(at + 1)
+        at = qp.find(b"\n--", at + 1)
+    at = first_line_over(qp, 0, len(qp), 76)
+    while at >= 0:
+        starts.append(at)
+        end = qp.find(b"\n", at)
+        at = -1 if end < 0 else first_line_over(qp, end + 1, len(qp), 76)
+    if not starts:
+        return qp
+    out: list[bytes] = []
+    pos = 0
+    for start in sorted(set(starts)):
+        end = qp.find(b"\n", start)
+        end = len(qp) if end < 0 else end
+        if end > start and qp[end - 1] == 13:
+            end -= 1
+        out += (qp[pos:start], _qp_line(qp[start:end]))
+        pos = end
+    out.append(qp[pos:])
+    return b"".join(out)
+
+
+def _qp_line(line: bytes) -> bytes:
+    """A quoted-printable line as lines of at most 76 characters, none starting with
+    ``--``: a leading ``-`` is written ``=2D`` (RFC 2045 section 6.7 rules 1 and 5)."""
+    out: list[bytes] = []
+    while line.startswith(b"--") or len(line) > 76:
+        head = b"=2D" if line.startswith(b"--") else line[:1]
+        if len(head) + len(line) - 1 <= 76:
+            out.append(head + line[1:])
+            return b"".join(out)
+        cut = 75 - len(head)  # head + line[1:cut] + "=" is at most 75 characters
+        if line[cut - 1 : cut] == b"=":
+            cut -= 1
+        elif line[cut - 2 : cut - 1] == b"=":
+            cut -= 2
+        out.append(head + line[1:cut] + b"=\r\n")
+        line = line[cut:]
+    out.append(line)
+    return b"".join(out)
+
+
 def encode_body(data: bytes, encoding: str, *, text: bool) -> bytes:
-    """Transfer-encode ``data`` (RFC 2045 section 6) with lines of at most 76 characters."""
+    """Transfer-encode ``data`` (RFC 2045 section 6) with lines of at most 76 characters.
+
+    No encoded line starts with ``--``: base64 has no ``-`` and quoted-printable
+    writes a leading one as ``=2D``, so the body never holds a delimiter line of
+    any multipart it is put in (RFC 2046 section 5.1.1).
+    """
     if encoding == "base64":
         encoded = binascii.b2a_base64(data, newline=False)
         lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
         return CRLF.join(lines) + CRLF if lines else b""
     if encoding == "quoted-printable":
         if text:
-            data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+            data = crlf(data)
         qp = binascii.b2a_qp(data, istext=text)
         if not text:
             qp = qp.replace(b"\n", b"\r\n")  # b2a_qp breaks soft lines with LF in binary mode
-        return qp
+        elif qp.count(b"\n") != qp.count(b"\r\n"):
+            # b2a_qp takes the line ending of the first line: data with none gets LF soft breaks
+            qp = qp.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        return _guard_qp(qp)
     return data

@@ -15,6 +15,7 @@ import importlib
 import io
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -31,6 +32,8 @@ from ._config import (
     load_config,
     split_codes,
 )
+from ._gitattrs import normalised
+from ._gitattrs import warning as gitattrs_warning
 from .errors import UnknownProfileError, UnknownRuleError
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .validation import select_rules
@@ -76,20 +79,22 @@ examples:
   mimeguard check --format github mail/       # annotations in a GitHub Actions log
   mimeguard check --format sarif -o mimeguard.sarif mail/
 
-output: path:line:col: CODE [severity] message (part 1.2), then
-"N files, E errors, W warnings".  Exit status: 0 no errors, 1 errors,
+output: path:line:col: CODE [*] [severity] message (part 1.2), [*] marking what
+`mimeguard fix` repairs, then "N files checked, S skipped (not matching --include)"
+and "E errors (M fixable with `mimeguard fix`)".  Exit status: 0 no errors, 1 errors,
 2 usage or I/O problems (a missing file is reported; the others are still checked).
 """
 
 _FIX_EPILOG = """\
 examples:
   mimeguard fix broken.eml                    # rewrite in place
-  mimeguard fix --diff mail/                  # show what would change, write nothing
+  mimeguard fix --diff mail/ > fix.patch      # a patch: git apply fix.patch
   mimeguard fix - < in.eml > out.eml          # standard input to standard output
 
 Only files with findings (after select/ignore and per-file-ignores) are
-repaired.  Exit status: 0 nothing to do, 1 something was changed or is still
-broken (the pre-commit convention), 2 usage or I/O problems.
+repaired; what was fixed is reported on standard error.  Exit status: 0 nothing
+to do, 1 something was changed or is still broken (the pre-commit convention),
+2 usage or I/O problems.
 """
 
 _EDIT_EPILOG = """\
@@ -229,22 +234,40 @@ def _add_files(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Parse, validate and repair raw email for Amazon WorkMail.",
-        epilog=_MAIN_EPILOG,
-        formatter_class=_Formatter,
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    *,
+    help: str,
+    description: str,
+    epilog: str,
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name, help=help, description=description, epilog=epilog, formatter_class=_Formatter
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser(
+
+def _add_format(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup, choices: Sequence[str]
+) -> None:
+    # --output-format is ruff's name for the same option
+    p.add_argument(
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=choices,
+        default="text",
+        help="output format (default: text)",
+    )
+
+
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = _command(
+        sub,
         "check",
         help="validate messages",
         description="Validate messages and print one line per finding.",
         epilog=_CHECK_EPILOG,
-        formatter_class=_Formatter,
     )
     check.add_argument(
         "paths", nargs="*", metavar="PATH", help="files, folders, globs or - (default: .)"
@@ -253,12 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--warnings-as-errors", action="store_true", help="report warnings as errors (exit 1)"
     )
     out = check.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    _add_format(out, FORMATS)
     out.add_argument(
         "-o", "--output-file", metavar="FILE", help="write the report to FILE instead of stdout"
     )
-    out.add_argument("--statistics", action="store_true", help="count findings per rule")
-    out.add_argument("-q", "--quiet", action="store_true", help="findings only: no summary")
+    out.add_argument(
+        "--statistics", action="store_true", help="count findings per rule, with a fixable column"
+    )
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="findings only: no summary, no progress"
+    )
     out.add_argument(
         "-j",
         "--jobs",
@@ -272,17 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(check)
     check.set_defaults(func=cmd_check)
 
-    fix = sub.add_parser(
+
+def _add_fix(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fix = _command(
+        sub,
         "fix",
         help="repair messages in place",
         description="Repair every fixable problem and write the result in place.",
         epilog=_FIX_EPILOG,
-        formatter_class=_Formatter,
     )
     fix.add_argument(
         "paths", nargs="*", metavar="PATH", help="files, folders, globs or - (default: .)"
     )
-    fix.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
+    fix.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff (git apply takes it), write nothing",
+    )
     fix.add_argument(
         "--envelope-from", metavar="ADDRESS", help="fill a missing From with this address"
     )
@@ -295,12 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(fix)
     fix.set_defaults(func=_lazy("fix"))
 
-    edit = sub.add_parser(
+
+def _add_edit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    edit = _command(
+        sub,
         "edit",
         help="edit a message (disclaimer, subject, attachments)",
         description="Edit one message and write a compliant result.",
         epilog=_EDIT_EPILOG,
-        formatter_class=_Formatter,
     )
     edit.add_argument("input", metavar="IN", help="the message file, or - for standard input")
     edit.add_argument(
@@ -353,43 +388,85 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(edit, color=False)
     edit.set_defaults(func=_lazy("edit"))
 
-    explain = sub.add_parser(
+
+def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = _command(
+        sub,
         "explain",
         help="explain a rule",
         description="Show a rule: severity per profile, source, a bad and a good example, repair.",
         epilog=_EXPLAIN_EPILOG,
-        formatter_class=_Formatter,
     )
-    explain.add_argument("rule", metavar="CODE", help="a rule code (MG301) or name")
-    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument(
+        "rule", metavar="CODE", help="a rule code (MG301), a prefix (MG3, MG) or a name"
+    )
+    _add_format(explain, ("text", "json"))
     _add_common(explain)
     explain.set_defaults(func=_lazy("explain"))
 
-    rules = sub.add_parser(
+
+def _add_rules(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rules = _command(
+        sub,
         "rules",
         help="list the rules",
         description="List every rule with its severity per profile.",
         epilog=_RULES_EPILOG,
-        formatter_class=_Formatter,
     )
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    _add_format(rules, ("text", "json"))
     _add_common(rules)
     rules.set_defaults(func=_lazy("rules"))
 
-    tree = sub.add_parser(
+
+def _add_tree(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tree = _command(
+        sub,
         "tree",
         help="show the part tree of a message",
         description="Show every part: path, content type, charset, transfer encoding, size, "
         "file name and the findings in it.",
         epilog=_TREE_EPILOG,
-        formatter_class=_Formatter,
     )
     tree.add_argument("file", metavar="FILE", help="the message file, or - for standard input")
     tree.add_argument("--profile", choices=list(PROFILES), help="validation profile")
-    tree.add_argument("--format", choices=("text", "json"), default="text")
+    _add_format(tree, ("text", "json"))
     _add_config(tree)
     _add_common(tree)
     tree.set_defaults(func=_lazy("tree"))
+
+
+def _add_gateway(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ._cli_gateway import add_parser  # mimeguard gateway (docs/gateway.md)
+
+    add_parser(sub, _Formatter)
+
+
+#: The subcommands, in the order ``--help`` lists them: (name, the function adding it).
+#: A new command is one function and one entry here.
+COMMANDS: list[
+    tuple[str, Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]
+] = [
+    ("check", _add_check),
+    ("fix", _add_fix),
+    ("edit", _add_edit),
+    ("explain", _add_explain),
+    ("rules", _add_rules),
+    ("tree", _add_tree),
+    ("gateway", _add_gateway),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Parse, validate and repair raw email for Amazon WorkMail.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for _name, add in COMMANDS:
+        add(sub)
     return parser
 
 
@@ -451,6 +528,8 @@ class Selection:
         self.stdin_filename: str | None = getattr(args, "stdin_filename", None)
 
     def targets(self, paths: Sequence[str]) -> list[Target]:
+        """The files to work on; ``self.skipped`` counts what folder searches passed over."""
+        self.skipped: Counter[str] = Counter()
         return list(
             discover(
                 paths or ["."],
@@ -459,6 +538,7 @@ class Selection:
                 exclude=self.exclude,
                 force_exclude=self.force_exclude,
                 stdin_filename=self.stdin_filename,
+                skipped=self.skipped,
             )
         )
 
@@ -489,7 +569,9 @@ def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
     sel = Selection(args)
     settings = Settings(sel.profile, sel.select, sel.ignore, args.warnings_as_errors)
     targets = sel.targets(args.paths)
-    summary = Summary()
+    summary = Summary(
+        skipped_include=sel.skipped["include"], skipped_exclude=sel.skipped["exclude"]
+    )
     out: TextIO = streams.out
     opened: TextIO | None = None
     if args.output_file:
@@ -519,6 +601,10 @@ def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
                 tasks.append(Task("-", t.display, sel.ignore_for(t), read_stdin()))
             else:
                 tasks.append(Task(t.path, t.display, sel.ignore_for(t)))
+        shown = {t.path: t.display for t in tasks if t.data is None}
+        found = [(shown[p], why) for p, why in normalised(shown)]
+        if found:  # once per run, however many files it concerns
+            streams.warn(gitattrs_warning(found))
         reporter.start()
         for t in missing:
             result = FileResult(t.display, error=t.error)

@@ -10,19 +10,30 @@ Inputs are never mutated.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from . import _html
+from ._conservation import EditIntegrityError, check_conserved
 from ._dkim import broken_signatures
 from ._lists import SES_BLOCKED_EXTENSIONS, file_extensions
 from ._parser import parse
 from ._rfc2047 import decode_words, lookup_charset
 from ._rules.encoding import KNOWN_ENCODINGS
-from ._writer import Node, encode_body, header_line, new_boundary, serialise
+from ._scan import first_line_over
+from ._writer import (
+    Node,
+    crlf,
+    encode_body,
+    header_line,
+    looks_like_delimiter,
+    new_boundary,
+    serialise,
+)
 from .errors import InvalidMessageError, SignedMessageError
 from .findings import Report
 from .limits import DEFAULT_LIMITS, Limits
@@ -66,8 +77,6 @@ _SIGNED_TYPES = frozenset(
         "application/x-pkcs7-mime",
     }
 )
-_EOLS = re.compile(r"\r\n|\r|\n")
-_WS = re.compile(r"\s+")
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fw|fwd|aw|sv|vs|wg)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE)
 
 
@@ -126,17 +135,23 @@ class _Session:
     parse and one copy of the message. An edit whose decisions depend on what an
     earlier one changed, and which it cannot see in the parse, first has the tree
     written out and parsed again (:meth:`commit`), so the result is the same as
-    applying the edits one after the other to bytes.
+    applying the edits one after the other to bytes.  Every new parse is checked
+    against the one before with the changes made in between (the conservation
+    invariant of :mod:`mimeguard._conservation`), so no edit returns having lost or
+    invented a part.
     """
 
-    __slots__ = ("limits", "msg", "nodes", "reshaped", "root", "texts_changed")
+    __slots__ = ("changes", "limits", "mark", "msg", "nodes", "reshaped", "root", "texts_changed")
 
-    def __init__(self, data: bytes, limits: Limits) -> None:
+    def __init__(self, data: bytes, limits: Limits, changes: list[Change]) -> None:
         self.limits = limits
+        #: every change of the edit; those from ``mark`` on were made on this parse
+        self.changes = changes
         self._load(parse(data, limits=limits))
 
     def _load(self, msg: Message) -> None:
         self.msg = msg
+        self.mark = len(self.changes)
         self.root = Node.mirror(msg)
         self.nodes = _index(self.root)
         #: parts were added, removed, or the root wrapped: the parse no longer matches
@@ -147,10 +162,30 @@ class _Session:
     def to_bytes(self) -> bytes:
         return serialise(self.root) if self.root.dirty else self.msg.buffer
 
+    def finish(self) -> Message:
+        """The parse of the edited message, checked against the last parse."""
+        if not self.root.dirty:
+            return self.msg
+        after = parse(self.to_bytes(), limits=self.limits)
+        check_conserved(self.msg, after, self.changes[self.mark :])
+        return after
+
     def commit(self) -> None:
         """Write the tree out and parse the result: the parse shows every change."""
         if self.reshaped or self.texts_changed:
-            self._load(parse(self.to_bytes(), limits=self.limits))
+            self._load(self.finish())
+
+
+def _ensure_mime_version(root: Node) -> None:
+    """An edit that wrote MIME header fields declares MIME (RFC 2045 section 4)."""
+    if any(name == "mime-version" for name, _ in root.fields()):
+        return
+    for node in root.walk():
+        if node.headers is not None and any(
+            line[:8].lower() == b"content-" for line in node.headers
+        ):
+            root.set_header("MIME-Version", b"MIME-Version: 1.0\r\n")
+            return
 
 
 def _outside_attached(msg: Message) -> list[Part]:
@@ -166,13 +201,19 @@ def _outside_attached(msg: Message) -> list[Part]:
 
 
 def _text_part(text: str, *, subtype: str = "plain", disposition: str | None = "inline") -> Node:
-    """A new text part, 7bit when it can be, else UTF-8 quoted-printable."""
-    body = _EOLS.sub("\r\n", text)
+    """A new text part, 7bit when it can be, else UTF-8 quoted-printable.
+
+    A line starting with ``--`` is never written as it is (quoted-printable writes
+    the dash as ``=2D``), so the text cannot become a delimiter of any multipart the
+    part is put in, whatever its boundary (RFC 2046 section 5.1.1).
+    """
+    body = crlf(text)
     if not body.endswith("\r\n"):
         body += "\r\n"
-    data = body.encode("utf-8")
+    # a lone surrogate (from a file name read with surrogateescape) cannot be written
+    data = body.encode("utf-8", "replace")
     node = Node()
-    if data.isascii() and max(map(len, data.split(b"\r\n"))) <= 998:
+    if _fits_7bit(data, None):
         headers = [
             f"Content-Type: text/{subtype}; charset=us-ascii\r\n".encode(),
             b"Content-Transfer-Encoding: 7bit\r\n",
@@ -190,6 +231,19 @@ def _text_part(text: str, *, subtype: str = "plain", disposition: str | None = "
     return node
 
 
+def _fits_7bit(
+    data: bytes, boundaries: Collection[bytes] | None, *, eight_bit: bool = False
+) -> bool:
+    """Can ``data`` be written unencoded as 7bit (or 8bit) (RFC 2045 section 2.7-2.8),
+    with no line a delimiter of ``boundaries`` (``None``: of any boundary)?"""
+    return (
+        (eight_bit or data.isascii())
+        and b"\x00" not in data
+        and first_line_over(data, 0, len(data), 998) < 0
+        and not looks_like_delimiter(data, boundaries)
+    )
+
+
 def _split_content_headers(lines: list[tuple[str, bytes]]) -> tuple[list[bytes], list[bytes]]:
     """(message headers, Content-* headers) of a root header block."""
     outer = [line for name, line in lines if not name.startswith("content-") and name]
@@ -205,14 +259,6 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
     body move into the second part.
     """
     outer, inner = _split_content_headers(root.fields())
-    boundary = new_boundary(msg.buffer, (p.boundary or "" for p in msg.walk()))
-    new = Node()
-    headers = list(outer)
-    if not any(line.lower().startswith(b"mime-version:") for line in headers):
-        headers.append(b"MIME-Version: 1.0\r\n")
-    headers.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n')
-    new.headers = headers
-    new.boundary = boundary
     content = Node()
     if attach_whole:
         whole = serialise(root)
@@ -223,6 +269,19 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
     else:
         content.headers = inner or [b"Content-Type: text/plain; charset=us-ascii\r\n"]
         content.body = msg.buffer[msg.body_start : msg.body_end]
+    taken = [p.boundary or "" for p in msg.walk()]
+    boundary = new_boundary(msg.buffer, taken)
+    # the new delimiter must not be a line of either part (the original could hold an
+    # edited header line): never true, short of a uuid4 clash
+    while any(looks_like_delimiter(n.body or b"", [boundary]) for n in (first, content)):
+        boundary = new_boundary(msg.buffer, taken)
+    new = Node()
+    headers = list(outer)
+    if not any(line.lower().startswith(b"mime-version:") for line in headers):
+        headers.append(b"MIME-Version: 1.0\r\n")
+    headers.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n')
+    new.headers = headers
+    new.boundary = boundary
     new.children = [first, content] if top else [content, first]
     return new
 
@@ -233,16 +292,16 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
 def _disclaimer_for(part: Part, text: str, html: str | None) -> str:
     if part.subtype == "html":
         return html if html is not None else _html.text_to_html(text)
-    lines = _EOLS.split(text.strip("\r\n"))
-    if part.params.get("format", "").lower() == "flowed":
-        # RFC 3676: a trailing space would join lines; stuff lines that could be misread.
-        lines = [line.rstrip(" ") for line in lines]
-        lines = [" " + ln if ln.startswith((" ", ">", "From ")) else ln for ln in lines]
+    if part.params.get("format", "").lower() != "flowed":
+        return crlf(text.strip("\r\n"))
+    # RFC 3676: a trailing space would join lines; stuff lines that could be misread.
+    lines = [line.rstrip(" ") for line in crlf(text.strip("\r\n")).split("\r\n")]
+    lines = [" " + ln if ln.startswith((" ", ">", "From ")) else ln for ln in lines]
     return "\r\n".join(lines)
 
 
 def _normalised(text: str) -> str:
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _insert(part: Part, body: str, snippet: str, position: Position) -> str:
@@ -257,21 +316,89 @@ def _insert(part: Part, body: str, snippet: str, position: Position) -> str:
     return body + "\r\n" + snippet + "\r\n"
 
 
-def _rewrite_text(node: Node, part: Part, new_text: str, codec: str) -> None:
+#: charsets that are ASCII-compatible byte for byte but shift state with escapes, so an
+#: ASCII byte need not mean an ASCII character (RFC 1468, RFC 2152, RFC 1843)
+_STATEFUL = ("iso2022", "utf_7", "hz")
+#: labels of charsets Python does not know that are not ASCII-compatible either
+_NOT_ASCII_LABEL = re.compile(r"utf-?(?:16|32|7)|ucs|2022|ebcdic|\bhz\b|cp0?37\b|cp500|cp1026")
+_PROBE = "".join(map(chr, range(32, 127))) + "\t\r\n"
+
+
+@functools.lru_cache(maxsize=64)
+def _ascii_compatible(codec: str) -> bool:
+    """Does ``codec`` write every ASCII character as its ASCII byte and never shift?"""
+    if codec.startswith(_STATEFUL):
+        return False
+    try:
+        return _PROBE.encode(codec) == _PROBE.encode("ascii")
+    except (UnicodeError, LookupError):
+        return False
+
+
+def _own_bytes(snippet: str, codec: str | None, label: str) -> bytes | None:
+    """``snippet`` in the bytes of a part whose text cannot be decoded, or ``None``.
+
+    A known ASCII-compatible charset takes any text it can encode; a label Python does
+    not know takes ASCII text, unless the label names a charset that is not
+    ASCII-compatible (UTF-16/32, UTF-7, ISO-2022, EBCDIC).
+    """
+    if codec is not None:
+        if not _ascii_compatible(codec):
+            return None
+        try:
+            return crlf(snippet).encode(codec)
+        except UnicodeEncodeError:
+            return None
+    if not snippet.isascii() or _NOT_ASCII_LABEL.search(label.lower()):
+        return None
+    return crlf(snippet).encode("ascii")
+
+
+def _insert_bytes(part: Part, raw: bytes, snippet: bytes, position: Position) -> bytes:
+    """:func:`_insert` over bytes: ``<``, ``>`` and quotes are never the second byte of a
+    multibyte character in an ASCII-compatible charset, so tags are found in the bytes."""
+    raw = crlf(raw)
+    if part.subtype == "html":
+        at = _html.insertion_point(raw.decode("latin-1"), position)
+        return raw[:at] + b"\r\n" + snippet + b"\r\n" + raw[at:]
+    if position == "top":
+        return snippet + b"\r\n\r\n" + raw
+    if raw and not raw.endswith(b"\r\n"):
+        raw += b"\r\n"
+    return raw + b"\r\n" + snippet + b"\r\n"
+
+
+def _rewrite_text(
+    node: Node, part: Part, new_text: str, codec: str, boundaries: Collection[bytes]
+) -> None:
     """Store ``new_text`` as the part's body, keeping charset and transfer encoding
     when they can carry it (RFC 2045 section 6), else UTF-8 and quoted-printable."""
-    new_text = _EOLS.sub("\r\n", new_text)
+    new_text = crlf(new_text)
     charset = None
     try:
         data = new_text.encode(codec)
     except UnicodeEncodeError:
         data = new_text.encode("utf-8")
         charset = "utf-8"
+    _store_body(node, part, data, boundaries)
+    if charset is not None:
+        if part.header("content-type") is None:
+            node.set_header(
+                "Content-Type", f"Content-Type: {part.mime_type}; charset=utf-8\r\n".encode()
+            )
+        else:
+            node.set_param("Content-Type", "charset", charset)
+
+
+def _store_body(node: Node, part: Part, data: bytes, boundaries: Collection[bytes]) -> None:
+    """Write ``data`` (CRLF lines) as the body in the part's transfer encoding, or in
+    quoted-printable when that encoding cannot carry it: over-long lines, NUL, 8-bit
+    data in 7bit, or a line that a parser would read as a delimiter of one of the
+    message's ``boundaries`` (RFC 2046 section 5.1.1)."""
     cte = part.transfer_encoding
     new_cte = cte
-    longest = max(map(len, data.split(b"\r\n"))) if data else 0
     if cte in ("7bit", "8bit", "binary"):
-        if longest > 998 or b"\x00" in data or (cte == "7bit" and not data.isascii()):
+        if not _fits_7bit(data, boundaries, eight_bit=cte != "7bit"):
             new_cte = "quoted-printable"
         elif cte == "binary":
             new_cte = "8bit" if not data.isascii() else "7bit"
@@ -280,13 +407,6 @@ def _rewrite_text(node: Node, part: Part, new_text: str, codec: str) -> None:
         node.set_header(
             "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {new_cte}\r\n".encode()
         )
-    if charset is not None:
-        if part.header("content-type") is None:
-            node.set_header(
-                "Content-Type", f"Content-Type: {part.mime_type}; charset=utf-8\r\n".encode()
-            )
-        else:
-            node.set_param("Content-Type", "charset", charset)
 
 
 def _apply_disclaimer(
@@ -331,13 +451,10 @@ def _apply_disclaimer(
         )
         return
     nodes = session.nodes
+    boundaries = [p.boundary.encode("utf-8", "replace") for p in msg.walk() if p.boundary]
     reached = 0
     for part in parts:
         if not part.is_body_text or part.opaque or part.children:
-            continue
-        codec = lookup_charset(part.charset or "us-ascii")
-        if codec is None:
-            changes.append(Change("skipped", part.path, f"unknown charset {part.charset!r}"))
             continue
         if part.transfer_encoding not in KNOWN_ENCODINGS:
             changes.append(
@@ -346,19 +463,42 @@ def _apply_disclaimer(
                 )
             )
             continue
-        try:
-            body = part.decoded().decode(codec)
-        except UnicodeDecodeError:
-            changes.append(
-                Change("skipped", part.path, f"the text does not decode as {part.charset}")
-            )
-            continue
-        reached += 1
         snippet = _disclaimer_for(part, text, html)
-        if _normalised(snippet) in _normalised(body):
-            changes.append(Change("skipped", part.path, "the disclaimer is already there"))
-            continue
-        _rewrite_text(nodes[id(part)], part, _insert(part, body, snippet, position), codec)
+        raw = part.decoded()
+        codec = lookup_charset(part.charset or "us-ascii")
+        body: str | None = None
+        if codec is not None:
+            try:
+                body = raw.decode(codec)
+            except UnicodeDecodeError:
+                body = None
+        if body is not None and codec is not None:
+            reached += 1
+            if _normalised(snippet) in _normalised(body):
+                changes.append(Change("skipped", part.path, "the disclaimer is already there"))
+                continue
+            new_text = _insert(part, body, snippet, position)
+            _rewrite_text(nodes[id(part)], part, new_text, codec, boundaries)
+        else:
+            # the label is wrong or unknown: the disclaimer goes into the part's own bytes,
+            # which are not decoded, when it can be written in them
+            own = _own_bytes(snippet, codec, part.charset or "us-ascii")
+            if own is None:
+                why = "unknown charset" if codec is None else "text that does not decode as"
+                changes.append(
+                    Change(
+                        "skipped",
+                        part.path,
+                        f"{why} {part.charset!r}: the disclaimer cannot be written in its bytes",
+                    )
+                )
+                continue
+            reached += 1
+            if _normalised(own.decode("latin-1")) in _normalised(raw.decode("latin-1")):
+                changes.append(Change("skipped", part.path, "the disclaimer is already there"))
+                continue
+            new_data = _insert_bytes(part, raw, own, position)
+            _store_body(nodes[id(part)], part, new_data, boundaries)
         session.texts_changed = True
         changes.append(Change("disclaimer", part.path, f"{part.mime_type}, {position}"))
     if reached:
@@ -389,8 +529,40 @@ def _apply_disclaimer(
 
 
 def _check_header_text(name: str, value: str | None) -> None:
+    _check_text(name, value, optional=True)
     if value is not None and ("\r" in value or "\n" in value):
         raise ValueError(f"{name} must not contain CR or LF (header injection)")
+
+
+def _check_text(name: str, value: object, *, optional: bool = False) -> None:
+    """``value`` is a str that can be written in some charset (None when ``optional``)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        wanted = "a str or None" if optional else "a str"
+        raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # a lone surrogate (U+D800-U+DFFF) is no character: no charset can carry it
+            raise ValueError(
+                f"{name} holds a lone surrogate {value[exc.start]!r} at index {exc.start}"
+            ) from None
+
+
+def _check_notice(notice: object) -> None:
+    """A notice template names only ``{filename}``, ``{content_type}`` and ``{size}``."""
+    _check_text("notice", notice, optional=True)
+    if not isinstance(notice, str):
+        return
+    try:
+        notice.format(filename="", content_type="", size="")
+    except (KeyError, IndexError, AttributeError, ValueError) as exc:
+        raise ValueError(
+            f"notice template {notice!r} is not valid ({type(exc).__name__}: {exc}); it may use "
+            "{filename}, {content_type} and {size}, and {{ }} for a literal brace"
+        ) from None
 
 
 def _apply_subject(
@@ -600,6 +772,14 @@ class Editor:
         now: datetime | None = None,
     ) -> None:
         self._input = _as_bytes(data)
+        if not isinstance(profile, (str, Profile)):
+            raise TypeError(f"profile must be a name or a Profile, not {type(profile).__name__}")
+        if not isinstance(repair, bool):
+            raise TypeError(f"repair must be a bool, not {type(repair).__name__}")
+        if not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a Limits, not {type(limits).__name__}")
+        if now is not None and not isinstance(now, datetime):
+            raise TypeError(f"now must be a datetime or None, not {type(now).__name__}")
         self._profile = get_profile(profile)
         self._repair = repair
         self._envelope_from = envelope_from
@@ -618,6 +798,8 @@ class Editor:
         on_no_text: OnNoText = "add",
     ) -> Editor:
         """Add ``text`` (and ``html`` for HTML parts) to every body text part."""
+        _check_text("text", text)
+        _check_text("html", html, optional=True)
         if position not in ("top", "bottom"):
             raise ValueError(f"position must be 'top' or 'bottom', not {position!r}")
         if on_signed not in ("skip", "wrap", "error"):
@@ -643,6 +825,8 @@ class Editor:
         self, *, prefix: str = "", suffix: str = "", replace: str | None = None
     ) -> Editor:
         """Prefix, suffix or replace the decoded subject (never doubling a prefix)."""
+        _check_text("prefix", prefix)
+        _check_text("suffix", suffix)
         for name, value in (("prefix", prefix), ("suffix", suffix), ("replace", replace)):
             _check_header_text(name, value)
         self._ops.append(
@@ -656,9 +840,10 @@ class Editor:
         self, *, match: Match, notice: str | None = DEFAULT_NOTICE, descend: bool = True
     ) -> Editor:
         """Remove matching attachments, each replaced by a short text notice."""
+        _check_notice(notice)
+        if not isinstance(descend, bool):
+            raise TypeError(f"descend must be a bool, not {type(descend).__name__}")
         matcher = _matcher(match)
-        if notice is not None:
-            notice.format(filename="", content_type="", size="")  # fail early on a bad template
         self._ops.append(
             lambda session, ch: _apply_strip(
                 session, ch, match=matcher, notice=notice, descend=descend
@@ -668,6 +853,13 @@ class Editor:
 
     def result(self) -> EditResult:
         """Apply the edits; raise :class:`InvalidMessageError` unless the result is clean."""
+        try:
+            return self._result()
+        except EditIntegrityError as exc:
+            report = validate(self._input, profile=self._profile, limits=self._limits)
+            raise EditIntegrityError(str(exc.args[0]), report) from None
+
+    def _result(self) -> EditResult:
         from ._repair import repair_bytes
 
         changes: list[Change] = []
@@ -684,16 +876,20 @@ class Editor:
                 limits=self._limits,
                 now=self._now,
             )
-        session = _Session(data, self._limits)
+        session = _Session(data, self._limits, changes)
+        if data is not self._input:
+            check_conserved(parse(self._input, limits=self._limits), session.msg, changes)
         # Only the root header block is compared with the result (immutable fields), so
         # only it is kept: a repaired copy of the whole message need not stay alive.
         baseline = baseline[: session.msg.body_start]
         del data
         for op in self._ops:
             op(session, changes)
-        data = session.to_bytes()
+        _ensure_mime_version(session.root)
+        out = session.finish()
         del session
-        report = validate(data, profile=self._profile, original=baseline, limits=self._limits)
+        report = validate(out, profile=self._profile, original=baseline, limits=self._limits)
+        data = out.buffer
         if not report.ok:
             raise InvalidMessageError(
                 "the edited message would not be accepted"

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from . import _grammar as g
 from ._params import ContentType, Disposition, parse_content_type, parse_disposition
 from ._rfc2047 import decode_words, lookup_charset
+from ._stdlib_api import StdlibAPI
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["HeaderField", "Message", "Part", "Span"]
@@ -94,7 +95,7 @@ class HeaderField:
         return f"HeaderField({self.name!r}, {self.value[:60]!r})"
 
 
-class Part:
+class Part(StdlibAPI):
     """One MIME entity: a header block and a body (RFC 2045 section 2.4).
 
     Spans are half-open ``(start, end)`` byte offsets into :attr:`buffer`.

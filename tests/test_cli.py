@@ -34,7 +34,12 @@ from .conftest import EXAMPLES, ROOT
 SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-subset.schema.json"
 LINE = re.compile(
     r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): "
-    r"(?P<code>MG\d{3}) \[(?P<sev>error|warning|info)\] (?P<msg>.+)$"
+    r"(?P<code>MG\d{3})(?P<fixable> \[\*\])? \[(?P<sev>error|warning|info)\] (?P<msg>.+)$"
+)
+SUMMARY = re.compile(
+    r"(?P<files>[\d,]+) files? checked(?P<rest>.*)\n"
+    r"(?P<errors>[\d,]+) errors?(?: \((?P<fe>[\d,]+) fixable[^)]*\))?"
+    r"(?:, (?P<warnings>[\d,]+) warnings?(?: \((?P<fw>[\d,]+) fixable[^)]*\))?)?\n\Z"
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -95,6 +100,13 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
+def counts(out: str) -> tuple[int, int, int]:
+    """(files, errors, warnings) from the two summary lines that end the text output."""
+    m = SUMMARY.search(out)
+    assert m is not None, out
+    return int(m["files"].replace(",", "")), int(m["errors"]), int(m["warnings"] or 0)
+
+
 def finding_lines(out: str) -> list[re.Match[str]]:
     return [m for line in out.splitlines() if (m := LINE.match(line))]
 
@@ -128,19 +140,19 @@ def test_check_examples_prints_one_line_per_finding_and_a_summary(
     assert status == 1
     lines = out.splitlines()
     found = finding_lines(out)
-    assert len(found) == 7 == len(lines) - 1
+    assert len(found) == 7 == len(lines) - 2
     assert {m["path"] for m in found} == {
         f"examples/{p.name}" for p in EXAMPLES.glob("broken-*.eml")
     }
-    assert "examples/broken-missing-closing-boundary.eml:13:1: MG301 [error] " in out
-    assert lines[-1] == "10 files, 7 errors, 0 warnings"
+    assert "examples/broken-missing-closing-boundary.eml:13:1: MG301 [*] [error] " in out
+    assert counts(out) == (10, 7, 0)
     assert err == ""
 
 
 def test_check_clean_files_exit_0(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
     status, out, _ = cli(capsys, "check", *map(str, sorted(EXAMPLES.glob("clean-*.eml"))))
     assert status == 0
-    assert out == "4 files, 0 errors, 0 warnings\n"
+    assert out == "4 files checked\n0 errors\n"
 
 
 def test_part_path_is_shown(capsys: pytest.CaptureFixture[str], work: Path) -> None:
@@ -152,20 +164,20 @@ def test_part_path_is_shown(capsys: pytest.CaptureFixture[str], work: Path) -> N
     write(work, "m.eml", data)
     status, out, _ = cli(capsys, "check", "m.eml")
     assert status == 1
-    assert re.search(r"^m\.eml:\d+:\d+: MG316 \[error\] .* \(part 1\)$", out, re.M), out
+    assert re.search(r"^m\.eml:\d+:\d+: MG316 \[\*\] \[error\] .* \(part 1\)$", out, re.M), out
 
 
 def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
     done = sh("check", "examples/")
     assert done.returncode == 1
-    assert done.stdout.decode().endswith("10 files, 7 errors, 0 warnings\n")
+    assert counts(done.stdout.decode()) == (10, 7, 0)
     module = subprocess.run(
         [sys.executable, "-m", "mimeguard", "check", str(EXAMPLES / "clean-plain.eml")],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert module.returncode == 0 and module.stdout == "1 file, 0 errors, 0 warnings\n"
+    assert module.returncode == 0 and module.stdout == "1 file checked\n0 errors\n"
 
 
 def test_missing_file_is_reported_and_the_others_still_checked(
@@ -174,8 +186,11 @@ def test_missing_file_is_reported_and_the_others_still_checked(
     status, out, err = cli(capsys, "check", "nope.eml", "examples/broken-missing-date.eml")
     assert status == 2
     assert "nope.eml: error: No such file or directory" in err
-    assert "examples/broken-missing-date.eml:1:1: MG202 [error] no Date field" in out
-    assert out.splitlines()[-1] == "1 file, 1 error, 0 warnings (1 could not be checked)"
+    assert "examples/broken-missing-date.eml:1:1: MG202 [*] [error] no Date field" in out
+    assert out.splitlines()[-2:] == [
+        "1 file checked, 1 could not be checked",
+        "1 error (1 fixable with `mimeguard fix`)",
+    ]
 
 
 def test_unreadable_file_is_an_io_error(capsys: pytest.CaptureFixture[str], work: Path) -> None:
@@ -199,14 +214,14 @@ def test_globs_folders_and_include(capsys: pytest.CaptureFixture[str], work: Pat
     status, out, _ = cli(capsys, "check", "mail")
     assert status == 1
     assert {m["path"] for m in finding_lines(out)} == {"mail/deep/er/b.msg"}
-    assert out.splitlines()[-1] == "3 files, 1 error, 0 warnings"
+    assert counts(out) == (3, 1, 0)
 
     status, out, _ = cli(capsys, "check", "mail", "--include", "*.txt")
     assert {m["path"] for m in finding_lines(out)} == {"mail/deep/er/b.msg", "mail/d.txt"}
-    assert out.splitlines()[-1] == "4 files, 2 errors, 0 warnings"
+    assert counts(out) == (4, 2, 0)
 
     status, out, _ = cli(capsys, "check", "mail/**/*.msg", "mail/a.eml", "mail/a.eml")
-    assert out.splitlines()[-1] == "2 files, 1 error, 0 warnings"  # each file once
+    assert counts(out) == (2, 1, 0)  # each file once
 
     status, out, err = cli(capsys, "check", "mail/.hidden/e.eml")  # named: checked anyway
     assert status == 1 and "MG202" in out
@@ -215,7 +230,7 @@ def test_globs_folders_and_include(capsys: pytest.CaptureFixture[str], work: Pat
     empty.mkdir()
     status, out, err = cli(capsys, "check", "empty")
     assert status == 0 and "no message files found" in err
-    assert out == "0 files, 0 errors, 0 warnings\n"
+    assert out == "0 files checked\n0 errors\n"
 
 
 def test_default_path_is_the_current_folder(capsys: pytest.CaptureFixture[str], work: Path) -> None:
@@ -230,14 +245,18 @@ def test_stdin(
     set_stdin(monkeypatch, NO_DATE)
     status, out, _ = cli(capsys, "check", "-")
     assert status == 1
-    assert out.splitlines() == ["-:1:1: MG202 [error] no Date field", "1 file, 1 error, 0 warnings"]
+    assert out.splitlines() == [
+        "-:1:1: MG202 [*] [error] no Date field",
+        "1 file checked",
+        "1 error (1 fixable with `mimeguard fix`)",
+    ]
 
     (work / "pyproject.toml").write_text(
         '[tool.mimeguard]\nper-file-ignores = { "fixtures/**" = ["missing-date"] }\n'
     )
     set_stdin(monkeypatch, NO_DATE)
     status, out, _ = cli(capsys, "check", "-", "--stdin-filename", "fixtures/x.eml")
-    assert status == 0 and out == "1 file, 0 errors, 0 warnings\n"
+    assert status == 0 and out == "1 file checked\n0 errors\n"
 
     done = sh("check", "-", stdin=BARE_LF, cwd=work)
     assert done.returncode == 1 and b"-:1:" in done.stdout
@@ -259,8 +278,9 @@ def test_mbox_messages_are_checked_one_by_one(
     assert status == 1
     line_of_second = box[: box.index(second)].count(b"\n") + 1
     assert out.splitlines() == [
-        f"box.mbox:{line_of_second}:1: MG202 [error] no Date field (message 2)",
-        "1 file, 1 error, 0 warnings",
+        f"box.mbox:{line_of_second}:1: MG202 [*] [error] no Date field (message 2)",
+        "1 file checked",
+        "1 error (1 fixable with `mimeguard fix`)",
     ]
     assert split_mbox(box) == [
         (box.index(first), box.index(first) + len(first)),
@@ -295,7 +315,7 @@ def test_profiles(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     write(work, "ses.eml", SES_ONLY)
     assert cli(capsys, "check", "ses.eml")[0] == 0
     status, out, _ = cli(capsys, "check", "ses.eml", "--profile", "ses")
-    assert status == 1 and "MG204 [error]" in out
+    assert status == 1 and "MG204 [*] [error]" in out
     status, _, err = cli(capsys, "check", "ses.eml", "--profile", "nope")
     assert status == 2 and "invalid choice" in err
 
@@ -304,10 +324,10 @@ def test_warnings_as_errors(capsys: pytest.CaptureFixture[str], work: Path) -> N
     write(work, "w.eml", WARNING_ONLY)
     status, out, _ = cli(capsys, "check", "w.eml")
     assert status == 0
-    assert "MG105 [warning]" in out and out.endswith("1 file, 0 errors, 1 warning\n")
+    assert "MG105 [*] [warning]" in out and counts(out) == (1, 0, 1)
     status, out, _ = cli(capsys, "check", "w.eml", "--warnings-as-errors")
     assert status == 1
-    assert "MG105 [error]" in out and out.endswith("1 file, 1 error, 0 warnings\n")
+    assert "MG105 [*] [error]" in out and counts(out) == (1, 1, 0)
 
 
 def test_statistics_and_quiet(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
@@ -315,8 +335,8 @@ def test_statistics_and_quiet(capsys: pytest.CaptureFixture[str], in_root: Path)
     assert status == 1
     lines = out.splitlines()
     assert finding_lines(out) == []
-    assert re.fullmatch(r"\s+1  MG101  \[error\]\s+missing-header-body-separator", lines[0])
-    assert len(lines) == 8 and lines[-1] == "10 files, 7 errors, 0 warnings"
+    assert re.fullmatch(r"\s+1  MG101  \[\*\]  \[error\]\s+missing-header-body-separator", lines[0])
+    assert len(lines) == 9 and counts(out) == (10, 7, 0)
 
     status, out, _ = cli(capsys, "check", "examples/", "-q")
     assert status == 1 and len(finding_lines(out)) == 7 == len(out.splitlines())
@@ -360,6 +380,7 @@ def test_json_format(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
             "offset": 374,
             "line": 13,
             "column": 1,
+            "fixable": True,
         }
     ]
     assert by_path["examples/clean-plain.eml"]["findings"] == []
@@ -448,7 +469,7 @@ def test_github_annotations(capsys: pytest.CaptureFixture[str], work: Path) -> N
         "::error file=a%2Cb%3Ac.eml,line=1,col=1,title=MG202 missing-date::no Date field" in lines
     )
     assert any(line.startswith("::warning file=w.eml,line=") for line in lines)
-    assert lines[-1] == "2 files, 1 error, 1 warning"
+    assert counts(out) == (2, 1, 1)
     write(work, "r.eml", get_rule("MG325").fixture)
     status, out, _ = cli(capsys, "check", "r.eml", "--format", "github", "--profile", "rfc")
     assert status == 0 and out.startswith("::notice file=r.eml,")
@@ -465,7 +486,7 @@ def test_colour(
     out = cli(capsys, "check", "examples/broken-missing-date.eml", "--color", "always")[1]
     assert "\x1b[1;31mMG202\x1b[0m" in out
     assert ANSI.sub("", out).splitlines()[0] == (
-        "examples/broken-missing-date.eml:1:1: MG202 [error] no Date field"
+        "examples/broken-missing-date.eml:1:1: MG202 [*] [error] no Date field"
     )
     monkeypatch.setenv("NO_COLOR", "1")
     out = cli(capsys, "check", "examples/broken-missing-date.eml", "--color", "auto")[1]
@@ -520,7 +541,7 @@ def test_colour_and_progress_on_a_terminal(tmp_path: Path) -> None:
     tty_err, out = _run_on_tty(["check", ".", "--jobs", "2"], cwd=tmp_path, env=env, tty="stderr")
     assert b"checked 40/40 files (100%)" in tty_err
     assert tty_err.endswith(b"\r\x1b[K")  # the progress line is cleared at the end
-    assert out.decode().endswith("40 files, 4 errors, 0 warnings\n")
+    assert counts(out.decode()) == (40, 4, 0)
     assert b"\x1b[" not in out  # stdout is a pipe: no colour
 
     tty_err, _ = _run_on_tty(["check", ".", "-q"], cwd=tmp_path, env=env, tty="stderr")
@@ -538,7 +559,7 @@ def test_parallel_output_matches_serial(capsys: pytest.CaptureFixture[str], work
     s0, out0, _ = cli(capsys, "check", ".")  # default: one job per CPU
     assert s1 == s2 == s0 == 1
     assert out1 == out2 == out0
-    assert out1.endswith("300 files, 210 errors, 0 warnings\n")
+    assert counts(out1) == (300, 210, 0)
     names = [m["path"] for m in finding_lines(out2)]
     assert names == sorted(names)  # results come back in order
 
@@ -593,7 +614,7 @@ def test_results_stream_before_the_batch_ends(tmp_path: Path) -> None:
         os.write(fd, NO_DATE)
         os.close(fd)
     rest, _ = proc.communicate(timeout=60)
-    assert (seen + rest).decode().endswith("31 files, 31 errors, 0 warnings\n")
+    assert counts((seen + rest).decode()) == (31, 31, 0)
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -626,13 +647,13 @@ def test_configuration_from_pyproject(capsys: pytest.CaptureFixture[str], work: 
         ("mail/ses.eml", "MG204"),  # profile = "ses"
         ("mail/extra.txt", "MG202"),  # include
     }
-    assert out.splitlines()[-1] == "7 files, 3 errors, 0 warnings"
+    assert counts(out) == (7, 3, 0)
 
     # Found from a subfolder; patterns stay relative to the pyproject.toml folder.
     sub = work / "fixtures"
     os.chdir(sub)
     status, out, _ = cli(capsys, "check", ".")
-    assert status == 0 and out == "3 files, 0 errors, 0 warnings\n"
+    assert status == 0 and out == "3 files checked\n0 errors\n"
     os.chdir(work)
 
     # Flags override: profile, select/ignore, exclude, include.
@@ -663,7 +684,7 @@ def test_exclude_applies_to_named_files_only_with_force_exclude(
     assert cli(capsys, "check", ".")[0] == 0
     assert cli(capsys, "check", "vendor/x.eml")[0] == 1
     status, out, _ = cli(capsys, "check", "--force-exclude", "vendor/x.eml")
-    assert status == 0 and out == "0 files, 0 errors, 0 warnings\n"
+    assert status == 0 and out == "0 files checked\n0 errors\n"
 
 
 @pytest.mark.parametrize(
@@ -730,40 +751,41 @@ def test_fix_in_place_keeps_permissions(capsys: pytest.CaptureFixture[str], work
     lf.chmod(0o640)
     clean = write(work, "clean.eml", CLEAN)
     before = clean.stat().st_mtime_ns
-    status, out, _ = cli(capsys, "fix", ".")
-    assert status == 1
-    assert "lf.eml: fixed:\n  repaired: every line ending is now CRLF\n" in out
-    assert out.endswith("2 files checked, 1 fixed, 0 still broken\n")
+    status, out, err = cli(capsys, "fix", ".")
+    assert status == 1 and out == ""  # the report is on stderr
+    assert "lf.eml: fixed:\n  repaired: every line ending is now CRLF\n" in err
+    assert err.endswith("2 files checked, 1 fixed, 0 still broken\n")
     assert lf.read_bytes() == CLEAN
     assert stat.S_IMODE(lf.stat().st_mode) == 0o640
     assert clean.stat().st_mtime_ns == before  # untouched
     assert sorted(p.name for p in work.iterdir()) == ["clean.eml", "lf.eml", "pyproject.toml"]
-    status, out, _ = cli(capsys, "fix", ".")
-    assert status == 0 and out == "2 files checked, 0 fixed, 0 still broken\n"
+    status, out, err = cli(capsys, "fix", ".")
+    assert status == 0 and err == "2 files checked, 0 fixed, 0 still broken\n" and out == ""
     assert cli(capsys, "check", ".")[0] == 0
 
 
 @pytest.mark.usefixtures("edit_api")
 def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     path = write(work, "lf.eml", BARE_LF)
-    status, out, _ = cli(capsys, "fix", "--diff", "lf.eml")
+    status, out, err = cli(capsys, "fix", "--diff", "lf.eml")
     assert status == 1
     assert path.read_bytes() == BARE_LF
-    lines = out.splitlines()
+    lines = out.split("\n")
     assert lines[:2] == ["--- a/lf.eml", "+++ b/lf.eml"]
-    assert "-From: Alice Example <alice@example.com> [LF]" in lines
-    assert "+From: Alice Example <alice@example.com>" in lines
-    assert "lf.eml: would fix:" in lines
-    assert lines[-1] == "1 file checked, 1 would be fixed, 0 still broken"
+    assert "-From: Alice Example <alice@example.com>" in lines
+    assert "+From: Alice Example <alice@example.com>\r" in lines  # the CR is kept
+    assert "lf.eml: would fix:" not in out  # stdout is the patch alone
+    assert err.splitlines()[0] == "lf.eml: would fix:"
+    assert err.splitlines()[-1] == "1 file checked, 1 would be fixed, 0 still broken"
 
 
 @pytest.mark.usefixtures("edit_api")
 def test_fix_reports_what_it_cannot_fix(capsys: pytest.CaptureFixture[str], work: Path) -> None:
     path = write(work, "bad-from.eml", UNFIXABLE)
-    status, out, _ = cli(capsys, "fix", "bad-from.eml")
-    assert status == 1
-    assert "bad-from.eml: cannot fix:\n" in out and "MG205 [error]" in out
-    assert out.endswith("1 file checked, 0 fixed, 1 still broken\n")
+    status, out, err = cli(capsys, "fix", "bad-from.eml")
+    assert status == 1 and out == ""
+    assert "bad-from.eml: cannot fix:\n" in err and "MG205 [error]" in err
+    assert err.endswith("1 file checked, 0 fixed, 1 still broken\n")
     assert path.read_bytes() == UNFIXABLE
     assert cli(capsys, "fix", "missing.eml")[0] == 2
 
@@ -774,12 +796,12 @@ def test_fix_respects_per_file_ignores(capsys: pytest.CaptureFixture[str], work:
         '[tool.mimeguard.per-file-ignores]\n"broken/**" = ["ALL"]\n'
     )
     kept = write(work, "broken/lf.eml", BARE_LF)
-    box = write(work, "box.mbox", b"From a@b Mon Nov 23 10:00:00 2026\n" + BARE_LF)
-    status, out, _ = cli(capsys, "fix", ".")
+    box = write(work, "box.mbox", b"From a@b Mon Nov 23 10:00:00 2026\n" + NO_DATE)
+    status, _, err = cli(capsys, "fix", ".")
     assert kept.read_bytes() == BARE_LF
-    assert box.read_bytes().endswith(BARE_LF)
-    assert status == 1 and "box.mbox: not fixed: mbox files are checked, not rewritten" in out
-    status, out, _ = cli(capsys, "fix", "broken", "--select", "MG2")
+    assert box.read_bytes().endswith(NO_DATE)
+    assert status == 1 and "box.mbox: not fixed: mbox files are checked, not rewritten" in err
+    status, _, _ = cli(capsys, "fix", "broken", "--select", "MG2")
     assert status == 0 and kept.read_bytes() == BARE_LF
 
 
@@ -972,11 +994,12 @@ def test_rules(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(capsys, "rules")
     assert status == 0
     lines = out.splitlines()
-    assert lines[0].split()[:6] == ["code", "name", "rfc", "workmail", "ses", "fix"]
+    assert lines[0].split() == ["code", "name", *mimeguard.PROFILES, "fix", "summary"]
     rows = [line for line in lines if re.match(r"MG\d{3} ", line)]
     assert [r.split()[0] for r in rows] == list(RULES)
     assert re.match(
-        r"MG204\s+duplicate-ses-header\s+-\s+-\s+error\s+yes ", rows[list(RULES).index("MG204")]
+        r"MG204\s+duplicate-ses-header\s+-\s+-\s+error\s+error\s+(-\s+){4}yes ",
+        rows[list(RULES).index("MG204")],
     )
     status, out, _ = cli(capsys, "rules", "--format", "json")
     doc = json.loads(out)
@@ -1095,3 +1118,269 @@ def test_docs_show_real_output(
     block = docs.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
     _, out, _ = cli(capsys, *command.split()[1:])
     assert out == block
+
+
+# -- ruff's habits: fixable marks, the closing summary, skipped files -----------------------------
+
+
+def test_summary_counts_fixable_findings_and_skipped_files(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    write(work, "mail/lf.eml", BARE_LF)  # MG111: fixable error
+    write(work, "mail/bad-from.eml", UNFIXABLE)  # MG205: an error repair cannot fix
+    write(work, "mail/w.eml", WARNING_ONLY)  # MG105: fixable warning
+    write(work, "mail/notes.txt", NO_DATE)  # not an included name
+    write(work, "mail/README", b"")
+    write(work, "mail/old/x.eml", NO_DATE)
+    (work / "pyproject.toml").write_text('[tool.mimeguard]\nexclude = ["mail/old/x.eml"]\n')
+    status, out, _ = cli(capsys, "check", "mail")
+    assert status == 1
+    marks = {m["code"]: bool(m["fixable"]) for m in finding_lines(out)}
+    assert marks["MG111"] and marks["MG105"] and not marks["MG205"]
+    assert marks == {code: get_rule(code).fixable for code in marks}  # from the registry
+    assert out.splitlines()[-2:] == [
+        "3 files checked, 2 skipped (not matching --include), 1 excluded",
+        f"{sum(1 for m in finding_lines(out) if m['sev'] == 'error')} errors "
+        f"({sum(1 for m in finding_lines(out) if m['sev'] == 'error' and m['fixable'])} "
+        "fixable with `mimeguard fix`), 1 warning (1 fixable)",
+    ]
+    # named files are not a search: nothing is skipped
+    status, out, _ = cli(capsys, "check", "mail/w.eml")
+    assert out.splitlines()[-2:] == [
+        "1 file checked",
+        "0 errors, 1 warning (1 fixable with `mimeguard fix`)",
+    ]
+
+
+def test_statistics_has_a_fixable_column_and_output_format_is_an_alias(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    write(work, "lf.eml", BARE_LF)
+    write(work, "bad-from.eml", UNFIXABLE)
+    status, out, _ = cli(capsys, "check", ".", "--statistics")
+    rows = {line.split()[1]: line for line in out.splitlines()[:-2]}
+    assert re.fullmatch(r"\s+1  MG111  \[\*\]  \[error\]\s+bare-lf", rows["MG111"])
+    assert re.fullmatch(r"\s+1  MG205       \[error\]\s+invalid-from", rows["MG205"])
+    status, out, _ = cli(capsys, "check", ".", "--output-format", "json", "--statistics")
+    doc = json.loads(out)
+    stats = {row["code"]: row["fixable"] for row in doc["summary"]["statistics"]}
+    assert stats == {"MG111": True, "MG205": False}
+    assert doc["summary"]["fixable"] == 1
+    assert doc["summary"]["skipped"] == {"not_included": 1, "excluded": 0}  # pyproject.toml
+    status, _, err = cli(capsys, "check", ".", "--output-format", "xml")
+    assert status == 2 and "invalid choice" in err
+
+
+def test_explain_takes_prefixes_like_select(capsys: pytest.CaptureFixture[str]) -> None:
+    family = [code for code in RULES if code.startswith("MG4")]
+    assert len(family) > 1
+    status, out, _ = cli(capsys, "explain", "mg4")
+    assert status == 0
+    shown = re.findall(r"^(MG\d{3})  ", out, re.M)
+    assert shown == family  # every one, in code order, each once
+    status, out, _ = cli(capsys, "explain", "MG4", "--output-format", "json")
+    assert [d["code"] for d in json.loads(out)] == family
+    # a full code or a name is still one object
+    status, out, _ = cli(capsys, "explain", "MG301", "--format", "json")
+    assert json.loads(out)["code"] == "MG301"
+    status, out, _ = cli(capsys, "explain", "bare-lf", "--format", "json")
+    assert json.loads(out)["code"] == "MG111"
+    for spec in ("MG9", "MG3010", "nonsense-rule"):
+        status, _, err = cli(capsys, "explain", spec)
+        assert status == 2 and "error" in err, spec
+
+
+# -- fix --diff is a patch git applies ------------------------------------------------------------
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "/nonexistent",
+}
+
+
+def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["git", "-c", "core.autocrlf=false", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **_GIT_ENV},
+        check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.usefixtures("edit_api")
+def test_fix_diff_applies_with_git_apply(work: Path) -> None:
+    cases = {
+        "lf.eml": BARE_LF,  # every line changes only by its CR
+        "no final newline.eml": BARE_LF.rstrip(b"\n"),  # a name with spaces, no last LF
+        "cr.eml": CLEAN.replace(
+            b"Subject: Quarterly report\r\n", b"Subject: Quarterly\rreport\r\n"
+        ),
+        "eight.eml": build(
+            b"Subject: Caf\xc3\xa9 \xff", drop=(b"Subject",)
+        ),  # raw 8-bit, not UTF-8
+        "nodate.eml": NO_DATE,  # a field added
+    }
+    for name, data in cases.items():
+        write(work, name, data)
+    assert _git(work, "init", "-q").returncode == 0
+    assert _git(work, "add", "-A").returncode == 0
+    assert _git(work, "commit", "-qm", "broken").returncode == 0
+    done = sh("fix", "--diff", *cases, cwd=work)  # a subprocess: the patch holds raw 8-bit bytes
+    assert done.returncode == 1, done.stderr
+    patch = done.stdout
+    assert b"would fix" not in patch and b"would fix" in done.stderr
+    for name, data in cases.items():
+        assert (work / name).read_bytes() == data  # --diff writes nothing
+    checked = _git(work, "apply", "--check", "-", stdin=patch)
+    assert checked.returncode == 0, checked.stderr
+    applied = _git(work, "apply", "--whitespace=nowarn", "-", stdin=patch)
+    assert applied.returncode == 0, applied.stderr
+    # what git applied is what fix writes: nothing is left to change
+    again = sh("fix", "--diff", *cases, cwd=work)
+    assert again.stdout == b"", again.stderr
+    for name in cases:
+        fixed = (work / name).read_bytes()
+        assert mimeguard.validate(fixed).ok, name
+        if name != "nodate.eml":  # the repaired Date is the current time
+            assert fixed == mimeguard.repair(cases[name]), name
+
+
+def test_render_diff_marks_a_missing_final_newline() -> None:
+    from mimeguard._cli_edit import render_diff
+
+    patch = b"".join(render_diff(b"a\nb", b"a\r\nb\r\n", "m.eml"))
+    assert patch.endswith(b"-b\n\\ No newline at end of file\n+a\r\n+b\r\n")
+    assert b"".join(render_diff(b"same\r\n", b"same\r\n", "m.eml")) == b""
+
+
+# -- mbox: one position scheme, the mailbox's own LF endings do not count ------------------------
+
+
+def test_mbox_with_lf_endings_is_judged_as_crlf(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    lf_box = (
+        b"From a@b Mon Nov 23 10:00:00 2026\n"
+        + BARE_LF
+        + b"\nFrom c@d Mon Nov 23 11:00:00 2026\n"
+        + NO_DATE.replace(b"\r\n", b"\n")
+    )
+    write(work, "lf.mbox", lf_box)
+    _, out, _ = cli(capsys, "check", "lf.mbox")
+    found = finding_lines(out)
+    assert [m["code"] for m in found] == ["MG202"]  # no MG111 for the mailbox's LFs
+    second = lf_box.index(b"From c@d")
+    assert int(found[0]["line"]) == lf_box[:second].count(b"\n") + 2
+    assert found[0]["msg"].endswith("(message 2)")
+
+    # a CRLF mailbox holding a bare-LF message: that message is wrong and is reported
+    crlf_box = b"From a@b Mon Nov 23 10:00:00 2026\r\n" + CLEAN + b"\r\nFrom c@d x\r\n" + BARE_LF
+    write(work, "crlf.mbox", crlf_box)
+    _, out, _ = cli(capsys, "check", "crlf.mbox")
+    assert [(m["code"], m["msg"][-11:]) for m in finding_lines(out)] == [("MG111", "(message 2)")]
+
+
+def test_mbox_offsets_point_into_the_file_and_fix_uses_the_same_positions(
+    capsys: pytest.CaptureFixture[str], work: Path
+) -> None:
+    eight = build(b"Subject: Caf\xc3\xa9", drop=(b"Subject",)).replace(b"\r\n", b"\n")
+    mixed = NO_DATE.replace(b"To:", b"X-Crlf: y\r\nTo:", 1).replace(b"\r\n", b"\n", 3)
+    box = (
+        b"From a@b Mon Nov 23 10:00:00 2026\n"
+        + eight
+        + b"\nFrom c@d Mon Nov 23 11:00:00 2026\n"
+        + mixed
+    )
+    write(work, "box.mbox", box)
+    status, out, _ = cli(capsys, "check", "box.mbox", "--format", "json")
+    findings = json.loads(out)["files"][0]["findings"]
+    by_code = {f["code"]: f for f in findings}
+    hit = by_code["MG115"]
+    assert box[hit["offset"] : hit["offset"] + 2] == b"\xc3\xa9"  # offset in the mbox file
+    assert box.count(b"\n", 0, hit["offset"]) + 1 == hit["line"]
+    assert hit["message_index"] == 1
+    date = by_code["MG202"]
+    assert date["message_index"] == 2
+    assert 0 <= date["offset"] <= len(box)
+
+    status, text, _ = cli(capsys, "check", "box.mbox")
+    status, _, err = cli(capsys, "fix", "box.mbox")
+    assert status == 1
+    listed = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+    # the same line:col, code and message number as check (fix lists the errors)
+    expected = [
+        f"{m['line']}:{m['col']}: {m['code']} [{m['sev']}] {m['msg']}"
+        for m in finding_lines(text)
+        if m["sev"] == "error"
+    ]
+    assert listed == expected and len(expected) >= 2
+
+
+# -- git: attributes that rewrite line endings -----------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_check_warns_once_when_git_would_normalise_line_endings(
+    capsys: pytest.CaptureFixture[str], work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["a.eml", "sub/ünï cøde.eml", "sub/tab\there.eml", "box.mbox", "m.msg"]
+    for name in names:
+        write(work, name, CLEAN)
+    write(work, "untracked.eml", CLEAN)
+    (work / ".gitattributes").write_text("* text=auto\n")
+    assert _git(work, "init", "-q").returncode == 0
+    assert _git(work, "add", *names, ".gitattributes").returncode == 0
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("HOME", str(work))  # no user configuration (core.autocrlf) leaks in
+
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        if cmd and cmd[0] == "git":
+            calls.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    status, out, err = cli(capsys, "check", ".")
+    assert status == 0 and counts(out) == (6, 0, 0)
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1  # once per run
+    assert "(text=auto) and 4 more" in warnings[0] and "*.eml -text" in warnings[0]
+    assert "untracked.eml" not in err
+    assert len(calls) <= 4  # batched: never one git process per file
+
+    (work / ".gitattributes").write_text("* text=auto\n*.eml -text\n*.msg -text\n")
+    _, _, err = cli(capsys, "check", ".")
+    assert "box.mbox (text=auto)" in err and "more" not in err  # only the .mbox is left
+    (work / ".gitattributes").write_text("* text=auto\n*.eml -text\n*.msg -text\n*.mbox -text\n")
+    assert "warning" not in cli(capsys, "check", ".")[2]
+
+    (work / ".gitattributes").write_text("*.eml eol=crlf\n")
+    _, _, err = cli(capsys, "check", "a.eml")
+    assert "a.eml (eol=crlf)" in err
+    (work / ".gitattributes").write_text("")
+    assert "warning" not in cli(capsys, "check", ".")[2]
+    assert _git(work, "config", "core.autocrlf", "input").returncode == 0
+    _, _, err = cli(capsys, "check", "m.msg")
+    assert "m.msg (core.autocrlf=input)" in err
+
+
+def test_no_git_warning_outside_a_repository(
+    capsys: pytest.CaptureFixture[str], work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mimeguard import _gitattrs
+
+    write(work, "a.eml", CLEAN)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(work.parent))
+    assert _gitattrs.normalised(["a.eml"]) == []
+    monkeypatch.setenv("PATH", "")  # no git at all
+    status, _, err = cli(capsys, "check", "a.eml")
+    assert status == 0 and err == ""

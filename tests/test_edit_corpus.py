@@ -68,3 +68,60 @@ def test_corpus_figures() -> None:
         f"refused among messages with From: {counts['refused, with From']}/{with_from}"
     )
     assert counts["edited clean"] > len(CORPUS) // 2
+
+
+# -- issue 12: no refusal for a non-ASCII disclaimer, disclaimer reach ---------------------
+
+NON_ASCII = "ACHTUNG: externer Absender – Grüße"
+_SIGNED = {"multipart/signed", "multipart/encrypted", "application/pkcs7-mime"}
+
+
+def _shown_text_parts(msg: mimeguard.Message) -> list[mimeguard.Part] | None:
+    """Body text parts a client shows (not in attached messages); None for signed mail."""
+    out, stack = [], [msg]
+    while stack:
+        part = stack.pop()
+        if part.mime_type in _SIGNED:
+            return None
+        if part.is_body_text and not part.children and not part.opaque:
+            out.append(part)
+        if not part.encapsulates:
+            stack.extend(part.children)
+    return out
+
+
+def _disclaimer_run(text: str) -> tuple[set[str], int, int]:
+    """(refused files, body text parts reached, body text parts shown) over the corpus."""
+    refused: set[str] = set()
+    reached = shown = 0
+    for path in CORPUS:
+        data = path.read_bytes()
+        try:
+            result = Editor(data, repair=True).add_disclaimer(text=text).result()
+        except InvalidMessageError:
+            refused.add(str(path))
+            continue
+        parts = _shown_text_parts(parse(mimeguard.repair_result(data).data))
+        if parts is None:
+            continue
+        shown += len(parts)
+        reached += sum(
+            1
+            for c in result.changes
+            if c.kind == "disclaimer" or (c.kind == "skipped" and "already" in c.detail)
+        )
+    return refused, reached, shown
+
+
+def test_non_ascii_disclaimer_is_refused_no_more_than_ascii() -> None:
+    ascii_refused, ascii_reached, shown = _disclaimer_run(DISCLAIMER)
+    other_refused, other_reached, other_shown = _disclaimer_run(NON_ASCII)
+    print(
+        f"\ndisclaimer refusals: ASCII {len(ascii_refused)}, non-ASCII {len(other_refused)} "
+        f"of {len(CORPUS)}; reach ASCII {ascii_reached}/{shown} "
+        f"({ascii_reached / max(shown, 1):.1%}), non-ASCII {other_reached}/{other_shown} "
+        f"({other_reached / max(other_shown, 1):.1%})"
+    )
+    assert other_refused == ascii_refused
+    assert ascii_reached >= 0.99 * shown
+    assert other_reached >= 0.97 * other_shown  # parts labelled us-ascii holding 8-bit text

@@ -151,8 +151,8 @@ def test_hooks_pass_on_clean_fixtures_and_fail_on_broken_ones(
     assert done.returncode == 1, done.stdout + done.stderr
     assert _status(done.stdout) == {"mimeguard check": "Failed", "mimeguard fix": "Failed"}
     # check: one line per finding and the summary over the files pre-commit passed
-    assert "mail/broken.eml:1:40: MG111 [error]" in done.stdout
-    assert "4 files, 1 error, 0 warnings" in done.stdout
+    assert "mail/broken.eml:1:40: MG111 [*] [error]" in done.stdout
+    assert "4 files checked\n1 error (1 fixable with `mimeguard fix`)\n" in done.stdout
     # fix: rewrote the file (so it fails, the pre-commit convention) and says so
     assert "mail/broken.eml: fixed" in done.stdout
     assert "files were modified by this hook" in done.stdout
@@ -174,3 +174,32 @@ def test_hooks_pass_on_clean_fixtures_and_fail_on_broken_ones(
     assert done.returncode == 0, done.stdout + done.stderr
     assert _status(done.stdout) == {"mimeguard check": "Passed", "mimeguard fix": "Passed"}
     assert {p.name: p.read_bytes() for p in bad.iterdir()} == originals
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/cli.md"])
+def test_documented_config_snippet_is_valid(doc: str, tmp_path: Path) -> None:
+    """The ``.pre-commit-config.yaml`` the docs show passes pre-commit's own validation,
+    names hooks this repository defines, and pins ``rev`` to a full SHA placeholder (no
+    tag exists yet) rather than a made-up version."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    snippet = text.split("```yaml\nrepos:", 1)[1].split("```", 1)[0]
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text("repos:" + snippet)
+    done = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    ids = [
+        line.split("id:", 1)[1].split("#")[0].strip()
+        for line in snippet.splitlines()
+        if "id:" in line
+    ]
+    assert ids and all(f"- id: {i}\n" in hooks for i in ids)
+    rev = next(line for line in snippet.splitlines() if "rev:" in line).split("rev:", 1)[1]
+    rev = rev.split("#")[0].strip()
+    assert len(rev) == 40 and all(c in "0123456789abcdef" for c in rev)
+    assert "a tag or a full commit SHA" in snippet

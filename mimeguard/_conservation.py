@@ -1,0 +1,214 @@
+"""The conservation invariant: an edit keeps every part it was not told to change.
+
+This is the promise of the README's edit section, checked after every edit,
+before anything is returned.  Between the parse an edit started from and the
+parse of what it wrote, walking the leaf parts of both in document order:
+
+* a leaf no :class:`~mimeguard.edit.Change` names is in the output, in the same
+  order, with the same body bytes and the same meaning (type, transfer encoding,
+  charset, file name);
+* a leaf with a ``removed`` change (on it or on a part above it) may vanish or be
+  replaced by a notice;
+* a leaf with a ``disclaimer`` change is in the output with its original text
+  still inside it, whole (the disclaimer is one insertion);
+* a leaf with a ``repaired`` change may be changed, and leaves may appear below it;
+* no other leaf appears: each new leaf is a text/plain part that an ``added``,
+  ``wrapped`` or ``removed`` change (a notice) accounts for.
+
+Leaves are compared by a digest of their body span, so the cost is one hash pass
+over the bytes, never a decoded copy of an attachment; only the text of leaves with
+a ``disclaimer`` change is decoded.  A violation raises
+:class:`~mimeguard.InvalidMessageError`: a broken edit never returns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._writer import crlf
+from .errors import InvalidMessageError
+from .findings import Report
+
+if TYPE_CHECKING:
+    from .edit import Change
+    from .message import Message, Part
+
+__all__ = ["EditIntegrityError", "check_conserved"]
+
+#: the repair that rewrites every line ending: leaves are then compared with CRLF lines
+_ALL_CRLF = "every line ending is now CRLF"
+
+
+class EditIntegrityError(InvalidMessageError):
+    """An edit would have lost or invented a part: it is stopped, never returned.
+
+    ``report`` holds the findings of the input (what made the edit go wrong is usually
+    in there); the message says which part.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    path: str
+    key: tuple[str, str, str, str, bytes]
+    part: Part
+    #: the unparsed rest of a multipart a parser limit stopped (carried as one piece)
+    tail: bool = False
+
+    def describe(self) -> str:
+        what = "the unparsed rest of" if self.tail else "leaf"
+        name = f' "{self.part.filename}"' if self.part.filename else ""
+        return f"{what} part {self.path or 'root'} ({self.part.mime_type}{name})"
+
+
+def _digest(data: bytes | memoryview, normalise: bool) -> bytes:
+    if normalise:
+        data = crlf(bytes(data))
+    return hashlib.sha256(data).digest()  # SHA-NI: the fastest strong hash here
+
+
+def _leaves(msg: Message, normalise: bool) -> list[_Leaf]:
+    out: list[_Leaf] = []
+    for part in msg.walk():
+        view = memoryview(part.buffer)
+        if not part.children:
+            body = view[part.body_start : part.body_end]
+            key = (
+                part.mime_type,
+                part.transfer_encoding,
+                part.charset or "",
+                part.filename or "",
+                _digest(body, normalise),
+            )
+            out.append(_Leaf(part.path, key, part))
+        elif part.opaque and part.delimiters and part.epilogue is None:
+            rest = view[part.delimiters[-1][0] : part.body_end]
+            key = ("", "", "", "", _digest(rest, normalise))
+            out.append(_Leaf(part.path + ".rest", key, part, tail=True))
+    return out
+
+
+def _lineage(path: str) -> list[str]:
+    """``path`` and every part above it, the root (``""``) last."""
+    out = [path]
+    while path:
+        path = path.rpartition(".")[0]
+        out.append(path)
+    return out
+
+
+class _Fates:
+    """What the changes allow to happen to each part, looked up by path."""
+
+    __slots__ = ("disclaimer", "removed", "repaired")
+
+    def __init__(self, changes: Sequence[Change], leafy_root: bool) -> None:
+        self.removed = {c.part for c in changes if c.kind == "removed"}
+        self.disclaimer = {c.part for c in changes if c.kind == "disclaimer"}
+        # a fix of the root's header fields touches no leaf below it, unless the root
+        # itself is a leaf (or a multipart without parts that repair gave one)
+        self.repaired = {c.part for c in changes if c.kind == "repaired" and (c.part or leafy_root)}
+
+    def of(self, leaf: _Leaf) -> str:
+        """``removed``, ``disclaimer``, ``repaired`` or ``kept``."""
+        lineage = _lineage(leaf.part.path)
+        if any(p in self.removed for p in lineage):
+            return "removed"
+        if not leaf.tail and leaf.part.path in self.disclaimer:
+            return "disclaimer"
+        if any(p in self.repaired for p in lineage):
+            return "repaired"
+        return "kept"
+
+    def may_appear(self, leaf: _Leaf) -> bool:
+        """A new leaf below a repaired part: repair rebuilt that part."""
+        return any(p in self.repaired for p in _lineage(leaf.part.path))
+
+
+def _text_kept(before: Part, after: Part) -> bool:
+    """Is the decoded text of ``before`` inside ``after`` whole, as one insertion made it?"""
+    if before.mime_type != after.mime_type:
+        return False
+    if (before.charset or "") == (after.charset or ""):
+        old, new = before.decoded(), after.decoded()
+        old, new = crlf(old), crlf(new)
+    else:
+        old_t, new_t = before.text(), after.text()
+        old = old_t.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace")
+        new = new_t.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace")
+    if len(new) < len(old):
+        return False
+    head = _common_prefix(old, new)
+    return head == len(old) or old[head:] == new[len(new) - (len(old) - head) :]
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection over slice compares (C speed)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _fail(detail: str) -> EditIntegrityError:
+    return EditIntegrityError(
+        f"edit integrity: {detail}; the edit was stopped instead of losing or inventing content",
+        Report(()),
+    )
+
+
+def check_conserved(before: Message, after: Message, changes: Sequence[Change]) -> None:
+    """Raise :class:`InvalidMessageError` unless ``after`` keeps what ``before`` held.
+
+    ``changes`` are the changes made since ``before`` was parsed (their paths are
+    paths of ``before``); see the module docstring for the invariant.
+    """
+    normalise = any(c.kind == "repaired" and c.detail == _ALL_CRLF for c in changes)
+    fates = _Fates(changes, leafy_root=not before.children or not after.children)
+    old = _leaves(before, normalise)
+    new = _leaves(after, normalise)
+    where: dict[tuple[str, str, str, str, bytes], list[int]] = {}
+    for i, leaf in enumerate(new):
+        where.setdefault(leaf.key, []).append(i)
+    used = [False] * len(new)
+    j = 0  # output leaves before j are matched or left over
+    for leaf in old:
+        fate = fates.of(leaf)
+        if fate == "removed":
+            continue
+        if fate == "disclaimer":
+            k = j
+            while k < len(new) and (used[k] or not _text_kept(leaf.part, new[k].part)):
+                k += 1
+            if k == len(new):
+                raise _fail(
+                    f"{leaf.describe()} was given a disclaimer but its original text is not "
+                    "in the output"
+                )
+            used[k] = True
+            j = k + 1
+            continue
+        spots = where.get(leaf.key, [])
+        at = bisect.bisect_left(spots, j)
+        while at < len(spots) and used[spots[at]]:
+            at += 1
+        if at < len(spots):
+            used[spots[at]] = True
+            j = spots[at] + 1
+        elif fate != "repaired":
+            raise _fail(f"{leaf.describe()} is missing from the output or was changed")
+    budget = sum(1 for c in changes if c.kind in ("removed", "added", "wrapped"))
+    for i, leaf in enumerate(new):
+        if used[i] or fates.may_appear(leaf):
+            continue
+        if leaf.tail or leaf.part.mime_type != "text/plain" or budget == 0:
+            raise _fail(f"{leaf.describe()} appeared in the output, but no edit created it")
+        budget -= 1
