@@ -387,6 +387,27 @@ class Recipe:
             authserv_id=self.seal_authserv_id,
         )
 
+    def seal_edited(self, out: bytes, original: bytes, *, profile: str) -> tuple[bytes, str]:
+        """``out`` sealed and validated under ``profile``, or ``out`` itself with the
+        reason it was not: a seal that fails leaves the edit unsealed (the edit is the
+        control, the seal a courtesy to receivers).  A missing or bad key, or no
+        dkimpy, is a :class:`ConfigurationError`."""
+        key = self.seal_key()
+        if len(out) > self.seal_max_bytes:
+            return (
+                out,
+                f"not sealed: {len(out):,} bytes, over seal_max_bytes ({self.seal_max_bytes:,})",
+            )
+        try:
+            sealed = self.seal(out, original, key=key)
+        except ConfigurationError:
+            raise
+        except MimeguardError as exc:
+            return out, f"not sealed: {exc}"
+        if not validate(sealed, profile=profile).ok:
+            return out, "not sealed: the sealed message would not validate"
+        return sealed, ""
+
     def editor(
         self, data: bytes, *, profile: str = "workmail", envelope_from: str | None = None
     ) -> Editor:
@@ -1252,35 +1273,15 @@ class _Run:
         return self.finish("updated")
 
     def seal(self, out: bytes, data: bytes) -> bytes:
-        """ARC-seal the edited message; a seal that fails leaves the edit unsealed (the
-        edit is the control, the seal a courtesy to receivers), said in the log line."""
+        """ARC-seal the edited message (:meth:`Recipe.seal_edited`), said in the log line."""
         assert isinstance(self.recipe, Recipe)
         started = self.clock()
-        key = self.recipe.seal_key()  # a ConfigurationError: the deployment is wrong
-        if len(out) > self.recipe.seal_max_bytes:
-            self.extra["sealed"] = False
-            self.extra["sealNote"] = (
-                f"not sealed: {len(out):,} bytes, over seal_max_bytes "
-                f"({self.recipe.seal_max_bytes:,})"
-            )
-            return out
         self.budget.check("ARC sealing")
-        try:
-            sealed = self.recipe.seal(out, data, key=key)
-        except ConfigurationError:
-            raise
-        except MimeguardError as exc:
-            self.timed("seal", started)
-            self.extra["sealed"] = False
-            self.extra["sealNote"] = f"not sealed: {exc}"
-            return out
-        report = validate(sealed, profile=self.settings.profile)
+        sealed, note = self.recipe.seal_edited(out, data, profile=self.settings.profile)
         self.timed("seal", started)
-        if not report.ok:
-            self.extra["sealed"] = False
-            self.extra["sealNote"] = "not sealed: the sealed message would not validate"
-            return out
-        self.extra["sealed"] = True
+        self.extra["sealed"] = sealed is not out
+        if note:
+            self.extra["sealNote"] = note
         self.bytes_out = len(sealed)
         return sealed
 

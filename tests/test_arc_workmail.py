@@ -202,3 +202,30 @@ def test_seal_max_bytes_from_the_environment() -> None:
     assert Recipe.from_env(env).seal_max_bytes == 2048
     with pytest.raises(ConfigurationError, match="SEAL_MAX_BYTES"):
         Recipe.from_env({"MIMEGUARD_SEAL_MAX_BYTES": "10MB"})
+
+
+# -- the gateways (SES, SMTP) share apply_recipe --------------------------------------------------
+
+
+def test_gateway_recipe_seals_and_reports_broken_signatures(
+    no_dns: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mimeguard._transit import apply_recipe
+
+    monkeypatch.setenv("ARC_KEY", PEM.decode())
+    signed = sign(build())
+    recipe = Recipe(disclaimer_text="External mail", **SEAL, seal_key_env="ARC_KEY")
+    applied = apply_recipe(signed, recipe, profile="ses")
+    assert applied.result == "edited" and applied.sealed is True
+    assert applied.broken_signatures == ("example.com",)
+    assert dkim.arc_verify(applied.data, dnsfunc=dnsfunc)[0] == b"pass"
+    plain = apply_recipe(signed, Recipe(subject_prefix="[EXT] "), profile="ses")
+    assert plain.sealed is None and plain.broken_signatures == ("example.com",)
+
+
+def test_gateway_with_a_missing_key_fails_the_message_not_the_process() -> None:
+    from mimeguard._transit import apply_recipe
+
+    recipe = Recipe(subject_prefix="[EXT] ", **SEAL, seal_key_env="MIMEGUARD_TEST_NO_SUCH_KEY")
+    applied = apply_recipe(sign(build()), recipe, profile="ses")
+    assert applied.result == "failed" and "is not set" in applied.detail
