@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 from ._parser import parse
+from .arc import arc_seal
 from .edit import (
     DEFAULT_NOTICE,
     EXECUTABLES,
@@ -32,6 +33,7 @@ from .edit import (
 from .errors import (
     InvalidMessageError,
     MimeguardError,
+    SealError,
     SignedMessageError,
     UnknownProfileError,
     UnknownRuleError,
@@ -66,12 +68,14 @@ __all__ = [
     "Profile",
     "Report",
     "Rule",
+    "SealError",
     "Severity",
     "SignedMessageError",
     "UnknownProfileError",
     "UnknownRuleError",
     "__version__",
     "add_disclaimer",
+    "arc_seal",
     "get_profile",
     "get_rule",
     "larger_than",

@@ -28,7 +28,7 @@ from ._parser import parse
 from .edit import Change
 from .errors import InvalidMessageError, SignedMessageError
 from .findings import Report
-from .workmail import Recipe, final_report
+from .workmail import ConfigurationError, Recipe, final_report
 
 __all__ = [
     "MARK_FIELD",
@@ -144,6 +144,11 @@ class Applied:
     changes: tuple[Change, ...] = ()
     detail: str = ""
     traceback: str | None = None
+    #: d= domains of the DKIM signatures the edit broke (EditResult.broken_signatures)
+    broken_signatures: tuple[str, ...] = ()
+    #: for a recipe that seals: whether ``data`` carries our ARC set, and why not
+    sealed: bool | None = None
+    seal_note: str = ""
 
     @property
     def acceptable(self) -> bool:
@@ -187,4 +192,14 @@ def apply_recipe(
     if out == data:
         skipped = any(c.kind == "skipped" for c in changes)
         return Applied("skipped" if skipped else "unchanged", data, report, changes)
-    return Applied("edited", out, report, changes)
+    broken = result.broken_signatures
+    if not recipe.seals:
+        return Applied("edited", out, report, changes, broken_signatures=broken)
+    try:
+        sealed, note = recipe.seal_edited(out, data, profile=profile)
+    except ConfigurationError as exc:  # the deployment is wrong: not the sender's fault
+        return Applied("failed", data, report, changes, detail=str(exc), broken_signatures=broken)
+    return Applied(
+        "edited", sealed, report, changes, broken_signatures=broken,
+        sealed=sealed is not out, seal_note=note,
+    )  # fmt: skip

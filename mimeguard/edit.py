@@ -19,6 +19,7 @@ from typing import Literal
 from . import _html
 from ._attachments import EXECUTABLES, Policy, plan
 from ._conservation import OUTSIDE_STRUCTURE, EditIntegrityError, check_conserved
+from ._dkim import broken_signatures
 from ._filenames import candidate_names
 from ._lists import SES_BLOCKED_EXTENSIONS
 from ._parser import parse
@@ -105,6 +106,8 @@ class EditResult:
     data: bytes
     report: Report
     changes: tuple[Change, ...] = field(default=())
+    #: ``d=`` domains of the DKIM signatures the edit broke, in header order (RFC 6376)
+    broken_signatures: tuple[str, ...] = field(default=())
 
     @property
     def skipped(self) -> list[Change]:
@@ -954,7 +957,8 @@ class Editor:
             # stripped but refused: what the edits made is reported, never delivered
             error.result = EditResult(data, report, tuple(changes))
             raise error
-        return EditResult(data, report, tuple(changes))
+        broken = broken_signatures(self._input, data)
+        return EditResult(data, report, tuple(changes), broken_signatures=broken)
 
     def to_bytes(self) -> bytes:
         return self.result().data

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InvalidMessageError",
     "MimeguardError",
+    "SealError",
     "SignedMessageError",
     "UnknownProfileError",
     "UnknownRuleError",
@@ -69,3 +70,7 @@ class InvalidMessageError(MimeguardError, ValueError):
 
 class SignedMessageError(MimeguardError, ValueError):
     """An edit would break a signature or encryption and ``on_signed="error"`` was asked."""
+
+
+class SealError(MimeguardError, ValueError):
+    """:func:`mimeguard.arc_seal` could not add an ARC set (a bad key, a chain too long)."""

@@ -600,8 +600,11 @@ class Gateway:
             "bytes": {"in": len(data), "out": len(out) if out is not None else None},
             "findings": _summary(applied.report) if applied else None,
             "edits": [_change_dict(c) for c in applied.changes] if applied else [],
+            "brokenSignatures": list(applied.broken_signatures) if applied else [],
             "ms": round((time.monotonic() - started) * 1000.0, 1),
         }
+        if applied and applied.sealed is not None:
+            fields.update(sealed=applied.sealed, sealNote=applied.seal_note)
         if error:
             fields["error"] = error
         if applied and applied.traceback:

@@ -603,10 +603,13 @@ class _Run:
             "recipe": applied.result if applied else None,
             "findings": _summary(report),
             "edits": [_change_dict(c) for c in changes],
+            "brokenSignatures": list(applied.broken_signatures) if applied else [],
             "quarantine": quarantine,
             "policy": self.recipe.failure_policy,
             "timingsMs": {"total": round((self.clock() - self.started) * 1000.0, 1)},
         }
+        if applied and applied.sealed is not None:
+            record.update(sealed=applied.sealed, sealNote=applied.seal_note)
         request_id = getattr(self.context, "aws_request_id", None)
         if isinstance(request_id, str):
             record["requestId"] = request_id

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TextIO, cast, get_args
 
+from ._dkim import broken_signatures
 from ._parser import parse
 from .edit import DEFAULT_NOTICE, SES_BLOCKED, Change, Editor
 from .errors import InvalidMessageError, MimeguardError, SignedMessageError, UnknownProfileError
@@ -194,6 +195,18 @@ def _split_list(value: str) -> tuple[str, ...]:
     return tuple(s for s in re.split(r"[\s,]+", value) if s)
 
 
+_SEAL_FIELDS = (
+    "seal_domain",
+    "seal_selector",
+    "seal_authserv_id",
+    "seal_key_file",
+    "seal_key_secret_arn",
+    "seal_key_env",
+)
+#: sealing keys read from Secrets Manager, by ARN, for the life of the container
+_SEAL_KEYS: dict[str, bytes] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Recipe:
     """What to do to each message: the edits (an :class:`~mimeguard.Editor` chain) and
@@ -222,7 +235,23 @@ class Recipe:
     #: closed) and ``"deliver"`` (unchanged) for one that only adds text
     on_failure: OnFailure | None = None
 
+    # -- ARC sealing (RFC 8617), after editing; see mimeguard.arc_seal ------------------------
+    #: signing domain (d=), selector (s=) and authserv-id of the ARC set; setting
+    #: ``seal_domain`` turns sealing on and needs exactly one key source below
+    seal_domain: str | None = None
+    seal_selector: str | None = None
+    seal_authserv_id: str | None = None
+    #: the PEM private key: a file path, a Secrets Manager secret (ARN or name), or
+    #: the name of an environment variable holding it
+    seal_key_file: str | None = None
+    seal_key_secret_arn: str | None = None
+    seal_key_env: str | None = None
+    #: larger edited messages are put unsealed: dkimpy canonicalizes with regexes over
+    #: the whole body, about 0.3 s per MB (docs/dkim.md), inside the Lambda's budget
+    seal_max_bytes: int = 10 * 1024 * 1024
+
     def __post_init__(self) -> None:
+        self._check_seal()
         if isinstance(self.strip, str):
             object.__setattr__(self, "strip", _split_list(self.strip))
         else:
@@ -268,6 +297,120 @@ class Recipe:
         return bool(
             self.disclaimer_text or self.subject_prefix or self.subject_suffix or self.strip
         )
+
+    # -- ARC sealing ---------------------------------------------------------------------------
+
+    @property
+    def seals(self) -> bool:
+        """True when the edited message gets an ARC set (:attr:`seal_domain` is set)."""
+        return self.seal_domain is not None
+
+    def _check_seal(self) -> None:
+        names = ("seal_domain", "seal_selector", "seal_authserv_id")
+        sources = ("seal_key_file", "seal_key_secret_arn", "seal_key_env")
+        for name in (*names, *sources):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be a non-empty str")
+        limit = self.seal_max_bytes
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"seal_max_bytes must be a positive int, not {limit!r}")
+        given = [n for n in (*names, *sources) if getattr(self, n) is not None]
+        if not given:
+            return
+        missing = [n for n in names if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"ARC sealing needs {', '.join(missing)} as well as {given[0]}")
+        keys = [n for n in sources if getattr(self, n) is not None]
+        if len(keys) != 1:
+            raise ValueError(f"ARC sealing needs exactly one of {', '.join(sources)}")
+        from .arc import check_names
+
+        check_names(
+            domain=self.seal_domain, selector=self.seal_selector, authserv_id=self.seal_authserv_id
+        )
+
+    def seal_key(self, *, secrets: Any = None, environ: Mapping[str, str] | None = None) -> bytes:
+        """The sealing key's PEM, from its one source; a Secrets Manager secret is read
+        once per Lambda container (``secrets`` is a boto3 client, made when needed).
+        A key that is missing or not PEM is a :class:`ConfigurationError`."""
+        key = self._seal_key(secrets, environ)
+        if b"PRIVATE KEY-----" not in key:
+            where = self.seal_key_file or self.seal_key_secret_arn or f"${self.seal_key_env}"
+            raise ConfigurationError(f"the seal key from {where} is not a PEM private key")
+        return key
+
+    def _seal_key(self, secrets: Any, environ: Mapping[str, str] | None) -> bytes:
+        if self.seal_key_file is not None:
+            try:
+                with open(self.seal_key_file, "rb") as fh:
+                    return fh.read()
+            except OSError as exc:
+                raise ConfigurationError(f"seal_key_file {self.seal_key_file!r}: {exc}") from None
+        if self.seal_key_env is not None:
+            env = os.environ if environ is None else environ
+            value = _env_text(env, self.seal_key_env)
+            if value is None:
+                raise ConfigurationError(f"seal_key_env: ${self.seal_key_env} is not set")
+            return value.encode("ascii", "replace")
+        arn = self.seal_key_secret_arn
+        if arn is None:
+            raise ConfigurationError("the recipe does not seal: no seal key source")
+        cached = _SEAL_KEYS.get(arn)
+        if cached is None:
+            client = secrets if secrets is not None else _default_client("secretsmanager")
+            try:
+                got = client.get_secret_value(SecretId=arn)
+            except Exception as exc:
+                code = _error_code(exc) or type(exc).__name__
+                raise ConfigurationError(
+                    f"seal_key_secret_arn {arn}: {code}; the function's role needs "
+                    "secretsmanager:GetSecretValue on it"
+                ) from exc
+            value = got.get("SecretString")
+            cached = value.encode("ascii", "replace") if value else bytes(got["SecretBinary"])
+            _SEAL_KEYS[arn] = cached
+        return cached
+
+    def seal(self, data: bytes, original: bytes, *, key: bytes) -> bytes:
+        """``data`` (the edited message) with an ARC set vouching for what ``original``
+        (the message as received) verified as (:func:`mimeguard.arc_seal`)."""
+        from .arc import arc_seal
+
+        assert self.seal_domain and self.seal_selector and self.seal_authserv_id
+        try:
+            import dkim  # noqa: F401  (the extra is part of the deployment)
+        except ImportError:
+            raise ConfigurationError("sealing needs pip install 'mimeguard[dkim]'") from None
+        return arc_seal(
+            data,
+            original=original,
+            domain=self.seal_domain,
+            selector=self.seal_selector,
+            private_key=key,
+            authserv_id=self.seal_authserv_id,
+        )
+
+    def seal_edited(self, out: bytes, original: bytes, *, profile: str) -> tuple[bytes, str]:
+        """``out`` sealed and validated under ``profile``, or ``out`` itself with the
+        reason it was not: a seal that fails leaves the edit unsealed (the edit is the
+        control, the seal a courtesy to receivers).  A missing or bad key, or no
+        dkimpy, is a :class:`ConfigurationError`."""
+        key = self.seal_key()
+        if len(out) > self.seal_max_bytes:
+            return (
+                out,
+                f"not sealed: {len(out):,} bytes, over seal_max_bytes ({self.seal_max_bytes:,})",
+            )
+        try:
+            sealed = self.seal(out, original, key=key)
+        except ConfigurationError:
+            raise
+        except MimeguardError as exc:
+            return out, f"not sealed: {exc}"
+        if not validate(sealed, profile=profile).ok:
+            return out, "not sealed: the sealed message would not validate"
+        return sealed, ""
 
     def editor(
         self, data: bytes, *, profile: str = "workmail", envelope_from: str | None = None
@@ -329,6 +472,15 @@ class Recipe:
         if notice is not None:
             values["strip_notice"] = None if notice.strip().lower() == "none" else notice
         values["repair"] = _env_bool(env, "MIMEGUARD_REPAIR", True)
+        for name in _SEAL_FIELDS:  # MIMEGUARD_SEAL_DOMAIN, …_SEAL_KEY_SECRET_ARN, …
+            value = _env_text(env, f"MIMEGUARD_{name.upper()}")
+            if value is not None:
+                values[name] = value.strip()
+        limit = _env_text(env, "MIMEGUARD_SEAL_MAX_BYTES")
+        if limit is not None:
+            if not limit.strip().isdigit():
+                raise ConfigurationError(f"MIMEGUARD_SEAL_MAX_BYTES={limit!r}: expected bytes")
+            values["seal_max_bytes"] = int(limit)
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls(**values)
@@ -851,6 +1003,8 @@ class _Run:
         self.retries = 0
         self.report: Report | None = None
         self.changes: tuple[Change, ...] = ()
+        #: d= domains of the DKIM signatures the edit broke (EditResult.broken_signatures)
+        self.broken: tuple[str, ...] = ()
         self.bytes_in: int | None = None
         self.bytes_out: int | None = None
         self.key: str | None = None
@@ -920,6 +1074,7 @@ class _Run:
             "bytes": {"in": self.bytes_in, "out": self.bytes_out},
             "findings": _summary(self.report),
             "edits": [_change_dict(c) for c in self.changes],
+            "brokenSignatures": list(self.broken),
             "s3": {"bucket": outcome.bucket, "key": self.key, "version": self.version}
             if self.key
             else None,
@@ -1073,6 +1228,9 @@ class _Run:
                 report=_report_dict(self.report),
             )
 
+        if isinstance(self.recipe, Recipe) and self.recipe.seals:
+            out = self.seal(out, data)
+
         # 4. upload
         self.budget.check("PutObject")
         started = self.clock()
@@ -1141,6 +1299,19 @@ class _Run:
         self.timed("put", started)
         return self.finish("updated")
 
+    def seal(self, out: bytes, data: bytes) -> bytes:
+        """ARC-seal the edited message (:meth:`Recipe.seal_edited`), said in the log line."""
+        assert isinstance(self.recipe, Recipe)
+        started = self.clock()
+        self.budget.check("ARC sealing")
+        sealed, note = self.recipe.seal_edited(out, data, profile=self.settings.profile)
+        self.timed("seal", started)
+        self.extra["sealed"] = sealed is not out
+        if note:
+            self.extra["sealNote"] = note
+        self.bytes_out = len(sealed)
+        return sealed
+
     def edit(self, data: bytes) -> bytes | Outcome:
         started = self.clock()
         recipe = self.recipe
@@ -1155,6 +1326,7 @@ class _Run:
                     data, profile=self.settings.profile, envelope_from=envelope_from
                 ).result()
                 out, self.changes = result.data, result.changes
+                self.broken = result.broken_signatures
                 self.timed("edit", started)
             else:
                 produced: Any = recipe(data)
@@ -1164,6 +1336,7 @@ class _Run:
                     )
                 out = bytes(produced)
                 self.timed("edit", started)
+                self.broken = broken_signatures(data, out)
             started = self.clock()
             self.report = final_report(out, data, self.settings.profile)
             self.timed("validate", started)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from . import attachments, encoding, headers, limits, lines, original, structure
+from . import attachments, dkim, encoding, headers, limits, lines, original, structure
 
-__all__ = ["attachments", "encoding", "headers", "limits", "lines", "original", "structure"]
+__all__ = [
+    "attachments",
+    "dkim",
+    "encoding",
+    "headers",
+    "limits",
+    "lines",
+    "original",
+    "structure",
+]
 
 
 def _sort_catalog() -> None:

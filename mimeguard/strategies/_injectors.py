@@ -673,6 +673,25 @@ injector("MG115", "raw UTF-8 in a header field", phase=2)(
     _d_header_line("X-Greeting: Grüße".encode())
 )
 
+
+def _d_dkim(extra: bytes, *, drop: bytes = b"") -> Callable[[_Injection], None]:
+    """A DKIM-Signature on the root; its bh= (32 zero octets) matches no body."""
+    tags = b"v=1; a=rsa-sha256; d=example.com; s=sel; h=from; bh=" + b"A" * 43 + b"=;"
+    return _d_header_line(
+        b"DKIM-Signature:" + (b" " + tags).replace(drop, b"") + extra + b" b=AAAA",
+        anywhere=False,
+    )
+
+
+injector("MG601", "a DKIM-Signature whose bh= is not the body's", phase=2)(_d_dkim(b""))
+injector("MG602", "a DKIM-Signature tag-spec without '='", phase=2)(_d_dkim(b" junk;"))
+injector("MG603", "a DKIM-Signature with d= twice", phase=2)(_d_dkim(b" d=example.org;"))
+injector("MG604", "a DKIM-Signature without s=", phase=2)(_d_dkim(b"", drop=b" s=sel;"))
+injector("MG605", "a DKIM-Signature with a=rsa-md5", phase=2)(
+    _d_dkim(b" a=rsa-md5;", drop=b" a=rsa-sha256;")
+)
+injector("MG606", "a DKIM-Signature with l=", phase=2)(_d_dkim(b" l=1;"))
+
 #: Rule code -> the defect :func:`malformed_messages` injects for it, in code order.
 #: A rule without one says why in its ``no_injector`` (too big to draw, or it needs
 #: an original message); a test holds the two together.
