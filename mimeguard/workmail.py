@@ -247,7 +247,7 @@ class Recipe:
     seal_key_secret_arn: str | None = None
     seal_key_env: str | None = None
     #: larger edited messages are put unsealed: dkimpy canonicalizes with regexes over
-    #: the whole body, about 0.3 s per MB (docs/dkim.md), inside the Lambda's budget
+    #: the whole body, 0.1 to 0.3 s per MB (docs/dkim.md), inside the Lambda's budget
     seal_max_bytes: int = 10 * 1024 * 1024
 
     def __post_init__(self) -> None:
