@@ -40,6 +40,10 @@ SKIPPED = {
     ".venv/bin/python fuzz/run.py --seconds 60": ".ci/run runs this fuzz step",
     ".venv/bin/python fuzz/run.py --seconds 3600 --target repair --keep-going": "an hour",
     ".venv/bin/python -m benchmarks": "the full benchmark takes about ten minutes",
+    ".venv/bin/mimeguard gateway --config examples/gateway/gateway.toml": (
+        "a server that runs until it is stopped: tests/test_gateway_postfix.py runs it end to "
+        "end through a real Postfix, tests/test_gateway.py on loopback ports"
+    ),
 }
 #: the exit status the README promises, where it is not 0
 STATUS = {
