@@ -14,7 +14,9 @@ is linear in the length of the value.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import (
@@ -51,8 +53,12 @@ class ContentType:
 
     maintype: str
     subtype: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     problems: tuple[Problem, ...]
+
+    def __post_init__(self) -> None:
+        # read-only and owned: a parsed tree shares no mutable state (issue 13)
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     @property
     def mime_type(self) -> str:
@@ -67,8 +73,11 @@ class Disposition:
     """A parsed Content-Disposition value (RFC 2183 section 2)."""
 
     kind: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     problems: tuple[Problem, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
 
 # ---------------------------------------------------------------------------
