@@ -416,6 +416,17 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
     if part.transfer_encoding not in ("7bit", "8bit", "binary"):
         node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
         notes.append((part.path, f"{part.mime_type} relabelled 7bit (multiparts are not encoded)"))
+    elif part.transfer_encoding == "binary":
+        # RFC 2045 section 6.4 allows binary on a multipart, SMTP without BINARYMIME does
+        # not: once no line is over 998 octets and no NUL is left (its parts are
+        # re-encoded in this round), the label says what the body is
+        buf, bs, be = part.buffer, part.body_start, part.body_end
+        if b"\x00" not in buf[bs:be] and first_line_over(buf, bs, be, 998) < 0:
+            label = "7bit" if g.EIGHT_BIT.search(buf, bs, be) is None else "8bit"
+            node.set_header(
+                "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
+            )
+            notes.append((part.path, f"{part.mime_type} relabelled {label} instead of binary"))
     boundary = part.boundary
     if not boundary:
         _give_boundary(part, node, notes)

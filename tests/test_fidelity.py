@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import mimeguard
 from mimeguard import Editor, parse, validate
 from mimeguard._charset import decode_8bit
 from mimeguard._rfc2047 import decode_words
@@ -249,3 +250,88 @@ def test_change_messages_say_what_was_done() -> None:
         "re-encoded the body from 7bit as quoted-printable: it held raw 8-bit bytes under 7bit"
         in details
     )
+
+
+# -- raw 8-bit in fields the edit left as they arrived (MG117) -------------------------------
+
+EIGHT_BIT_FROM = (
+    b"From: J\xc3\xb6rg <j@example.com>\r\nTo: Ren\xe9 <r@example.com>\r\n"
+    + DATE
+    + MID
+    + b"Subject: Gr\xc3\xbc\xc3\x9fe\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nHallo\r\n"
+)
+
+
+def _codes(data: bytes, profile: str, original: bytes | None) -> dict[str, set[str]]:
+    report = validate(data, profile=profile, original=original)
+    out: dict[str, set[str]] = {}
+    for f in report.findings:
+        out.setdefault(f.code, set()).add(f.severity)
+    return out
+
+
+def test_unchanged_8bit_fields_are_a_warning_under_workmail() -> None:
+    edited = EIGHT_BIT_FROM.replace(b"Subject: Gr\xc3\xbc\xc3\x9fe", b"Subject: [EXT] hi")
+    codes = _codes(edited, "workmail", EIGHT_BIT_FROM)
+    assert codes["MG117"] == {"warning"} and "MG115" not in codes
+    assert _codes(edited, "rfc", EIGHT_BIT_FROM)["MG117"] == {"warning"}
+    assert _codes(edited, "ses", EIGHT_BIT_FROM)["MG117"] == {"error"}
+
+
+def test_without_an_original_8bit_stays_an_error() -> None:
+    codes = _codes(EIGHT_BIT_FROM, "workmail", None)
+    assert codes["MG115"] == {"error"} and "MG117" not in codes
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.replace(b"J\xc3\xb6rg", b"J\xc3\xb6rgen"),  # changed: not as it arrived
+        lambda d: d.replace(b"Subject: Gr\xc3\xbc\xc3\x9fe", b"Subject: [EXT] Gr\xc3\xbc\xc3\x9fe"),
+        lambda d: d.replace(b"\r\nTo:", b"\r\nX-Copy: J\xc3\xb6rg\r\nTo:"),  # a new 8-bit field
+        lambda d: d.replace(b"Ren\xe9 <r@", b"Ren\xe9  <r@"),  # one byte differs
+    ],
+)
+def test_a_field_the_edit_changed_or_added_is_mg115(change: Any) -> None:
+    edited = change(EIGHT_BIT_FROM)
+    codes = _codes(edited, "workmail", EIGHT_BIT_FROM)
+    assert codes["MG115"] == {"error"}
+
+
+def test_a_field_kept_in_another_place_of_the_original_counts_as_kept() -> None:
+    # the edit moved nothing byte-wise: only bytes that are in the original count
+    original = EIGHT_BIT_FROM.replace(b"Hallo", b"Hallo\r\nX: \xff")  # body bytes, no field
+    edited = EIGHT_BIT_FROM.replace(b"\r\nTo:", b"\r\nX: \xff\r\nTo:")
+    assert _codes(edited, "workmail", original)["MG115"] == {"error"}
+
+
+def test_the_repairing_edit_keeps_immutable_8bit_and_encodes_the_rest() -> None:
+    result = (
+        Editor(EIGHT_BIT_FROM, repair=True, profile="workmail")
+        .rewrite_subject(prefix="[EXT] ")
+        .add_disclaimer(text="External mail.")
+        .result()
+    )
+    msg = parse(result.data)
+    assert msg.header("from").raw == b"From: J\xc3\xb6rg <j@example.com>\r\n"  # type: ignore[union-attr]
+    assert msg.header("to").raw == b"To: Ren\xe9 <r@example.com>\r\n"  # type: ignore[union-attr]
+    subject = msg.header("subject")
+    assert subject is not None and subject.raw.isascii()
+    assert subject.decoded == "[EXT] Grüße"
+    with pytest.raises(mimeguard.InvalidMessageError):
+        Editor(EIGHT_BIT_FROM, repair=True, profile="ses").rewrite_subject(prefix="x").result()
+
+
+def test_a_binary_multipart_is_relabelled() -> None:
+    data = (
+        b"From: a@example.com\r\n" + DATE + MID + b"MIME-Version: 1.0\r\n"
+        b"Content-Transfer-Encoding: binary\r\n"
+        b"Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n"
+    )
+    result = Editor(data, repair=True).result()
+    assert parse(result.data).transfer_encoding == "7bit"
+    assert "multipart/alternative relabelled 7bit instead of binary" in [
+        c.detail for c in result.changes
+    ]
