@@ -304,8 +304,10 @@ class _Run:
     def decode(self, sink: ProblemCollector) -> str:
         data = b"".join(self.chunks)
         if self.codec is None:
-            # Unknown charset: Latin-1 keeps every byte visible.
-            return data.decode("latin-1")
+            # Unknown charset: read as undeclared 8-bit text is (every byte stays visible)
+            from ._charset import decode_8bit  # _charset looks charsets up here
+
+            return decode_8bit(data)
         try:
             return data.decode(self.codec)
         except UnicodeError as exc:
