@@ -8,6 +8,8 @@ import email.policy
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mimeguard
 from mimeguard import Editor, parse, validate
@@ -335,3 +337,43 @@ def test_a_binary_multipart_is_relabelled() -> None:
     assert "multipart/alternative relabelled 7bit instead of binary" in [
         c.detail for c in result.changes
     ]
+
+
+# -- properties ------------------------------------------------------------------------------
+
+_WORDISH = st.text(st.sampled_from("=?QqBb_ abcXYZ09=+/\t"), max_size=40)
+
+
+@given(st.binary(max_size=200))
+def test_decode_8bit_reads_utf8_as_utf8_and_never_raises(raw: bytes) -> None:
+    text = decode_8bit(raw)
+    try:
+        assert text == raw.decode("utf-8")
+    except UnicodeDecodeError:
+        assert text  # something is always read
+        # Windows-1252 maps every byte to one character; cut UTF-8 replaces what is cut
+        assert len(text) <= len(raw)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["=?utf-8?q?", "=?iso-8859-1?B?", "?=", "=E9", "_", " "]) | _WORDISH,
+        max_size=8,
+    ).map("".join)
+)
+def test_raw_and_text_decoding_agree_on_ascii(value: str) -> None:
+    assert decode_words(value.encode("ascii")) == decode_words(value)
+
+
+@given(st.binary(max_size=60), st.sampled_from(["utf-8", "iso-8859-1", "koi8-r", "x-nope"]))
+def test_raw_q_word_decodes_its_bytes_in_its_charset(payload: bytes, charset: str) -> None:
+    # any printable or 8-bit byte but "?" (which ends a word), raw or escaped, in a Q word
+    payload = payload.replace(b"?", b"").replace(b"=", b"=3D").replace(b"_", b"=5F")
+    payload = payload.translate(None, bytes(range(0x20)) + b"\x7f")  # no control in a word
+    word = b"=?" + charset.encode() + b"?Q?" + payload.replace(b" ", b"_") + b"?="
+    text, _ = decode_words(word)
+    expected = payload.replace(b"=3D", b"=").replace(b"=5F", b"_")
+    if charset == "x-nope":
+        assert text == decode_8bit(expected)
+    else:
+        assert text == expected.decode(charset, "replace")
