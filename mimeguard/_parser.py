@@ -108,8 +108,34 @@ def parse(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMI
     return msg
 
 
+class _Boundaries:
+    """The boundaries a header line of ``part`` may be a delimiter of: the enclosing ones,
+    and its own once its Content-Type field is read.  Each field is looked at once, so a
+    header of many lines that start with "--" costs linear time."""
+
+    __slots__ = ("enclosing", "own", "part", "scanned")
+
+    def __init__(self, part: Part) -> None:
+        self.part = part
+        self.enclosing = frozenset(
+            b.encode("utf-8", "replace") for a in part.ancestors() if (b := a.boundary)
+        )
+        self.own: bytes | None = None
+        self.scanned = 0
+
+    def match(self, fields: list[HeaderField], line: bytes) -> bool:
+        if self.own is None:
+            for i in range(self.scanned, len(fields)):
+                if fields[i].lname == "content-type":
+                    own = parse_content_type(fields[i].value).params.get("boundary")
+                    self.own = own.encode("utf-8", "replace") if own else b""
+                    break
+            self.scanned = len(fields)
+        return line in self.enclosing or (bool(self.own) and line == self.own)
+
+
 class _Parser:
-    __slots__ = ("count", "limits", "root", "types")
+    __slots__ = ("boundaries", "count", "limits", "root", "types")
 
     def __init__(self, root: Message) -> None:
         self.root = root
@@ -118,6 +144,8 @@ class _Parser:
         #: Content-Type values parsed so far in this message: parts often repeat one
         #: (ContentType is immutable, and default types are shared the same way)
         self.types: dict[str, ContentType] = {}
+        #: the boundaries of the part whose header is being read, found when first needed
+        self.boundaries: _Boundaries | None = None
 
     def defect(self, name: str, part: Part, offset: int, message: str) -> None:
         self.root._defect(name, part, offset, message)
@@ -311,15 +339,13 @@ class _Parser:
         it (RFC 2046 section 5.1.1), and the part after the delimiter is kept."""
         if not buf.startswith(b"--", pos):
             return False
-        boundaries = [a.boundary for a in part.ancestors()]
-        for f in fields:
-            if f.lname == "content-type":
-                boundaries.append(parse_content_type(f.value).params.get("boundary"))
-                break
+        known = self.boundaries
+        if known is None or known.part is not part:
+            known = self.boundaries = _Boundaries(part)
         line = buf[pos + 2 : eol].rstrip(b" \t")
-        if line.endswith(b"--"):
-            line = line[:-2]
-        return any(b and b.encode("utf-8", "replace") == line for b in boundaries)
+        return known.match(fields, line) or (
+            line.endswith(b"--") and known.match(fields, line[:-2])
+        )
 
     def too_many_fields(
         self, part: Part, fields: list[HeaderField], pos: int

@@ -176,6 +176,23 @@ def test_a_line_like_a_foreign_boundary_stays_a_broken_field() -> None:
     assert alt is not None and [h.name for h in alt.headers] == ["Content-Type", "", "X-A"]
 
 
+def test_many_delimiter_lookalikes_in_a_header_with_a_long_content_type() -> None:
+    # each "--nope" line is checked against the boundaries: the Content-Type holding the
+    # part's own boundary is read once, not once per line (this would take minutes)
+    ct = b"Content-Type: multipart/mixed; boundary=real; x=" + b"y" * 100_000 + b"\r\n"
+    lines = b"--nope\r\nX: 1\r\n" * 4_000
+    data = (
+        b"Content-Type: multipart/mixed; boundary=outer\r\n\r\n--outer\r\n"
+        + ct
+        + lines
+        + b"--real\r\nContent-Type: text/plain\r\n\r\nin\r\n--real--\r\n--outer--\r\n"
+    )
+    msg = parse(data)
+    inner = msg.find("1")
+    assert inner is not None and len(inner.headers) == 1 + 8_000
+    assert msg.find("1.1") is not None and msg.find("1.1").text() == "in"  # type: ignore[union-attr]
+
+
 # -- repair keeps what it can ----------------------------------------------------------------
 
 
