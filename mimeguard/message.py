@@ -138,7 +138,10 @@ class HeaderField:
 class Part:
     """One MIME entity: a header block and a body (RFC 2045 section 2.4).
 
-    Spans are half-open ``(start, end)`` byte offsets into :attr:`buffer`.
+    Spans are half-open ``(start, end)`` byte offsets into :attr:`buffer`.  A part
+    is a value: its attributes are read-only, its sequences tuples and its
+    parameter mappings read-only, so nothing reachable from one parse can change
+    another (only the parser fills a part, through the ``_set_*`` methods).
     """
 
     __slots__ = (
