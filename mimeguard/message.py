@@ -51,62 +51,55 @@ class HeaderField:
     byte is lost.  Fields are values: every attribute is read-only.
     """
 
-    __slots__ = ("_buf", "_end", "_lname", "_name", "_start", "_valid", "_value_start")
+    __slots__ = ("_buf", "end", "lname", "name", "start", "valid", "value_start")
+
+    _buf: bytes
+    # Plain slots, read at attribute speed (rules read them in their hottest loops);
+    # __setattr__ refuses every write, so a field is a value all the same.
+    start: int
+    end: int
+    #: offset of the first byte after the colon
+    value_start: int
+    name: str
+    #: the field name in lower case
+    lname: str
+    valid: bool
 
     def __init__(
         self, buf: bytes, start: int, end: int, value_start: int, name: str, valid: bool = True
     ) -> None:
-        self._buf = buf
-        self._start = start
-        self._end = end
-        self._value_start = value_start
-        self._name = name
-        self._lname = name.lower()
-        self._valid = valid
+        init = object.__setattr__
+        init(self, "_buf", buf)
+        init(self, "start", start)
+        init(self, "end", end)
+        init(self, "value_start", value_start)
+        init(self, "name", name)
+        init(self, "lname", name.lower())
+        init(self, "valid", valid)
 
-    @property
-    def start(self) -> int:
-        return self._start
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"HeaderField is read-only: cannot set {name!r}")
 
-    @property
-    def end(self) -> int:
-        return self._end
-
-    @property
-    def value_start(self) -> int:
-        """Offset of the first byte after the colon."""
-        return self._value_start
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def lname(self) -> str:
-        """The field name in lower case."""
-        return self._lname
-
-    @property
-    def valid(self) -> bool:
-        return self._valid
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"HeaderField is read-only: cannot delete {name!r}")
 
     def _extended(self, end: int) -> HeaderField:
         """This field with its raw bytes running to ``end`` (a continuation line)."""
-        return HeaderField(self._buf, self._start, end, self._value_start, self._name, self._valid)
+        return HeaderField(self._buf, self.start, end, self.value_start, self.name, self.valid)
 
     @property
     def span(self) -> Span:
-        return (self._start, self._end)
+        return (self.start, self.end)
 
     @property
     def raw(self) -> bytes:
         """The field exactly as it appears in the message, line ending included."""
-        return self._buf[self._start : self._end]
+        return self._buf[self.start : self.end]
 
     @property
     def raw_value(self) -> bytes:
         """The bytes after the colon, folding kept, final line ending removed."""
-        raw = self._buf[self._value_start : self._end]
+        raw = self._buf[self.value_start : self.end]
         if raw.endswith(b"\r\n"):
             return raw[:-2]
         if raw.endswith((b"\n", b"\r")):
@@ -129,7 +122,7 @@ class HeaderField:
 
     @property
     def is_folded(self) -> bool:
-        return g.EOL.search(self._buf, self._value_start, self._end - 1) is not None
+        return g.EOL.search(self._buf, self.value_start, self.end - 1) is not None
 
     def __repr__(self) -> str:
         return f"HeaderField({self.name!r}, {self.value[:60]!r})"
