@@ -42,6 +42,8 @@ DEFAULT_INCLUDE: tuple[str, ...] = ("*.eml", "*.msg", "*.mbox")
 #: folders never searched (besides hidden ones and virtual environments)
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 _KEYS = frozenset({"profile", "select", "ignore", "per-file-ignores", "exclude", "include"})
+# [tool.mimeguard.gateway] belongs to ``mimeguard gateway`` (mimeguard/gateway.py reads it)
+_KEYS |= {"gateway"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 

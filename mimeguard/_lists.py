@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "GMAIL_BLOCKED_EXTENSIONS",
     "IMMUTABLE_HEADERS",
     "MIME_UNIQUE_HEADERS",
     "SES_BLOCKED_EXTENSIONS",
@@ -210,6 +211,69 @@ SES_BLOCKED_EXTENSIONS = frozenset(
         "wsh",
         "xnk",
     ]
+)
+
+
+#: Attachment extensions Gmail refuses to send or receive, without the dot (Gmail Help,
+#: "File types blocked in Gmail", support.google.com/mail/answer/6590, read 2026-12-01;
+#: Gmail also looks inside archives, which this list cannot express).
+GMAIL_BLOCKED_EXTENSIONS = frozenset(
+    (
+        "ade",
+        "adp",
+        "apk",
+        "appx",
+        "appxbundle",
+        "bat",
+        "cab",
+        "chm",
+        "cmd",
+        "com",
+        "cpl",
+        "diagcab",
+        "diagcfg",
+        "diagpkg",
+        "dll",
+        "dmg",
+        "ex",
+        "ex_",
+        "exe",
+        "hta",
+        "img",
+        "ins",
+        "iso",
+        "isp",
+        "jar",
+        "jnlp",
+        "js",
+        "jse",
+        "lib",
+        "lnk",
+        "mde",
+        "mjs",
+        "msc",
+        "msi",
+        "msix",
+        "msixbundle",
+        "msp",
+        "mst",
+        "nsh",
+        "pif",
+        "ps1",
+        "scr",
+        "sct",
+        "shb",
+        "sys",
+        "vb",
+        "vbe",
+        "vbs",
+        "vhd",
+        "vxd",
+        "wsc",
+        "wsf",
+        "wsh",
+        "xll",
+    )
 )
 
 

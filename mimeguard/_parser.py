@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from . import _grammar as g
+from ._defects import Defect
 from ._params import ContentType, parse_content_type
 from .limits import DEFAULT_LIMITS, Limits
 from .message import HeaderField, Message, Part, Span, decode_body
@@ -154,7 +155,7 @@ class _Parser:
         root = self.root
         if len(root.buffer) > self.limits.max_message_bytes:
             self.defect(
-                "message-size-limit",
+                Defect.MESSAGE_SIZE_LIMIT,
                 root,
                 self.limits.max_message_bytes,
                 f"message is {len(root.buffer):,} bytes, over the parse limit of "
@@ -245,7 +246,7 @@ class _Parser:
                 return pos, nxt, (pos, nxt)
             if nxt > header_limit:
                 self.defect(
-                    "header-size-limit",
+                    Defect.HEADER_SIZE_LIMIT,
                     part,
                     pos,
                     f"header block is larger than {self.limits.max_header_bytes:,} bytes; "
@@ -257,7 +258,7 @@ class _Parser:
                     fields[-1] = fields[-1]._extended(nxt)
                 else:
                     self.defect(
-                        "first-line-continuation",
+                        Defect.FIRST_LINE_CONTINUATION,
                         part,
                         pos,
                         "the header block starts with a continuation line",
@@ -275,21 +276,21 @@ class _Parser:
                     )
                     if not name:
                         self.defect(
-                            "empty-header-name",
+                            Defect.EMPTY_HEADER_NAME,
                             part,
                             pos,
                             "header line starts with a colon: the field name is empty",
                         )
                     elif g.HEADER_NAME_OK.fullmatch(name) is None:
                         self.defect(
-                            "illegal-header-name",
+                            Defect.ILLEGAL_HEADER_NAME,
                             part,
                             pos,
                             f"field name {name!r} has characters outside printable US-ASCII",
                         )
                     elif len(name) != colon - pos:
                         self.defect(
-                            "header-name-whitespace",
+                            Defect.HEADER_NAME_WHITESPACE,
                             part,
                             pos,
                             f"whitespace between field name {name.decode()!r} and colon "
@@ -297,7 +298,7 @@ class _Parser:
                         )
                 elif not fields and buf.startswith(b"From ", pos):
                     self.defect(
-                        "mbox-from-line",
+                        Defect.MBOX_FROM_LINE,
                         part,
                         pos,
                         "message starts with an mbox 'From ' envelope line, "
@@ -310,7 +311,7 @@ class _Parser:
                     and not self.is_delimiter(part, fields, buf, pos, eol)
                 ):
                     self.defect(
-                        "header-line-without-colon",
+                        Defect.HEADER_LINE_WITHOUT_COLON,
                         part,
                         pos,
                         "header line has no colon: "
@@ -319,7 +320,7 @@ class _Parser:
                     fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
                 else:
                     self.defect(
-                        "missing-header-body-separator",
+                        Defect.MISSING_HEADER_BODY_SEPARATOR,
                         part,
                         pos,
                         "no empty line between header and body; the body starts at "
@@ -353,7 +354,7 @@ class _Parser:
         """The field at ``pos`` passes the header-field limit: drop it and stop there."""
         fields.pop()
         self.defect(
-            "header-field-limit",
+            Defect.HEADER_FIELD_LIMIT,
             part,
             pos,
             f"more than {self.limits.max_header_fields:,} header fields; "
@@ -378,7 +379,7 @@ class _Parser:
         boundary = part.content_type.params.get("boundary")
         if not boundary:
             self.defect(
-                "multipart-missing-boundary",
+                Defect.MULTIPART_MISSING_BOUNDARY,
                 part,
                 part.start,
                 f"{part.mime_type} without a boundary parameter",
@@ -391,7 +392,7 @@ class _Parser:
                 ob = other.encode("utf-8", "replace")
                 if bnd.startswith(ob) or ob.startswith(bnd):
                     self.defect(
-                        "nested-boundary-conflict",
+                        Defect.NESTED_BOUNDARY_CONFLICT,
                         part,
                         part.start,
                         f"boundary {boundary!r} "
@@ -433,14 +434,14 @@ class _Parser:
                 return preamble, (prev, be)
         if prev < 0:
             self.defect(
-                "boundary-not-found",
+                Defect.BOUNDARY_NOT_FOUND,
                 part,
                 bs,
                 f"no delimiter line --{boundary} in the body of this {part.mime_type}",
             )
             return preamble, None
         self.defect(
-            "missing-closing-boundary",
+            Defect.MISSING_CLOSING_BOUNDARY,
             part,
             be,
             f"the closing delimiter --{boundary}-- is missing",
@@ -460,7 +461,7 @@ class _Parser:
     ) -> bool:
         if depth > self.limits.max_depth:
             self.defect(
-                "depth-limit",
+                Defect.DEPTH_LIMIT,
                 part,
                 start,
                 f"nesting deeper than {self.limits.max_depth}; this part's body is kept unparsed",
@@ -471,7 +472,7 @@ class _Parser:
         self.count += 1
         if self.count > self.limits.max_parts:
             self.defect(
-                "part-limit",
+                Defect.PART_LIMIT,
                 part,
                 start,
                 f"more than {self.limits.max_parts:,} parts; "
@@ -492,7 +493,7 @@ class _Parser:
         path = f"{part.path}.1" if part.path else "1"
         if depth > self.limits.max_depth:
             self.defect(
-                "depth-limit",
+                Defect.DEPTH_LIMIT,
                 part,
                 part.body_start,
                 f"nesting deeper than {self.limits.max_depth}; "
@@ -503,7 +504,7 @@ class _Parser:
         self.count += 1
         if self.count > self.limits.max_parts:
             self.defect(
-                "part-limit",
+                Defect.PART_LIMIT,
                 part,
                 part.body_start,
                 f"more than {self.limits.max_parts:,} parts; the attached message is kept unparsed",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import bisect
 import functools
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
@@ -19,34 +20,72 @@ from .limits import Limits
 from .message import Message, Part
 from .profiles import PROFILES, Profile
 
-__all__ = ["RULES", "Context", "Hit", "Rule", "rule", "severities"]
+__all__ = [
+    "RULES",
+    "Context",
+    "Hit",
+    "Rule",
+    "by_name",
+    "fixable_names",
+    "parser_rule",
+    "parser_rule_names",
+    "rule",
+    "severities",
+]
 
 Hit = tuple[Part, int, str]
 Check = Callable[["Context"], Iterable[Hit]]
 
+#: profile fields a rule may need (it runs only under profiles where the field is set)
+_NEEDS = frozenset(
+    {
+        "max_message_bytes",
+        "max_recipients",
+        "max_attachments",
+        "max_parts",
+        "max_header_bytes",
+        "single_from",
+        "once_only",
+        "immutable",
+        "blocked_extensions",
+    }
+)
+_LEGACY_PROFILES = ("rfc", "workmail", "ses")
+_NO_MAPPING: Mapping[str, Severity | None] = types.MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
     """A rule of the catalog.
 
-    ``severity`` maps each profile name to the severity the rule has there, or
-    ``None`` where the rule does not apply.  ``fixture`` is a message that
-    triggers the rule; ``fix`` says what :func:`mimeguard.repair` does about it.
+    ``default`` is the rule's severity under ``rfc`` (``None``: it does not run
+    there); a profile changes it through its ``overrides``, and a rule that
+    ``needs`` a profile field (a quota, a header list) runs only where that
+    field is set.  ``fixture`` is a message that triggers the rule; ``fix`` says
+    what :func:`mimeguard.repair` does about it and ``fixable`` whether it does
+    anything.  ``no_injector`` says why :mod:`mimeguard.strategies` cannot
+    inject the rule's defect (``None``: it can, and a test holds it to that).
     """
 
     code: str
     name: str
     summary: str
-    severity: Mapping[str, Severity | None]
+    default: Severity | None
     source: str
     #: a message that triggers the rule, or a function making one (for big ones)
     fixture_source: bytes | Callable[[], bytes]
     fix: str
+    fixable: bool
     check: Check
     #: for rules that compare with an original message: the original of ``fixture``
     fixture_original: bytes | None = None
     #: parser limits under which ``fixture`` triggers the rule (``None``: the defaults)
     fixture_limits: Limits | None = None
+    #: the profile field the rule reads; the rule runs only where it is set
+    needs: str | None = None
+    no_injector: str | None = None
+    #: severities given the old way (``severities(...)``), per profile name: see ``rule``
+    legacy: Mapping[str, Severity | None] = field(default_factory=lambda: _NO_MAPPING)
 
     @property
     def fixture(self) -> bytes:
@@ -54,34 +93,68 @@ class Rule:
         src = self.fixture_source
         return src if isinstance(src, bytes) else src()
 
+    @property
+    def severity(self) -> Mapping[str, Severity | None]:
+        """Severity per profile name, ``None`` where the rule does not run (from the profiles)."""
+        return {name: self.severity_in(p) for name, p in PROFILES.items()}
+
     def severity_in(self, profile: str | Profile) -> Severity | None:
-        name = profile.name if isinstance(profile, Profile) else profile
-        return self.severity.get(name)
+        """The rule's severity under ``profile``, ``None`` where it does not run there."""
+        prof = profile if isinstance(profile, Profile) else PROFILES.get(profile)
+        if prof is None:
+            return None
+        if self.needs is not None and not getattr(prof, self.needs):
+            return None
+        if self.code in prof.overrides or not self.legacy:
+            return prof.severity_of(self.code, self.default)
+        base: Profile | None = prof
+        while base is not None:  # the old form names profiles: the nearest one counts
+            if base.name in self.legacy:
+                return self.legacy[base.name]
+            base = PROFILES.get(base.base) if base.base else None
+        return self.default
 
     @property
     def profiles(self) -> tuple[str, ...]:
-        return tuple(p for p in PROFILES if self.severity.get(p) is not None)
-
-    @property
-    def fixable(self) -> bool:
-        return not self.fix.lower().startswith(("not fixable", "reported only"))
+        """The profiles the rule runs under."""
+        return tuple(p for p in PROFILES if self.severity_in(p) is not None)
 
 
 #: every rule, in code order once all families are imported
 RULES: dict[str, Rule] = {}
 _BY_NAME: dict[str, Rule] = {}
+#: names of the rules whose hits are parser defects
+_PARSER_RULES: set[str] = set()
 
 
 def severities(
     default: Severity | None, **per_profile: Severity | None
 ) -> dict[str, Severity | None]:
-    """Severity per profile: ``default`` everywhere, overridden by keyword."""
-    out: dict[str, Severity | None] = dict.fromkeys(PROFILES, default)
-    for name, value in per_profile.items():
+    """The old way to give a severity per profile: ``default`` everywhere, overridden by keyword.
+
+    Kept so that rules written before profiles became data still register;
+    :func:`rule` turns it into the rule's ``rfc`` severity plus per-profile
+    exceptions.  New rules give their ``rfc`` severity and leave the rest to the
+    profiles' ``overrides``.
+    """
+    for name in per_profile:
         if name not in PROFILES:
             raise ValueError(f"unknown profile {name!r}")
-        out[name] = value
+    out: dict[str, Severity | None] = dict.fromkeys(_LEGACY_PROFILES, default)
+    out.update(per_profile)
     return out
+
+
+def _split_legacy(
+    mapping: Mapping[str, Severity | None],
+) -> tuple[Severity | None, dict[str, Severity | None]]:
+    default = mapping.get("rfc")
+    return default, {p: v for p, v in mapping.items() if p != "rfc" and v != default}
+
+
+def _infer_fixable(fix: str) -> bool:
+    # only for rules registered without fixable= (the old form): the lead converts them
+    return not fix.lower().startswith(("not fixable", "reported only"))
 
 
 def rule(
@@ -89,21 +162,49 @@ def rule(
     name: str,
     *,
     summary: str,
-    severity: Mapping[str, Severity | None] | Severity,
+    severity: Mapping[str, Severity | None] | Severity | None,
     source: str,
     fixture: bytes | Callable[[], bytes],
     fix: str,
+    fixable: bool | None = None,
+    needs: str | None = None,
+    no_injector: str | None = None,
     fixture_original: bytes | None = None,
     fixture_limits: Limits | None = None,
 ) -> Callable[[Check], Check]:
-    """Register the decorated function as rule ``code``/``name``."""
-    sev = severities(severity) if isinstance(severity, str) else dict(severity)
+    """Register the decorated function as rule ``code``/``name``.
+
+    ``severity`` is the rule's severity under ``rfc`` (``None``: not checked
+    there); profiles override it.  A mapping (the old ``severities(...)`` form)
+    is still taken: its ``rfc`` entry becomes the default and every other entry
+    that differs an exception for that profile and those derived from it.
+    """
+    if needs is not None and needs not in _NEEDS:
+        raise ValueError(f"rule {code}: needs={needs!r} is not one of {sorted(_NEEDS)}")
+    legacy: dict[str, Severity | None] = {}
+    if severity is None or isinstance(severity, str):
+        default: Severity | None = severity
+    else:
+        default, legacy = _split_legacy(severity)
 
     def register(check: Check) -> Check:
         if code in RULES or name in _BY_NAME:
             raise RuntimeError(f"rule {code} {name} registered twice")
         r = Rule(
-            code, name, summary, sev, source, fixture, fix, check, fixture_original, fixture_limits
+            code=code,
+            name=name,
+            summary=summary,
+            default=default,
+            source=source,
+            fixture_source=fixture,
+            fix=fix,
+            fixable=_infer_fixable(fix) if fixable is None else fixable,
+            check=check,
+            fixture_original=fixture_original,
+            fixture_limits=fixture_limits,
+            needs=needs,
+            no_injector=no_injector,
+            legacy=types.MappingProxyType(legacy) if legacy else _NO_MAPPING,
         )
         RULES[code] = r
         _BY_NAME[name] = r
@@ -116,18 +217,32 @@ def by_name(name: str) -> Rule | None:
     return _BY_NAME.get(name)
 
 
+def fixable_names() -> frozenset[str]:
+    """Names of the rules :func:`mimeguard.repair` does something about."""
+    return frozenset(r.name for r in RULES.values() if r.fixable)
+
+
+def parser_rule_names() -> frozenset[str]:
+    """Names of the rules whose hits are defects the parser records."""
+    return frozenset(_PARSER_RULES)
+
+
 def parser_rule(
     code: str,
     name: str,
     *,
     summary: str,
-    severity: Mapping[str, Severity | None] | Severity,
+    severity: Mapping[str, Severity | None] | Severity | None,
     source: str,
     fixture: bytes | Callable[[], bytes],
     fix: str,
+    fixable: bool | None = None,
+    no_injector: str | None = None,
     fixture_limits: Limits | None = None,
 ) -> None:
-    """Register a rule whose hits are the defects the parser recorded under ``name``."""
+    """Register a rule whose hits are the defects the parser recorded under ``name``
+    (a :class:`~mimeguard._defects.Defect`)."""
+    name = str(name)
 
     def check(ctx: Context) -> Iterator[Hit]:
         yield from ctx.msg.defects(name)
@@ -141,8 +256,11 @@ def parser_rule(
         source=source,
         fixture=fixture,
         fix=fix,
+        fixable=fixable,
+        no_injector=no_injector,
         fixture_limits=fixture_limits,
     )(check)
+    _PARSER_RULES.add(name)
 
 
 class Context:

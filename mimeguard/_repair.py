@@ -20,11 +20,11 @@ from ._date import format_date, received_date
 from ._lists import (
     IMMUTABLE_HEADERS,
     MIME_UNIQUE_HEADERS,
-    SES_UNIQUE_HEADERS,
     SINGLETON_HEADERS,
 )
 from ._params import format_param, parse_content_type, parse_disposition
 from ._parser import parse
+from ._registry import fixable_names
 from ._rfc2047 import decode_words
 from ._rules.encoding import KNOWN_ENCODINGS, base64_problem
 from ._scan import first_line_over
@@ -37,48 +37,7 @@ from .validation import validate
 if TYPE_CHECKING:
     from .edit import Change
 
-__all__ = ["FIXABLE", "repair_bytes"]
-
-#: rule names a repair round can do something about
-FIXABLE = frozenset(
-    {
-        "missing-header-body-separator",
-        "header-line-without-colon",
-        "empty-header-name",
-        "illegal-header-name",
-        "header-name-whitespace",
-        "first-line-continuation",
-        "mbox-from-line",
-        "line-too-long",
-        "bare-lf",
-        "bare-cr",
-        "mixed-line-endings",
-        "nul-byte",
-        "header-8bit",
-        "missing-from",
-        "missing-date",
-        "duplicate-header",
-        "duplicate-ses-header",
-        "missing-mime-version",
-        "duplicate-mime-header",
-        "missing-closing-boundary",
-        "boundary-not-found",
-        "invalid-boundary",
-        "empty-multipart",
-        "unknown-transfer-encoding",
-        "multipart-encoded",
-        "message-encoded",
-        "eight-bit-in-7bit",
-        "binary-transfer-encoding",
-        "invalid-base64",
-        "invalid-quoted-printable",
-        "encoded-line-too-long",
-        "unencoded-8bit",
-        "nested-boundary-conflict",
-        "multipart-missing-boundary",
-        "malformed-content-type",
-    }
-)
+__all__ = ["repair_bytes"]
 
 _IMMUTABLE = frozenset(IMMUTABLE_HEADERS)
 _STRUCTURED_PARAMS = frozenset({"content-type", "content-disposition"})
@@ -127,7 +86,7 @@ def repair_bytes(
     notes: list[tuple[str, str]] = []
     for _ in range(3):
         report = validate(data, profile=profile, limits=limits)
-        names = {f.name for f in report.findings} & FIXABLE
+        names = {f.name for f in report.findings} & fixable_names()
         if envelope_from is None:
             names.discard("missing-from")
         if not names:
@@ -239,8 +198,8 @@ def _fix_headers(
     changed = part.separator is None and part.body_start < part.end
     seen: dict[str, bytes] = {}
     unique = set(SINGLETON_HEADERS if is_root else ()) | MIME_UNIQUE_HEADERS
-    if is_root and profile.name == "ses":
-        unique |= SES_UNIQUE_HEADERS
+    if is_root:
+        unique |= profile.once_only
     for f in part.headers:
         raw = f.raw
         if not f.valid:

@@ -390,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(tree)
     _add_common(tree)
     tree.set_defaults(func=_lazy("tree"))
+    from ._cli_gateway import add_parser as add_gateway  # mimeguard gateway (docs/gateway.md)
+
+    add_gateway(sub, _Formatter)
     return parser
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import _rules  # noqa: F401  # registers every rule
 from ._registry import RULES, Rule, by_name
 from .errors import UnknownRuleError
-from .profiles import PROFILES
+from .profiles import PROFILES, Profile
 
 __all__ = ["RULES", "Rule", "get_rule", "render_markdown"]
 
@@ -55,7 +55,67 @@ def render_markdown() -> str:
             f"- Repair: {r.fix}",
             "",
         ]
+    out += _render_profiles()
     return "\n".join(out)
+
+
+_QUOTA_LABELS = (
+    ("max_message_bytes", "Message size"),
+    ("max_recipients", "Recipients"),
+    ("max_attachments", "Attachments"),
+    ("max_parts", "MIME parts"),
+    ("max_header_bytes", "Header block"),
+    ("max_line_octets", "Line length"),
+)
+
+
+def _quota_value(p: Profile, field: str) -> str:
+    value = getattr(p, field)
+    if field == "max_message_bytes":
+        how = "after base64" if p.size_measure == "base64" else "of MIME, headers included"
+        return f"{value:,} bytes {how}"
+    if field == "max_recipients":
+        return f"{value:,} in {', '.join(f.capitalize() for f in p.recipient_fields)}"
+    if field == "max_header_bytes":
+        return f"{value:,} bytes"
+    if field == "max_line_octets":
+        return f"{value:,} octets plus CRLF"
+    return f"{value:,}"
+
+
+def _render_profiles() -> list[str]:
+    """The "Profiles" section: each profile's base, quotas with sources and overrides."""
+    out = [
+        "# Profiles",
+        "",
+        "Generated from `mimeguard/profiles.py`; docs/profiles.md says how to add one.",
+        "",
+    ]
+    for p in PROFILES.values():
+        out += [f"## `{p.name}`", "", p.description, ""]
+        out.append(f"- Base: `{p.base}`" if p.base else "- Base: none")
+        for field, label in _QUOTA_LABELS:
+            if getattr(p, field) is not None:
+                source = p.sources.get(field, "no source given")
+                out.append(f"- {label}: {_quota_value(p, field)} ({source})")
+        lists = (
+            ("once_only", "Once-only headers beyond RFC 5322 and RFC 2045", p.once_only),
+            ("immutable", "Immutable headers", p.immutable),
+            ("blocked_extensions", "Blocked attachment extensions", p.blocked_extensions),
+        )
+        for field, label, values in lists:
+            if values:
+                shown = ", ".join(sorted(values) if isinstance(values, frozenset) else values)
+                source = p.sources.get(field, "no source given")
+                out.append(f"- {label} ({len(values)}; {source}): {shown}")
+        if p.single_from:
+            out.append(f"- From names exactly one mailbox ({p.sources.get('single_from', '')})")
+        if p.overrides:  # inherited ones included: the severities that differ from rfc's
+            shown = ", ".join(f"{c} {s or 'off'}" for c, s in sorted(p.overrides.items()))
+            why = p.sources.get("overrides")
+            out.append(f"- Overrides: {shown}" + (f" ({why})" if why else ""))
+        out.append("")
+    return out
 
 
 if __name__ == "__main__":

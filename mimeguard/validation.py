@@ -11,7 +11,7 @@ from .errors import UnknownRuleError
 from .findings import Finding, Report, Severity
 from .limits import DEFAULT_LIMITS, Limits
 from .message import Message, Part
-from .profiles import DEFAULT_PROFILE, Profile, get_profile
+from .profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
 
 __all__ = ["select_rules", "validate"]
 
@@ -35,7 +35,7 @@ def select_rules(
     when it is selected (everything by default) and not ignored.
     """
     prof = get_profile(profile)
-    chosen = [r for r in RULES.values() if r.severity.get(prof.name) is not None]
+    chosen = [r for r in RULES.values() if r.severity_in(prof) is not None]
     if select is not None:
         sel = _matcher(select)
         chosen = [r for r in chosen if sel(r)]
@@ -44,7 +44,7 @@ def select_rules(
         chosen = [r for r in chosen if not ign(r)]
     out: list[tuple[Rule, Severity]] = []
     for r in chosen:
-        sev = r.severity[prof.name]
+        sev = r.severity_in(prof)
         assert sev is not None
         out.append((r, sev))
     return out
@@ -95,8 +95,8 @@ def validate(
 ) -> Report:
     """Check a message (bytes or a parsed :class:`Message`) against ``profile``.
 
-    With ``original`` (the message as received), headers WorkMail treats as
-    immutable must be unchanged.  Never raises for bad mail; raises
+    With ``original`` (the message as received), the headers the profile treats
+    as immutable must be unchanged.  Never raises for bad mail; raises
     :class:`~mimeguard.UnknownProfileError` / :class:`~mimeguard.UnknownRuleError`
     for bad arguments and :class:`TypeError` for ``str`` input.
     """
@@ -123,7 +123,10 @@ def _rules_for(
 ) -> list[tuple[Rule, Severity]]:
     if select is not None or ignore is not None:
         return select_rules(profile, select=select, ignore=ignore)
-    key = (get_profile(profile).name, len(RULES))
+    prof = get_profile(profile)
+    if PROFILES.get(prof.name) is not prof:  # a profile built by the caller: not cached
+        return select_rules(prof)
+    key = (prof.name, len(RULES))
     rules = _DEFAULT_RULES.get(key)
     if rules is None:
         rules = _DEFAULT_RULES[key] = select_rules(profile)

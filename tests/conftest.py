@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
+#: seconds a "linear time" test may take: a hang guard, not a speed goal (speed is measured
+#: by benchmarks/, never by tests). Quadratic work on these inputs takes hours, so a budget
+#: this generous still tells linear from quadratic on a loaded 2-core machine.
+HANG_GUARD = 60.0
+
 settings.register_profile(
     "ci",
     derandomize=True,

@@ -972,11 +972,12 @@ def test_rules(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(capsys, "rules")
     assert status == 0
     lines = out.splitlines()
-    assert lines[0].split()[:6] == ["code", "name", "rfc", "workmail", "ses", "fix"]
+    assert lines[0].split() == ["code", "name", *mimeguard.PROFILES, "fix", "summary"]
     rows = [line for line in lines if re.match(r"MG\d{3} ", line)]
     assert [r.split()[0] for r in rows] == list(RULES)
     assert re.match(
-        r"MG204\s+duplicate-ses-header\s+-\s+-\s+error\s+yes ", rows[list(RULES).index("MG204")]
+        r"MG204\s+duplicate-ses-header\s+-\s+-\s+error\s+error\s+(-\s+){4}yes ",
+        rows[list(RULES).index("MG204")],
     )
     status, out, _ = cli(capsys, "rules", "--format", "json")
     doc = json.loads(out)

@@ -21,6 +21,8 @@ from mimeguard._params import (
 )
 from mimeguard._problem import Problem
 
+from .conftest import HANG_GUARD
+
 TYPE = "malformed-content-type"
 PARAM = "malformed-parameter"
 DISPOSITION = "malformed-content-disposition"
@@ -434,7 +436,7 @@ def test_parse_params_from_offset() -> None:
 def test_linear_time(value: str) -> None:
     started = time.perf_counter()
     ct = parse_content_type(value)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD
     assert len(ct.problems) <= 101
     assert all(len(p.message) < 200 for p in ct.problems)
 
@@ -444,7 +446,7 @@ def test_linear_time_disposition_and_set_param() -> None:
     started = time.perf_counter()
     assert len(parse_disposition(value).params) == 100_000
     assert set_param(value, "p5", None).startswith("attachment; p0=v0; p1=v1; p2=v2; p3=v3; p4=v4;")
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < HANG_GUARD
 
 
 # -- set_param ---------------------------------------------------------------------------------

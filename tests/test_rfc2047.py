@@ -16,6 +16,8 @@ from mimeguard._rfc2047 import (
     lookup_charset,
 )
 
+from .conftest import HANG_GUARD
+
 BAD = "malformed-encoded-word"
 
 
@@ -279,7 +281,7 @@ def test_linear_time(value: str) -> None:
     started = time.perf_counter()
     decode_words(value)
     has_encoded_word(value)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < HANG_GUARD
 
 
 # -- encoding ----------------------------------------------------------------------------------
@@ -396,7 +398,7 @@ def test_encode_respects_max_line() -> None:
 def test_encode_linear_time() -> None:
     started = time.perf_counter()
     encode_header("ä" * 200_000 + " b" * 100_000, name="Subject")
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < HANG_GUARD
 
 
 # -- properties --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from mimeguard._grammar import BOUNDARY_OK
 from mimeguard._params import parse_content_type
 from mimeguard._rfc2047 import decode_words
 from mimeguard.message import decode_body
+from mimeguard.strategies._blocks import _codec
 
 from .conftest import ROOT
 
@@ -56,9 +57,20 @@ def findings(data: bytes, profile: str) -> list[str]:
     return [str(f) for f in report.findings if f.severity != "info"]
 
 
+#: what a profile refuses although RFC 5322 allows it, and messages() draws anyway
+NARROWER = {"gmail": "MG420"}  # From with several authors (and a Sender)
+
+
+def codes_in(data: bytes, profile: str) -> set[str]:
+    """The codes reported under ``profile``, but for what it refuses and the RFC allows."""
+    codes = {f.code for f in mimeguard.validate(data, profile=profile).findings}
+    return codes - {NARROWER.get(profile, "-")}
+
+
 def assert_valid(data: bytes) -> None:
     for profile in PROFILES:
-        assert findings(data, profile) == [], profile
+        refused = NARROWER.get(profile, "-")
+        assert [f for f in findings(data, profile) if f" {refused} " not in f] == [], profile
     assert stdlib_defects(data) == []
 
 
@@ -96,7 +108,7 @@ def test_messages_with_options_are_valid(options: dict[str, object], data: st.Da
 @given(ms.messages(transfer_encodings=("8bit",)))
 def test_8bit_messages_only_draw_the_8bit_warning(data: bytes) -> None:
     for profile in PROFILES:
-        codes = {f.code for f in mimeguard.validate(data, profile=profile).findings}
+        codes = codes_in(data, profile)
         assert codes <= {"MG325"}, profile
     assert stdlib_defects(data) == []
 
@@ -105,7 +117,7 @@ def test_8bit_messages_only_draw_the_8bit_warning(data: bytes) -> None:
 @given(ms.messages(transfer_encodings=("binary",)))
 def test_binary_messages_only_draw_the_binary_finding(data: bytes) -> None:
     for profile in PROFILES:
-        codes = {f.code for f in mimeguard.validate(data, profile=profile).findings}
+        codes = codes_in(data, profile)
         assert codes <= {"MG317"}, profile
 
 
@@ -114,7 +126,7 @@ def test_binary_messages_only_draw_the_binary_finding(data: bytes) -> None:
 def test_lf_messages_are_reported_as_bare_lf_only(data: bytes) -> None:
     assert b"\r" not in data
     for profile in PROFILES:
-        assert {f.code for f in mimeguard.validate(data, profile=profile).findings} == {"MG111"}
+        assert codes_in(data, profile) == {"MG111"}
 
 
 def test_max_parts_and_max_depth_hold() -> None:
@@ -169,7 +181,8 @@ def test_malformed_messages_report_what_was_injected(profile: str, data: st.Data
 @settings(max_examples=4, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_each_defect_alone(code: str, data: st.DataObject) -> None:
-    profile = next(p for p in ("workmail", "ses", "rfc") if mimeguard.RULES[code].severity[p])
+    rule = mimeguard.RULES[code]
+    profile = next(p for p in ("workmail", "ses", "rfc", *PROFILES) if rule.severity[p])
     message, expected = data.draw(
         ms.malformed_messages(codes=[code], max_defects=1, profile=profile)
     )
@@ -183,10 +196,25 @@ def test_docs_list_every_defect() -> None:
         assert f"| {code} | `{mimeguard.RULES[code].name}` |" in doc, code
 
 
-def test_defect_table_covers_the_catalog() -> None:
-    # what cannot be generated is said in the DEFECTS docs: too big, or needs an original
-    missing = set(mimeguard.RULES) - set(ms.DEFECTS)
-    assert missing == {"MG117", "MG401", "MG411", "MG412", "MG413", "MG414", "MG501"}
+def test_every_rule_has_an_injector_or_a_reason() -> None:
+    for code, rule in mimeguard.RULES.items():
+        if rule.no_injector is None:
+            assert code in ms.DEFECTS, f"{code} has neither an injector nor a reason"
+        else:
+            assert code not in ms.DEFECTS, f"{code} has an injector and a reason"
+            assert rule.no_injector.strip()
+    assert list(ms.DEFECTS) == sorted(ms.DEFECTS)
+
+
+def test_injector_registry_refuses_bad_codes() -> None:
+    from mimeguard.strategies._injectors import injector
+
+    with pytest.raises(ValueError, match="no such rule"):
+        injector("MG999", "nothing", phase=0)
+    with pytest.raises(ValueError, match="says it has none"):
+        injector("MG501", "an original", phase=0)
+    with pytest.raises(RuntimeError, match="two injectors"):
+        injector("MG101", "again", phase=3)(lambda inj: None)
 
 
 # -- building blocks ------------------------------------------------------------------------------
@@ -241,7 +269,7 @@ def test_bodies_decode_to_what_they_stand_for(encoding: str, data: st.DataObject
     charset = data.draw(st.sampled_from(ms.DEFAULT_CHARSETS))
     body = data.draw(ms.bodies(encoding=encoding, charset=charset))
     assert decode_body(body.encoded, encoding) == body.decoded
-    body.decoded.decode(ms._codec(charset))
+    body.decoded.decode(_codec(charset))
     if encoding in ("base64", "quoted-printable"):
         raw = data.draw(ms.bodies(encoding=encoding, charset=None))
         assert decode_body(raw.encoded, encoding) == raw.decoded
@@ -271,7 +299,7 @@ def test_bodies_decode_to_what_they_stand_for(encoding: str, data: st.DataObject
         (ms.malformed_messages, {"codes": ["MG204"], "profile": "workmail"}),
         (ms.malformed_messages, {"codes": []}),
         (ms.malformed_messages, {"max_defects": 0}),
-        (ms.malformed_messages, {"profile": "gmail"}),
+        (ms.malformed_messages, {"profile": "hotmail"}),
         (ms.bodies, {"encoding": "7bit", "charset": None}),
         (ms.bodies, {"encoding": "x-token"}),
         (ms.header_fields, {"names": ("Bad Name",)}),

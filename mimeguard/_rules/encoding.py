@@ -6,7 +6,7 @@ import binascii
 from collections.abc import Iterator
 
 from .. import _grammar as g
-from .._registry import Context, Hit, rule, severities
+from .._registry import Context, Hit, rule
 from .._rfc2047 import lookup_charset
 from .._scan import base64_body, first_line_over
 from ._fixture import TEXT_PART, build, multipart
@@ -22,6 +22,7 @@ _IDENTITY = frozenset({"7bit", "8bit", "binary"})
     "unknown-transfer-encoding",
     summary="Content-Transfer-Encoding is not 7bit, 8bit, binary, quoted-printable or base64.",
     severity="error",
+    fixable=True,
     source="RFC 2045 section 6.1 (x-token encodings are private; none is portable)",
     fixture=build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding: 7-bit")),
     fix="Misspelled encodings are read as what they mean: identity ones (7-bit, plain, "
@@ -45,6 +46,7 @@ def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
     "multipart-encoded",
     summary="A multipart has a Content-Transfer-Encoding other than 7bit, 8bit or binary.",
     severity="error",
+    fixable=True,
     source="RFC 2045 section 6.4",
     fixture=multipart(TEXT_PART, extra=(b"Content-Transfer-Encoding: base64",)),
     fix="The encoding field is set to 7bit (the body was never really encoded).",
@@ -66,6 +68,7 @@ def multipart_encoded(ctx: Context) -> Iterator[Hit]:
     "message-encoded",
     summary="An attached message/rfc822 is base64 or quoted-printable encoded.",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.2.1 (only 7bit, 8bit or binary)",
     fixture=multipart(
         b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
@@ -90,6 +93,7 @@ def message_encoded(ctx: Context) -> Iterator[Hit]:
     "eight-bit-in-7bit",
     summary="A part labelled 7bit (or with no Content-Transfer-Encoding) holds 8-bit bytes.",
     severity="error",
+    fixable=True,
     source="RFC 2045 sections 2.7 and 6.2",
     fixture=build(body="Gr\u00fc\u00dfe\r\n".encode()),
     fix="The part is re-encoded as quoted-printable (text) or base64 and relabelled.",
@@ -108,7 +112,8 @@ def eight_bit_in_7bit(ctx: Context) -> Iterator[Hit]:
     "MG317",
     "binary-transfer-encoding",
     summary="A part uses the binary transfer encoding, which SMTP cannot carry without BINARYMIME.",
-    severity=severities("error", rfc="warning"),
+    severity="warning",
+    fixable=True,
     source="RFC 2045 section 6.2; RFC 3030",
     fixture=build(
         mime=(b"Content-Type: application/octet-stream", b"Content-Transfer-Encoding: binary")
@@ -127,6 +132,7 @@ def binary_transfer_encoding(ctx: Context) -> Iterator[Hit]:
     summary="A base64 body holds characters outside the alphabet, wrong padding or a length "
     "that is not a multiple of 4.",
     severity="error",
+    fixable=True,
     source="RFC 2045 section 6.8",
     fixture=build(
         body=b"SGVsbG8*gd29ybGQ\r\n",
@@ -153,6 +159,7 @@ def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
     summary="A quoted-printable body holds '=' not followed by two hex digits or a line break, "
     "or raw 8-bit bytes.",
     severity="warning",
+    fixable=True,
     source="RFC 2045 section 6.7",
     fixture=build(
         body=b"100% =ZZ sure\r\n",
@@ -178,6 +185,7 @@ def invalid_quoted_printable(ctx: Context) -> Iterator[Hit]:
     "encoded-line-too-long",
     summary="A base64 or quoted-printable line is longer than 76 characters.",
     severity="warning",
+    fixable=True,
     source="RFC 2045 sections 6.7 and 6.8",
     fixture=build(
         body=b"QUFB" * 30 + b"\r\n",
@@ -200,6 +208,7 @@ def encoded_line_too_long(ctx: Context) -> Iterator[Hit]:
     "unknown-charset",
     summary="A charset parameter names a character set Python does not know.",
     severity="warning",
+    fixable=False,
     source="RFC 2046 section 4.1.2; IANA character sets",
     fixture=build(mime=(b"Content-Type: text/plain; charset=x-klingon",)),
     fix="Reported only (text is read as UTF-8).",
@@ -216,6 +225,7 @@ def unknown_charset(ctx: Context) -> Iterator[Hit]:
     "undecodable-text",
     summary="A text part does not decode in its declared charset.",
     severity="warning",
+    fixable=False,
     source="RFC 2046 section 4.1.2",
     fixture=build(
         body=b"caf\xc3\r\n",
@@ -252,7 +262,8 @@ def undecodable_text(ctx: Context) -> Iterator[Hit]:
     "MG325",
     "unencoded-8bit",
     summary="A part carries 8-bit content without a transfer encoding (8bit).",
-    severity=severities("warning", rfc="info"),
+    severity="info",
+    fixable=True,
     source="WorkMail RawMessageContent rule 3 (content outside 7-bit should be encoded); RFC 6152",
     fixture=build(
         body="Gr\u00fc\u00dfe\r\n".encode(),

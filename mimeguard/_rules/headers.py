@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from .._address import parse_mailbox
 from .._date import parse_date
-from .._lists import MIME_UNIQUE_HEADERS, SES_UNIQUE_HEADERS, SINGLETON_HEADERS
+from .._lists import MIME_UNIQUE_HEADERS, SINGLETON_HEADERS
 from .._msgid import parse_msg_id, parse_msg_id_list
-from .._registry import Context, Hit, rule, severities
+from .._registry import Context, Hit, rule
 from .._rfc2047 import decode_words
 from ..message import HeaderField, Part
 from ._fixture import build, multipart
@@ -54,6 +54,7 @@ def _duplicates(part: Part, names: frozenset[str]) -> Iterator[HeaderField]:
     summary="An RFC 2047 encoded-word is malformed (bad base64 or Q escape, unknown charset, "
     "over 75 characters, glued to other text).",
     severity="warning",
+    fixable=False,
     source="RFC 2047 sections 2, 4 and 5",
     fixture=build(b"Subject: =?utf-8?B?not*base64?=", drop=(b"Subject",)),
     fix="Reported only: mail clients read most of these anyway.",
@@ -71,6 +72,7 @@ def malformed_encoded_word(ctx: Context) -> Iterator[Hit]:
     "missing-from",
     summary="The message has no From field.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 3.6 (From: exactly once); WorkMail RawMessageContent rule 5",
     fixture=build(drop=(b"From",)),
     fix="Added from the envelope sender when the caller passes envelope_from=; otherwise not "
@@ -86,6 +88,7 @@ def missing_from(ctx: Context) -> Iterator[Hit]:
     "missing-date",
     summary="The message has no Date field.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 3.6 (Date: exactly once); WorkMail RawMessageContent rule 5",
     fixture=build(drop=(b"Date",)),
     fix="Added from the newest Received field's timestamp, else the current time.",
@@ -101,6 +104,7 @@ def missing_date(ctx: Context) -> Iterator[Hit]:
     summary="A field that RFC 5322 allows once (From, Date, Subject, To, Message-ID, …) occurs "
     "more than once.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 3.6 (table of occurrences); WorkMail RawMessageContent rule 7",
     fixture=build(b"Subject: Quarterly report, again"),
     fix="Exact copies are dropped; a repeated Subject keeps its first value; differing From, "
@@ -117,17 +121,23 @@ def duplicate_header(ctx: Context) -> Iterator[Hit]:
     "MG204",
     "duplicate-ses-header",
     summary="A field on Amazon SES's once-only list occurs more than once.",
-    severity=severities(None, ses="error"),
+    severity="error",
+    fixable=True,
+    needs="once_only",
     source="Amazon SES developer guide, header fields that may appear only once",
     fixture=build(b"List-Id: <a.example.com>", b"List-Id: <b.example.com>"),
     fix="Exact copies are dropped; otherwise the first occurrence is kept.",
 )
 def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
-    names = SES_UNIQUE_HEADERS - SINGLETON_HEADERS - MIME_UNIQUE_HEADERS
+    names = ctx.profile.once_only - SINGLETON_HEADERS - MIME_UNIQUE_HEADERS
     counts: Counter[str] | None = None
     for f in _duplicates(ctx.msg, names):
         counts = counts or _count(ctx.msg)
-        yield ctx.msg, f.start, f"{f.name} occurs {counts[f.lname]} times (SES allows one)"
+        yield (
+            ctx.msg,
+            f.start,
+            f"{f.name} occurs {counts[f.lname]} times ({ctx.profile.name} allows one)",
+        )
 
 
 @rule(
@@ -135,6 +145,7 @@ def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
     "invalid-from",
     summary="From cannot be parsed as a list of RFC 5322 mailboxes.",
     severity="error",
+    fixable=False,
     source="RFC 5322 sections 3.4 and 3.6.2",
     fixture=build(b"From: Alice <alice.example.com", drop=(b"From",)),
     fix="Not fixable: From is immutable in transit.",
@@ -150,7 +161,8 @@ def invalid_from(ctx: Context) -> Iterator[Hit]:
     "MG206",
     "invalid-address",
     summary="Sender, To, Cc, Bcc or Reply-To cannot be parsed as RFC 5322 addresses.",
-    severity=severities("warning", rfc="error"),
+    severity="error",
+    fixable=False,
     source="RFC 5322 sections 3.4, 3.6.2 and 3.6.3 (warning for WorkMail: the fields are "
     "immutable in transit and are relayed as they are)",
     fixture=build(b"Cc: bob@@example.org"),
@@ -174,7 +186,8 @@ def invalid_address(ctx: Context) -> Iterator[Hit]:
     "MG207",
     "invalid-date",
     summary="The Date field is not an RFC 5322 date-time.",
-    severity=severities("warning", rfc="error"),
+    severity="error",
+    fixable=False,
     source="RFC 5322 section 3.3 (warning for WorkMail: Date is immutable in transit)",
     fixture=build(b"Date: yesterday at noon", drop=(b"Date",)),
     fix="Not fixable: Date is immutable in transit.",
@@ -192,6 +205,7 @@ def invalid_date(ctx: Context) -> Iterator[Hit]:
     summary="Message-ID, Content-ID, In-Reply-To or References is not made of <left@right> "
     "message identifiers.",
     severity="warning",
+    fixable=False,
     source="RFC 5322 section 3.6.4; RFC 2045 section 7",
     fixture=build(b"Message-ID: not-an-id", drop=(b"Message-ID",)),
     fix="Reported only: Message-ID and References are immutable in transit.",
@@ -213,7 +227,8 @@ def invalid_message_id(ctx: Context) -> Iterator[Hit]:
     "MG209",
     "missing-mime-version",
     summary="MIME fields are used but the message has no MIME-Version field.",
-    severity=severities("error", rfc="warning"),
+    severity="warning",
+    fixable=True,
     source="RFC 2045 section 4",
     fixture=build(drop=(b"MIME-Version",)),
     fix="MIME-Version: 1.0 is added.",
@@ -233,7 +248,8 @@ def missing_mime_version(ctx: Context) -> Iterator[Hit]:
     "MG210",
     "sender-required",
     summary="From names several mailboxes but there is no Sender field.",
-    severity=severities("warning", rfc="error"),
+    severity="error",
+    fixable=False,
     source="RFC 5322 section 3.6.2",
     fixture=build(b"From: alice@example.com, carol@example.com", drop=(b"From",)),
     fix="Not fixable: which author sent it is not known.",
@@ -252,6 +268,7 @@ def sender_required(ctx: Context) -> Iterator[Hit]:
     summary="A part has Content-Type, Content-Transfer-Encoding, Content-Disposition, "
     "Content-ID or MIME-Version more than once.",
     severity="error",
+    fixable=True,
     source="RFC 2045 section 3 and RFC 2183 (one value each); SES rejects duplicate Content-Type",
     fixture=multipart(b"Content-Type: text/plain\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>\r\n"),
     fix="Exact copies are dropped; otherwise the first occurrence is kept (the one most "

@@ -1,44 +1,57 @@
-"""Size and count rules: service quotas and the parser's own limits."""
+"""Size and count rules: the quotas of the profile in use, and the parser's own limits.
+
+Each quota rule reads one ``Profile`` field and runs only under profiles that set
+it; the number and its source live in ``mimeguard/profiles.py``.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
 
-from .._lists import SES_BLOCKED_EXTENSIONS, file_extensions
-from .._registry import Context, Hit, parser_rule, rule, severities
+from .._defects import Defect
+from .._lists import file_extensions
+from .._registry import Context, Hit, parser_rule, rule
 from ..limits import Limits
 from ..message import Part
 from ._fixture import TEXT_PART, build, multipart
-from ._shared import address_list
+from ._shared import address_list, mailbox_list
 
 __all__: list[str] = []
 
-_QUOTA = severities("error", rfc=None)
+
+def _quota_source(field: str) -> str:
+    return f"the profile's {field} (docs/rules.md, Profiles, gives each number and its source)"
 
 
 @rule(
     "MG401",
     "message-too-large",
-    summary="The message is larger than the service takes (40 MB of MIME for WorkMail and SES).",
-    severity=_QUOTA,
-    source="WorkMail quotas (29 MB unencoded, 40 MB as MIME); SES v2 40 MB",
+    summary="The message is larger than the profile's size quota (40 MB of MIME for WorkMail, "
+    "40 MB after base64 for SES).",
+    severity="error",
+    fixable=False,
+    needs="max_message_bytes",
+    no_injector="a message over the smallest size quota (3 MiB of MIME for graph) is too big "
+    "to draw",
+    source=_quota_source("max_message_bytes, measured as its size_measure says"),
     fixture=lambda: build(
         body=(b"A" * 998 + b"\r\n") * (42 * 1024), mime=(b"Content-Type: text/plain",)
     ),
     fix="Not fixable: strip attachments to make it smaller.",
 )
 def message_too_large(ctx: Context) -> Iterator[Hit]:
-    limit = ctx.profile.max_message_bytes
-    size = ctx.msg.end - ctx.msg.start
+    prof = ctx.profile
+    limit = prof.max_message_bytes
+    octets = ctx.msg.end - ctx.msg.start
+    size = prof.measured_size(octets)
     if limit is not None and size > limit:
+        after = " after base64" if prof.size_measure == "base64" else ""
+        measured = f" ({size:,}{after})" if after else ""
         yield (
             ctx.msg,
             ctx.msg.start,
-            (
-                f"message is {size / 1048576:.1f} MB; {ctx.profile.name} takes at most "
-                f"{limit / 1048576:.0f} MB"
-            ),
+            f"message is {octets:,} bytes{measured}; {prof.name} takes at most {limit:,}{after}",
         )
 
 
@@ -60,9 +73,11 @@ def attachments(ctx: Context) -> list[Part]:
 @rule(
     "MG402",
     "too-many-attachments",
-    summary="More attachments than the service takes (500).",
-    severity=_QUOTA,
-    source="WorkMail quotas (500 attachments)",
+    summary="More attachments than the profile's quota (500 for WorkMail, 250 for Graph).",
+    severity="error",
+    fixable=False,
+    needs="max_attachments",
+    source=_quota_source("max_attachments"),
     fixture=multipart(
         *(
             [
@@ -90,9 +105,12 @@ def too_many_attachments(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG403",
     "too-many-recipients",
-    summary="More recipients in To, Cc and Bcc than the service takes (500).",
-    severity=_QUOTA,
-    source="WorkMail quotas (500 recipients)",
+    summary="More recipients in the counted fields (To, Cc and Bcc) than the profile's quota "
+    "(500 for WorkMail, 50 for SES).",
+    severity="error",
+    fixable=False,
+    needs="max_recipients",
+    source=_quota_source("max_recipients and recipient_fields"),
     fixture=build(b"Cc: " + b", ".join(b"r%d@example.org" % i for i in range(501))),
     fix="Not fixable: recipients are immutable in transit.",
 )
@@ -100,9 +118,10 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
     limit = ctx.profile.max_recipients
     if limit is None:
         return
+    counted = ctx.profile.recipient_fields
     n = 0
     for f in ctx.msg.headers:
-        if f.lname in ("to", "cc", "bcc"):
+        if f.lname in counted:
             # allow_empty only decides whether an empty list is a problem, so the parse
             # invalid-address made of the same value is reused
             n += len(address_list(ctx, f.value, allow_empty=f.lname == "bcc").mailboxes)
@@ -117,11 +136,14 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG404",
     "blocked-attachment",
-    summary="An attachment has an extension Amazon SES refuses (.exe, .js, .bat, …), "
+    summary="An attachment has an extension the profile's service refuses (.exe, .js, .bat, …), "
     "double extensions included.",
-    severity=severities("warning", rfc=None, ses="error"),
-    source="Amazon SES developer guide, unsupported attachment types; WorkMail "
-    "RawMessageContent rule 2",
+    severity="error",
+    fixable=False,
+    needs="blocked_extensions",
+    source="the profile's blocked_extensions: Amazon SES developer guide, unsupported attachment "
+    "types (workmail, ses; WorkMail RawMessageContent rule 2); Gmail Help, file types blocked "
+    "in Gmail (gmail)",
     fixture=multipart(
         TEXT_PART,
         b"Content-Type: application/octet-stream\r\n"
@@ -132,21 +154,89 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
     "removes them.",
 )
 def blocked_attachment(ctx: Context) -> Iterator[Hit]:
+    blocked_set = ctx.profile.blocked_extensions
     for part in ctx.parts:
         name = part.filename
         if name is None or part.children:
             continue
-        blocked = [e for e in file_extensions(name) if e in SES_BLOCKED_EXTENSIONS]
+        blocked = [e for e in file_extensions(name) if e in blocked_set]
         if blocked:
             yield part, part.start, f"attachment {name[:80]!r} has blocked extension .{blocked[-1]}"
+
+
+@rule(
+    "MG405",
+    "too-many-parts",
+    summary="More MIME parts (every entity, the root and multiparts included) than the "
+    "profile's quota (500 for SES).",
+    severity="error",
+    fixable=False,
+    needs="max_parts",
+    source=_quota_source("max_parts"),
+    fixture=multipart(*([TEXT_PART] * 500)),
+    fix="Not fixable: strip attachments to stay under the quota.",
+)
+def too_many_parts(ctx: Context) -> Iterator[Hit]:
+    limit = ctx.profile.max_parts
+    n = len(ctx.parts)
+    if limit is not None and n > limit:
+        yield ctx.msg, ctx.msg.start, f"{n:,} MIME parts; {ctx.profile.name} takes at most {limit}"
+
+
+@rule(
+    "MG406",
+    "header-block-too-large",
+    summary="The root header block is larger than the profile's quota (512 KiB for imap).",
+    severity="error",
+    fixable=False,
+    needs="max_header_bytes",
+    no_injector="a header block over 512 KiB is too big to draw",
+    source=_quota_source("max_header_bytes"),
+    fixture=build(*([b"X-Long: " + b"x" * 900] * 600)),
+    fix="Not fixable: header fields are not dropped to make room.",
+)
+def header_block_too_large(ctx: Context) -> Iterator[Hit]:
+    limit = ctx.profile.max_header_bytes
+    size = ctx.msg.header_end - ctx.msg.start
+    if limit is not None and size > limit:
+        yield (
+            ctx.msg,
+            ctx.msg.start,
+            f"header block is {size:,} bytes; {ctx.profile.name} takes at most {limit:,}",
+        )
+
+
+@rule(
+    "MG420",
+    "multiple-from-mailboxes",
+    summary="From names more than one mailbox where the service takes exactly one (Gmail).",
+    severity="error",
+    fixable=False,
+    needs="single_from",
+    source="the profile's single_from (Gmail API: 'Expected a single From header', 'Invalid "
+    "From header')",
+    fixture=build(
+        b"From: alice@example.com, carol@example.com",
+        b"Sender: alice@example.com",
+        drop=(b"From",),
+    ),
+    fix="Not fixable: From is immutable in transit and which author to keep is not known.",
+)
+def multiple_from_mailboxes(ctx: Context) -> Iterator[Hit]:
+    for f in ctx.msg.headers:
+        if f.lname == "from":
+            n = len(mailbox_list(ctx, f.value).mailboxes)
+            if n > 1:
+                yield ctx.msg, f.start, f"From names {n} mailboxes; {ctx.profile.name} takes one"
 
 
 _LIMIT_FIX = "Not fixable: the part is kept as it is; raise the limit with mimeguard.Limits."
 parser_rule(
     "MG410",
-    "depth-limit",
+    Defect.DEPTH_LIMIT,
     summary="Parts are nested deeper than the parser's limit (Limits.max_depth, 64).",
     severity="error",
+    fixable=False,
     source="mimeguard limit (peers: MimeKit 1,024, postal-mime 256)",
     fixture=build(
         body=b"".join(
@@ -159,37 +249,45 @@ parser_rule(
 )
 parser_rule(
     "MG411",
-    "part-limit",
+    Defect.PART_LIMIT,
     summary="More parts than the parser's limit (Limits.max_parts, 10,000).",
     severity="error",
+    fixable=False,
+    no_injector="10,000 parts are too many to draw",
     source="mimeguard limit (peers: flanker 5,000, mailsplit 1,000 children)",
     fixture=multipart(*([b"\r\nx"] * 10_001)),
     fix=_LIMIT_FIX,
 )
 parser_rule(
     "MG412",
-    "header-field-limit",
+    Defect.HEADER_FIELD_LIMIT,
     summary="A header block has more fields than the parser's limit "
     "(Limits.max_header_fields, 10,000).",
     severity="error",
+    fixable=False,
+    no_injector="10,000 header fields are too many to draw",
     source="mimeguard limit (peers: mime4j 1,000)",
     fixture=build(*([b"X-Many: 1"] * 10_001)),
     fix=_LIMIT_FIX,
 )
 parser_rule(
     "MG413",
-    "header-size-limit",
+    Defect.HEADER_SIZE_LIMIT,
     summary="A header block is larger than the parser's limit (Limits.max_header_bytes, 1 MiB).",
     severity="error",
+    fixable=False,
+    no_injector="a 1 MiB header block is too big to draw",
     source="mimeguard limit (peers: go-message, mailsplit 1 MB); SES 'header section too long'",
     fixture=build(*([b"X-Long: " + b"x" * 900] * 1200)),
     fix=_LIMIT_FIX,
 )
 parser_rule(
     "MG414",
-    "message-size-limit",
+    Defect.MESSAGE_SIZE_LIMIT,
     summary="The message is larger than the parser's limit (Limits.max_message_bytes, 512 MiB).",
     severity="error",
+    fixable=False,
+    no_injector="a 512 MiB message is too big to draw",
     source="mimeguard limit",
     fixture=build(),
     fix=_LIMIT_FIX,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import _grammar as g
-from .._registry import Context, Hit, parser_rule, rule, severities
+from .._defects import Defect
+from .._registry import Context, Hit, parser_rule, rule, severities  # noqa: F401  # old form
 from ..message import Part
 from ._fixture import CLEAN, build
 
@@ -15,10 +16,11 @@ _SYNTAX_FIX = "Not fixable: which bytes were meant as header and which as body i
 
 parser_rule(
     "MG101",
-    "missing-header-body-separator",
+    Defect.MISSING_HEADER_BODY_SEPARATOR,
     summary="A line that is not a header field appears before the empty line that ends the "
     "header block.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.1; SES: 'header and a body, separated by a blank line'",
     fixture=b"From: a@example.com\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n<!DOCTYPE html>\r\n"
     b"<html></html>\r\n",
@@ -26,55 +28,61 @@ parser_rule(
 )
 parser_rule(
     "MG102",
-    "header-line-without-colon",
+    Defect.HEADER_LINE_WITHOUT_COLON,
     summary="A line inside the header block is neither a field (name and colon) nor a "
     "continuation.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.2",
     fixture=build(b"This is not a header", b"X-Next: 1"),
     fix="The line is removed from the header block.",
 )
 parser_rule(
     "MG103",
-    "empty-header-name",
+    Defect.EMPTY_HEADER_NAME,
     summary="A header line starts with a colon: the field name is empty.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 3.6.8 (field-name = 1*ftext); SES: 'empty header names are illegal'",
     fixture=build(b": no name"),
     fix="The field is removed.",
 )
 parser_rule(
     "MG104",
-    "illegal-header-name",
+    Defect.ILLEGAL_HEADER_NAME,
     summary="A field name holds characters outside printable US-ASCII.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 3.6.8 (ftext = %d33-57 / %d59-126)",
     fixture=build("X-Caf\u00e9: 1".encode()),
     fix="The field is removed.",
 )
 parser_rule(
     "MG105",
-    "header-name-whitespace",
+    Defect.HEADER_NAME_WHITESPACE,
     summary="Whitespace between a field name and its colon (obsolete syntax).",
     severity="warning",
+    fixable=True,
     source="RFC 5322 section 4.5 (obs-optional)",
     fixture=build(b"X-Spaced : 1"),
     fix="The whitespace is removed.",
 )
 parser_rule(
     "MG106",
-    "first-line-continuation",
+    Defect.FIRST_LINE_CONTINUATION,
     summary="The header block starts with a continuation line (leading whitespace).",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.2.3",
     fixture=b" folded\r\n" + CLEAN,
     fix="The stray line is removed.",
 )
 parser_rule(
     "MG107",
-    "mbox-from-line",
+    Defect.MBOX_FROM_LINE,
     summary="The message starts with an mbox 'From ' envelope line, which is not a header field.",
     severity="error",
+    fixable=True,
     source="RFC 4155 (mbox); RFC 5322 section 2.2",
     fixture=b"From alice@example.com Mon Nov 23 10:00:00 2026\r\n" + CLEAN,
     fix="The envelope line is removed.",
@@ -86,6 +94,7 @@ parser_rule(
     "line-too-long",
     summary="A line is longer than 998 octets (1,000 with CRLF).",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.1.1; RFC 5321 section 4.5.3.1.6; WorkMail RawMessageContent rule 4",
     fixture=build(body=b"x" * 1200 + b"\r\n"),
     fix="Header fields are refolded; a body part is re-encoded as quoted-printable.",
@@ -93,7 +102,10 @@ parser_rule(
 def line_too_long(ctx: Context) -> Iterator[Hit]:
     found: dict[str, list[int]] = {}  # part path -> [first offset, count, longest]
     parts: dict[str, Part] = {}
+    limit = ctx.profile.max_line_octets  # the scan finds lines over 998; a profile may allow more
     for offset, length in ctx.stats.long_lines:
+        if length <= limit:
+            continue
         part = ctx.part_at(offset)
         entry = found.get(part.path)
         if entry is None:
@@ -104,7 +116,7 @@ def line_too_long(ctx: Context) -> Iterator[Hit]:
             entry[2] = max(entry[2], length)
     for path, (first, count, longest) in found.items():
         lines = "a line" if count == 1 else f"{count:,} lines"
-        yield parts[path], first, f"{lines} over 998 octets (longest {longest:,})"
+        yield parts[path], first, f"{lines} over {limit:,} octets (longest {longest:,})"
 
 
 @rule(
@@ -112,6 +124,7 @@ def line_too_long(ctx: Context) -> Iterator[Hit]:
     "bare-lf",
     summary="Lines end with a bare LF instead of CRLF.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.3 (CR and LF only together as CRLF)",
     fixture=CLEAN.replace(b"\r\n", b"\n"),
     fix="Every line ending becomes CRLF.",
@@ -128,6 +141,7 @@ def bare_lf(ctx: Context) -> Iterator[Hit]:
     "bare-cr",
     summary="A CR that is not followed by LF.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.3",
     fixture=build(body=b"one\rtwo\r\n"),
     fix="Each bare CR becomes CRLF (in a header it becomes a space, so no new field appears).",
@@ -144,6 +158,7 @@ def bare_cr(ctx: Context) -> Iterator[Hit]:
     "mixed-line-endings",
     summary="Some lines end with CRLF and others with a bare LF.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.3",
     fixture=build(b"X-Mixed: yes").replace(b"Hello Bob,\r\n", b"Hello Bob,\n"),
     fix="Every line ending becomes CRLF.",
@@ -160,6 +175,7 @@ def mixed_line_endings(ctx: Context) -> Iterator[Hit]:
     "nul-byte",
     summary="The message contains NUL bytes.",
     severity="error",
+    fixable=True,
     source="RFC 5322 section 2.3 (NUL is not allowed); RFC 2045 section 2.7",
     fixture=build(body=b"before\x00after\r\n"),
     fix="The part is re-encoded as base64 when it is an attachment; NUL bytes in text or "
@@ -205,7 +221,8 @@ def _eight_bit_fields(ctx: Context, kept: bool) -> Iterator[Hit]:
     "header-8bit",
     summary="A header field holds raw 8-bit bytes instead of RFC 2047 encoded-words (a field "
     "left byte-identical to the original message is MG117 instead).",
-    severity=severities("error", rfc="warning"),
+    severity="warning",
+    fixable=True,
     source="RFC 5322 section 2.2 (US-ASCII only; RFC 6532 needs SMTPUTF8, which SES and "
     "WorkMail do not offer); RFC 2047",
     fixture=build("X-Greeting: Gr\u00fc\u00dfe".encode()),
@@ -225,7 +242,9 @@ def header_8bit(ctx: Context) -> Iterator[Hit]:
     "only recommend encoding non-ASCII content, the field arrived that way, and the headers "
     "WorkMail treats as immutable may not be re-encoded, so refusing the edit would send the "
     "message on without it. SES rejects raw 8-bit headers, so it stays an error there.",
-    severity=severities("warning", ses="error"),
+    severity="warning",
+    fixable=False,
+    no_injector="it compares with an original message, which malformed_messages does not return",
     source="WorkMail RawMessageContent rules 3 ('should be encoded', a recommendation) and 6 "
     "(immutable headers), REFERENCE.md section 2; RFC 5322 section 2.2; SES: 7-bit headers only",
     fixture=build("To: J\u00f6rg <j@example.com>".encode()),

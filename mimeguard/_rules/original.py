@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import _grammar as g
-from .._lists import IMMUTABLE_HEADERS
 from .._registry import Context, Hit, rule
 from ..message import Part
 from ._fixture import build
@@ -24,6 +23,9 @@ def _raw_fields(part: Part, name: str) -> list[bytes]:
     "(Received, DKIM-Signature, ARC-*, Message-ID, From, To, Cc, Date, Return-Path, Sender, "
     "Reply-To, In-Reply-To, References) was changed, removed or added.",
     severity="error",
+    fixable=False,
+    needs="immutable",
+    no_injector="it compares with an original message, which malformed_messages does not return",
     source="WorkMail RawMessageContent rule 6 (list inferred, REFERENCE.md 2.6)",
     fixture=build().replace(b"From: Alice Example <", b"From: <"),
     fixture_original=build(),
@@ -32,7 +34,7 @@ def _raw_fields(part: Part, name: str) -> list[bytes]:
 def immutable_header_changed(ctx: Context) -> Iterator[Hit]:
     if ctx.original is None:
         return
-    for name in IMMUTABLE_HEADERS:
+    for name in ctx.profile.immutable:
         new = _raw_fields(ctx.msg, name)
         old = _raw_fields(ctx.original, name)
         if new == old:

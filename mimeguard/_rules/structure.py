@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import _grammar as g
+from .._defects import Defect
 from .._registry import Context, Hit, parser_rule, rule
 from ._fixture import TEXT_PART, build, multipart
 
@@ -12,18 +13,20 @@ __all__: list[str] = []
 
 parser_rule(
     "MG301",
-    "missing-closing-boundary",
+    Defect.MISSING_CLOSING_BOUNDARY,
     summary="A multipart body has no closing delimiter (--boundary--).",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.1.1",
     fixture=multipart(TEXT_PART, close=False),
     fix="The closing delimiter is added at the end of the multipart body.",
 )
 parser_rule(
     "MG302",
-    "boundary-not-found",
+    Defect.BOUNDARY_NOT_FOUND,
     summary="The boundary of a multipart never appears in its body.",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.1.1",
     fixture=build(
         body=b"no parts here\r\n", mime=(b'Content-Type: multipart/mixed; boundary="b1"',)
@@ -32,9 +35,10 @@ parser_rule(
 )
 parser_rule(
     "MG303",
-    "multipart-missing-boundary",
+    Defect.MULTIPART_MISSING_BOUNDARY,
     summary="A multipart Content-Type has no boundary parameter.",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.1.1 (boundary is required)",
     fixture=build(body=b"--b1\r\n\r\nx\r\n--b1--\r\n", mime=(b"Content-Type: multipart/mixed",)),
     fix="When the body has a delimiter line and its close delimiter, the boundary they use "
@@ -42,10 +46,11 @@ parser_rule(
 )
 parser_rule(
     "MG305",
-    "nested-boundary-conflict",
+    Defect.NESTED_BOUNDARY_CONFLICT,
     summary="A nested multipart's boundary equals, or is a prefix of, an enclosing one's "
     "(or the reverse).",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.1.2 (a boundary must not appear inside the encapsulated parts)",
     fixture=multipart(
         b'Content-Type: multipart/alternative; boundary="b1x"\r\n\r\n'
@@ -62,6 +67,7 @@ parser_rule(
     summary="A boundary is longer than 70 characters, ends in a space or holds characters "
     "outside RFC 2046's bchars.",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.1.1 (boundary := 0*69<bchars> bcharsnospace)",
     fixture=multipart(TEXT_PART, boundary=b"b" * 71),
     fix="The multipart gets a new, valid boundary (its parts are copied unchanged).",
@@ -85,6 +91,7 @@ def invalid_boundary(ctx: Context) -> Iterator[Hit]:
     "empty-multipart",
     summary="A multipart has no body part at all.",
     severity="error",
+    fixable=True,
     source="RFC 2046 section 5.1.1 (multipart-body needs one body-part)",
     fixture=build(body=b"--b1--\r\n", mime=(b'Content-Type: multipart/mixed; boundary="b1"',)),
     fix="An empty text/plain part is added.",
@@ -100,6 +107,7 @@ def empty_multipart(ctx: Context) -> Iterator[Hit]:
     "malformed-content-type",
     summary="Content-Type cannot be parsed as type/subtype (it is then read as text/plain).",
     severity="error",
+    fixable=True,
     source="RFC 2045 section 5.1",
     fixture=build(body=b"x\r\n", mime=(b"Content-Type: text",)),
     fix="A bare 'text' becomes text/plain (how RFC 2045 reads it); otherwise not fixable.",
@@ -117,6 +125,7 @@ def malformed_content_type(ctx: Context) -> Iterator[Hit]:
     "malformed-content-disposition",
     summary="Content-Disposition is not a disposition type with parameters.",
     severity="warning",
+    fixable=False,
     source="RFC 2183 section 2",
     fixture=multipart(
         b"Content-Type: application/pdf\r\nContent-Disposition: ; filename=a.pdf"
@@ -140,6 +149,7 @@ def malformed_content_disposition(ctx: Context) -> Iterator[Hit]:
     summary="A Content-Type or Content-Disposition parameter is malformed (quoting, RFC 2231 "
     "continuations or charset, duplicates).",
     severity="warning",
+    fixable=False,
     source="RFC 2045 section 5.1; RFC 2231",
     fixture=build(body=b"x\r\n", mime=(b"Content-Type: text/plain; charset",)),
     fix="Reported only.",
@@ -165,6 +175,7 @@ def malformed_parameter(ctx: Context) -> Iterator[Hit]:
     summary="multipart/signed without exactly two parts, without a protocol parameter, or whose "
     "second part does not match the protocol.",
     severity="error",
+    fixable=False,
     source="RFC 1847 section 2.1",
     fixture=multipart(TEXT_PART, subtype=b"signed"),
     fix="Not fixable: changing a signed message breaks its signature.",
@@ -196,6 +207,7 @@ def malformed_signed(ctx: Context) -> Iterator[Hit]:
     summary="multipart/encrypted without exactly two parts, without a protocol parameter, or "
     "whose first part does not match the protocol.",
     severity="error",
+    fixable=False,
     source="RFC 1847 section 2.2",
     fixture=multipart(TEXT_PART, subtype=b"encrypted"),
     fix="Not fixable: the content is encrypted.",

@@ -1,0 +1,978 @@
+"""The SES gateway: a message stored in S3 by SES, edited by a :class:`Recipe`, sent on.
+
+The pattern WorkMail users move to (docs/ses.md)::
+
+    from mimeguard.ses import handle
+    from mimeguard.workmail import Recipe
+
+    RECIPE = Recipe(disclaimer_text="This message came from outside the organization.")
+
+    def lambda_handler(event, context):
+        return handle(event, RECIPE, context=context)
+
+1. the event names the stored message: an S3 notification (SES Mail Manager's
+   WriteToS3 action, or any S3 put), a classic SES receipt rule event (its S3
+   action's ``bucketName``/``objectKey``, or a Lambda action after an S3 action
+   with ``MIMEGUARD_INBOUND_BUCKET``), either one wrapped in SNS, or a direct
+   ``{"bucket", "key", "mailFrom", "recipients"}`` invocation;
+2. an event handled before (its marker under ``processed/`` exists) stops
+   here; ``GetObject``; a message carrying this gateway's own loop mark is not
+   processed again (status ``loop``);
+3. the inbound ``Return-Path`` is dropped (RFC 5321 section 4.4: it is written at
+   final delivery, not relayed), then the recipe runs (repair first, the
+   envelope sender filling a missing From) and the result is validated under
+   ``ses`` against the fetched message;
+4. the loop mark is prepended and the message goes to the envelope recipients,
+   50 per call, with SES v2 ``SendEmail`` (``Content.Raw``) or over SMTP.
+
+A message that cannot be made acceptable, or that SES refuses, follows the
+recipe's :attr:`~mimeguard.workmail.Recipe.failure_policy`: ``deliver`` sends
+it unchanged, ``quarantine`` writes it under the quarantine prefix, ``bounce``
+quarantines it and sends the envelope sender a notice, ``drop`` only logs (the
+inbound object stays where SES wrote it).  Nothing vanishes without a JSON log
+line, and when SES refuses, the line names the mimeguard rules that match
+SES's error text.  The Message-ID field is never changed; the log shows it
+next to the MessageId SES returns.
+
+boto3 is imported only when a client has to be created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import smtplib
+import ssl
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import getaddresses
+from typing import Any, Literal, Protocol, cast, get_args
+from urllib.parse import unquote_plus
+
+from ._parser import parse
+from ._transit import (
+    Applied,
+    apply_recipe,
+    check_gateway_id,
+    drop_fields,
+    is_marked,
+    mark,
+    mark_key,
+    safe_envelope_from,
+)
+from .edit import Change
+from .errors import UnknownProfileError
+from .findings import Report
+from .profiles import get_profile
+from .workmail import (
+    ConfigurationError,
+    EventError,
+    JsonLines,
+    Recipe,
+    _change_dict,
+    _env_bool,
+    _env_text,
+    _error_code,
+    _error_message,
+    _report_dict,
+    _split_list,
+    _summary,
+)
+
+__all__ = [
+    "MAX_DESTINATIONS",
+    "SES_REJECTIONS",
+    "InboundMessage",
+    "Outcome",
+    "Settings",
+    "explain_rejection",
+    "handle",
+    "lambda_handler",
+    "process",
+    "read_event",
+]
+
+Transport = Literal["ses", "smtp"]
+Status = Literal[
+    "sent",  # the edited (or already acceptable) message was sent
+    "delivered-unchanged",  # failure policy deliver: the message as received was sent
+    "bounced",  # failure policy bounce: quarantined, and the sender told (when possible)
+    "quarantined",  # written under the quarantine prefix, not sent
+    "dropped",  # failure policy drop (or the recipe's DROP action): logged only
+    "loop",  # this gateway sent it: not processed again
+    "duplicate",  # this event was handled before (its processed marker exists)
+    "not-found",  # the object named by the event is gone
+]
+TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
+
+#: SES v2 SendEmail takes at most 50 recipients per call (ses/latest/dg/quotas.html).
+MAX_DESTINATIONS = 50
+
+#: SES's rejection texts (as users report them; REFERENCE.md section 7) and the
+#: mimeguard rules that catch the same problem before sending.
+SES_REJECTIONS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
+    (
+        re.compile(r"Illegal header", re.I),
+        ("MG101", "MG102", "MG104", "MG106"),
+        "a line in the header block is not a field (often no blank line before the body)",
+    ),
+    (
+        re.compile(r"Empty header names are illegal", re.I),
+        ("MG103",),
+        "a header line starts with ':'",
+    ),
+    (
+        re.compile(r"Duplicate header '([^']*)'", re.I),
+        ("MG203", "MG204", "MG211"),
+        "a field SES allows once occurs twice",
+    ),
+    (
+        re.compile(r"Missing final '@domain'|Domain contains illegal character", re.I),
+        ("MG205", "MG206"),
+        "an address field does not parse",
+    ),
+    (re.compile(r"Header section too long", re.I), ("MG413",), "the header block is too large"),
+    (
+        re.compile(r"Message length is more than", re.I),
+        ("MG401",),
+        "the message is larger than SES takes",
+    ),
+    (
+        re.compile(r"Unsupported encoding", re.I),
+        ("MG313", "MG321", "MG116"),
+        "a transfer encoding or charset SES does not know",
+    ),
+    (re.compile(r"Missing required header 'From'", re.I), ("MG201",), "there is no From field"),
+    (
+        re.compile(r"Expected disposition", re.I),
+        ("MG311",),
+        "Content-Disposition does not parse",
+    ),
+    (
+        re.compile(r"not verified", re.I),
+        (),
+        "SES sends only from verified identities: relay mail from other domains over SMTP "
+        "(MIMEGUARD_SES_TRANSPORT=smtp)",
+    ),
+)
+
+_LEVEL_OF: dict[str, str] = {
+    "sent": "INFO",
+    "loop": "INFO",
+    "duplicate": "INFO",
+    "delivered-unchanged": "WARNING",
+    "bounced": "WARNING",
+    "quarantined": "WARNING",
+    "dropped": "WARNING",
+    "not-found": "WARNING",
+}
+_CONFIG_CODES = frozenset(
+    {
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",
+        "AccessDeniedException",
+        "AccessDenied",
+        "NoSuchBucket",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }
+)
+_REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
+
+
+def explain_rejection(text: str, report: Report | None = None) -> dict[str, Any]:
+    """What SES's error ``text`` means: the rules that catch it and, with ``report``,
+    which of them fired on the message."""
+    rules: list[str] = []
+    hints: list[str] = []
+    for pattern, codes, hint in SES_REJECTIONS:
+        if pattern.search(text):
+            rules.extend(c for c in codes if c not in rules)
+            hints.append(hint)
+    out: dict[str, Any] = {"text": text[:500], "rules": rules, "hints": hints}
+    if report is not None:
+        out["found"] = sorted({f.code for f in report.findings if f.code in rules})
+    return out
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where mail comes from and goes to.
+
+    ``transport`` ``ses`` sends with SES v2 ``SendEmail`` (the From must be a
+    verified identity: outbound mail); ``smtp`` relays to ``smtp_host`` with
+    STARTTLS, keeping the original envelope sender (inbound mail for another
+    mailbox host, or SES's SMTP interface).  ``gateway_id`` and ``secret`` make
+    the loop mark; without a secret the mark only holds within one Lambda
+    container.  ``inbound_bucket``/``inbound_prefix`` locate the message for a
+    receipt rule's Lambda action (``prefix + messageId``, as the S3 action
+    writes it).  ``forward_to`` replaces unknown envelope recipients (an S3
+    notification carries none); ``recipients_from_headers`` instead reads
+    To/Cc/Bcc.  ``quarantine_bucket`` defaults to the inbound message's bucket.
+    ``notice_from`` (a verified address) sends bounce notices.
+    ``processed_prefix`` (``None``: off) is where a small marker object per
+    handled message goes, so a second delivery of the same event (S3
+    notifications are at-least-once, Lambda retries) does not send it twice.
+    """
+
+    profile: str = "ses"
+    transport: Transport = "ses"
+    gateway_id: str = "mimeguard"
+    secret: str | None = None
+    configuration_set: str | None = None
+    from_address: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    inbound_bucket: str | None = None
+    inbound_prefix: str = ""
+    forward_to: tuple[str, ...] = ()
+    recipients_from_headers: bool = False
+    quarantine_bucket: str | None = None
+    quarantine_prefix: str = "quarantine/"
+    processed_prefix: str | None = "processed/"
+    notice_from: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            get_profile(self.profile)
+        except UnknownProfileError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if self.transport not in TRANSPORTS:
+            raise ConfigurationError(f"transport must be 'ses' or 'smtp', not {self.transport!r}")
+        if self.transport == "smtp" and not self.smtp_host:
+            raise ConfigurationError("transport 'smtp' needs smtp_host (MIMEGUARD_SMTP_HOST)")
+        try:
+            check_gateway_id(self.gateway_id)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if not 0 < self.smtp_port < 65536:
+            raise ConfigurationError(f"smtp_port {self.smtp_port} is not a TCP port")
+        forward = self.forward_to
+        object.__setattr__(
+            self, "forward_to", _split_list(forward) if isinstance(forward, str) else tuple(forward)
+        )
+        for address in (*self.forward_to, self.notice_from, self.from_address):
+            if address is not None and safe_envelope_from(address) != address:
+                raise ConfigurationError(f"{address!r} is not a plain ASCII address")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``MIMEGUARD_PROFILE`` (default ``ses``), ``MIMEGUARD_SES_TRANSPORT``,
+        ``MIMEGUARD_GATEWAY_ID``, ``MIMEGUARD_GATEWAY_SECRET``,
+        ``MIMEGUARD_SES_CONFIGURATION_SET``, ``MIMEGUARD_SES_FROM``, ``MIMEGUARD_SMTP_HOST``,
+        ``MIMEGUARD_SMTP_PORT``, ``MIMEGUARD_SMTP_STARTTLS``, ``MIMEGUARD_SMTP_USERNAME``,
+        ``MIMEGUARD_SMTP_PASSWORD``, ``MIMEGUARD_INBOUND_BUCKET``, ``MIMEGUARD_INBOUND_PREFIX``,
+        ``MIMEGUARD_FORWARD_TO``, ``MIMEGUARD_RECIPIENTS_FROM_HEADERS``,
+        ``MIMEGUARD_QUARANTINE_BUCKET``, ``MIMEGUARD_QUARANTINE_PREFIX``,
+        ``MIMEGUARD_PROCESSED_PREFIX`` (``none`` turns the duplicate check off) and
+        ``MIMEGUARD_NOTICE_FROM``; keyword arguments that are not None win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, var in (
+            ("profile", "MIMEGUARD_PROFILE"),
+            ("transport", "MIMEGUARD_SES_TRANSPORT"),
+            ("gateway_id", "MIMEGUARD_GATEWAY_ID"),
+            ("secret", "MIMEGUARD_GATEWAY_SECRET"),
+            ("configuration_set", "MIMEGUARD_SES_CONFIGURATION_SET"),
+            ("from_address", "MIMEGUARD_SES_FROM"),
+            ("smtp_host", "MIMEGUARD_SMTP_HOST"),
+            ("smtp_username", "MIMEGUARD_SMTP_USERNAME"),
+            ("smtp_password", "MIMEGUARD_SMTP_PASSWORD"),
+            ("inbound_bucket", "MIMEGUARD_INBOUND_BUCKET"),
+            ("inbound_prefix", "MIMEGUARD_INBOUND_PREFIX"),
+            ("quarantine_bucket", "MIMEGUARD_QUARANTINE_BUCKET"),
+            ("quarantine_prefix", "MIMEGUARD_QUARANTINE_PREFIX"),
+            ("processed_prefix", "MIMEGUARD_PROCESSED_PREFIX"),
+            ("notice_from", "MIMEGUARD_NOTICE_FROM"),
+        ):
+            value = _env_text(env, var)
+            if value is not None:
+                values[name] = value.strip().lower() if name in ("profile", "transport") else value
+        port = _env_text(env, "MIMEGUARD_SMTP_PORT")
+        if port is not None:
+            try:
+                values["smtp_port"] = int(port)
+            except ValueError:
+                raise ConfigurationError(f"MIMEGUARD_SMTP_PORT={port!r}: not a number") from None
+        values["smtp_starttls"] = _env_bool(env, "MIMEGUARD_SMTP_STARTTLS", True)
+        values["recipients_from_headers"] = _env_bool(
+            env, "MIMEGUARD_RECIPIENTS_FROM_HEADERS", False
+        )
+        if str(values.get("processed_prefix", "")).strip().lower() == "none":
+            values["processed_prefix"] = None
+        forward = _env_text(env, "MIMEGUARD_FORWARD_TO")
+        if forward is not None:
+            values["forward_to"] = _split_list(forward)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+# -- the event ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One stored message an event names.
+
+    ``mail_from`` and ``recipients`` are the SMTP envelope when the event
+    carries it (``None``: unknown; ``""`` is the null sender of a bounce).
+    """
+
+    source: Literal["s3", "ses-receipt", "direct"]
+    bucket: str
+    key: str
+    message_id: str
+    mail_from: str | None = None
+    recipients: tuple[str, ...] | None = None
+    version_id: str | None = None
+
+
+def _text(obj: Any, path: str) -> str | None:
+    value: Any = obj
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _str_list(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def read_event(event: Any, settings: Settings | None = None) -> tuple[InboundMessage, ...]:
+    """The messages ``event`` names; :class:`EventError` when it names none."""
+    settings = settings or Settings()
+    if not isinstance(event, Mapping):
+        raise EventError(f"the Lambda event is a {type(event).__name__}, not a JSON object")
+    if "Records" not in event:
+        return (_direct(event),)
+    records = event["Records"]
+    if not isinstance(records, list) or not records:
+        raise EventError("Records should be a non-empty list")
+    out: list[InboundMessage] = []
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise EventError(f"Records[{i}] is not an object")
+        source = record.get("eventSource") or record.get("EventSource")
+        if source == "aws:s3":
+            out.append(_s3_record(record, i))
+        elif source == "aws:ses":
+            out.append(_ses_record(record.get("ses"), settings, f"Records[{i}].ses"))
+        elif source == "aws:sns":
+            message = _text(record, "Sns.Message")
+            try:
+                inner = json.loads(message) if message is not None else None
+            except ValueError:
+                raise EventError(f"Records[{i}].Sns.Message is not JSON") from None
+            if isinstance(inner, Mapping) and "receipt" in inner:
+                out.append(_ses_record(inner, settings, f"Records[{i}].Sns.Message"))
+            elif isinstance(inner, Mapping) and "Records" in inner:
+                out.extend(read_event(inner, settings))
+            else:
+                raise EventError(
+                    f"Records[{i}].Sns.Message is neither an SES receipt notification "
+                    "nor an S3 event"
+                )
+        else:
+            raise EventError(
+                f"Records[{i}].eventSource is {source!r}; expected aws:s3, aws:ses or aws:sns"
+            )
+    return tuple(out)
+
+
+def _direct(event: Mapping[str, Any]) -> InboundMessage:
+    bucket, key = event.get("bucket"), event.get("key")
+    if not isinstance(bucket, str) or not isinstance(key, str) or not bucket or not key:
+        raise EventError(
+            "not an S3, SES or SNS event, and not a direct invocation "
+            '{"bucket": "...", "key": "...", "mailFrom": "...", "recipients": ["..."]}'
+        )
+    mail_from = event.get("mailFrom")
+    recipients = event.get("recipients")
+    if mail_from is not None and not isinstance(mail_from, str):
+        raise EventError("mailFrom should be a string")
+    if recipients is not None and _str_list(recipients) is None:
+        raise EventError("recipients should be a list of strings")
+    return InboundMessage(
+        "direct", bucket, key, key, mail_from, _str_list(recipients) if recipients else None
+    )
+
+
+def _s3_record(record: Mapping[str, Any], i: int) -> InboundMessage:
+    bucket = _text(record, "s3.bucket.name")
+    key = _text(record, "s3.object.key")
+    if not bucket or not key:
+        raise EventError(f"Records[{i}] has no s3.bucket.name or s3.object.key")
+    key = unquote_plus(key)  # S3 notifications URL-encode the key (spaces as '+')
+    return InboundMessage("s3", bucket, key, key, version_id=_text(record, "s3.object.versionId"))
+
+
+def _ses_record(ses: Any, settings: Settings, where: str) -> InboundMessage:
+    if not isinstance(ses, Mapping):
+        raise EventError(f"{where} is not an object")
+    message_id = _text(ses, "mail.messageId")
+    if not message_id:
+        raise EventError(f"{where}.mail.messageId is missing")
+    action = (
+        ses.get("receipt", {}).get("action") if isinstance(ses.get("receipt"), Mapping) else None
+    )
+    bucket = _text(action, "bucketName") if isinstance(action, Mapping) else None
+    key = _text(action, "objectKey") if isinstance(action, Mapping) else None
+    if not bucket or not key:
+        if settings.inbound_bucket is None:
+            raise ConfigurationError(
+                f"{where}: a receipt rule's Lambda action does not say where the message is; "
+                "put an S3 action before it and set MIMEGUARD_INBOUND_BUCKET (and "
+                "MIMEGUARD_INBOUND_PREFIX, its object key prefix)"
+            )
+        bucket, key = settings.inbound_bucket, settings.inbound_prefix + message_id
+    # receipt.recipients are the envelope RCPT TO addresses this rule matched;
+    # mail.destination lists every envelope recipient of the SMTP transaction
+    recipients = _str_list(_get(ses, "receipt.recipients")) or _str_list(
+        _get(ses, "mail.destination")
+    )
+    return InboundMessage(
+        "ses-receipt", bucket, key, message_id, _text(ses, "mail.source"), recipients
+    )
+
+
+def _get(obj: Any, path: str) -> Any:
+    value: Any = obj
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+class S3Client(Protocol):
+    def get_object(self, **kwargs: Any) -> Any: ...
+
+    def head_object(self, **kwargs: Any) -> Any: ...
+
+    def put_object(self, **kwargs: Any) -> Any: ...
+
+
+class SesV2Client(Protocol):
+    def send_email(self, **kwargs: Any) -> Any: ...
+
+
+SmtpFactory = Callable[[str, int, float], smtplib.SMTP]
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def _client(service: str) -> Any:
+    """A boto3 client cached per container, with botocore's standard retries (5 attempts)."""
+    client = _CLIENTS.get(service)
+    if client is None:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as exc:
+            raise ImportError("mimeguard.ses needs boto3: pip install 'mimeguard[aws]'") from exc
+        config = Config(
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"total_max_attempts": 5, "mode": "standard"},
+        )
+        client = _CLIENTS[service] = boto3.client(service, config=config)
+    return client
+
+
+# -- the outcome -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one message."""
+
+    status: Status
+    message_id: str
+    recipients: tuple[str, ...] = ()
+    sent_ids: tuple[str, ...] = ()
+    report: Report | None = None
+    changes: tuple[Change, ...] = ()
+    bytes_in: int | None = None
+    bytes_out: int | None = None
+    quarantine: str | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "messageId": self.message_id,
+            "recipients": len(self.recipients),
+            "sentIds": list(self.sent_ids),
+            "quarantine": self.quarantine,
+            "detail": self.detail,
+        }
+
+
+class _RejectedError(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+class _Run:
+    def __init__(
+        self,
+        inbound: InboundMessage,
+        recipe: Recipe,
+        settings: Settings,
+        *,
+        s3: S3Client | None,
+        sesv2: SesV2Client | None,
+        smtp: SmtpFactory | None,
+        log: Callable[[dict[str, Any]], None],
+        context: Any,
+        clock: Callable[[], float],
+    ) -> None:
+        self.inbound = inbound
+        self.recipe = recipe
+        self.settings = settings
+        self._s3 = s3
+        self._sesv2 = sesv2
+        self.smtp = smtp or (lambda host, port, timeout: smtplib.SMTP(host, port, timeout=timeout))
+        self.log = log
+        self.context = context
+        self.clock = clock
+        self.started = clock()
+        self.key = mark_key(settings.secret)
+        self.recipients: tuple[str, ...] = ()
+        self.sent_ids: list[str] = []
+        self.applied: Applied | None = None
+        self.fields: dict[str, Any] = {}
+        self.bytes_in: int | None = None
+        self.bytes_out: int | None = None
+        self.header_message_id: str | None = None
+
+    @property
+    def s3(self) -> S3Client:
+        if self._s3 is None:
+            self._s3 = cast(S3Client, _client("s3"))
+        return self._s3
+
+    @property
+    def sesv2(self) -> SesV2Client:
+        if self._sesv2 is None:
+            self._sesv2 = cast(SesV2Client, _client("sesv2"))
+        return self._sesv2
+
+    # -- logging
+
+    def finish(self, status: Status, detail: str = "", quarantine: str | None = None) -> Outcome:
+        applied = self.applied
+        report = applied.report if applied else None
+        changes = applied.changes if applied else ()
+        record: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": _LEVEL_OF[status],
+            "logger": "mimeguard.ses",
+            "event": "processed",
+            "status": status,
+            "detail": detail,
+            "source": self.inbound.source,
+            "s3": {"bucket": self.inbound.bucket, "key": self.inbound.key},
+            "messageId": self.inbound.message_id,
+            "headerMessageId": self.header_message_id,
+            "sentIds": self.sent_ids,
+            "transport": self.settings.transport,
+            "mailFrom": self.inbound.mail_from,
+            "recipients": len(self.recipients),
+            "bytes": {"in": self.bytes_in, "out": self.bytes_out},
+            "recipe": applied.result if applied else None,
+            "findings": _summary(report),
+            "edits": [_change_dict(c) for c in changes],
+            "quarantine": quarantine,
+            "policy": self.recipe.failure_policy,
+            "timingsMs": {"total": round((self.clock() - self.started) * 1000.0, 1)},
+        }
+        request_id = getattr(self.context, "aws_request_id", None)
+        if isinstance(request_id, str):
+            record["requestId"] = request_id
+        record.update(self.fields)
+        self.log(record)
+        return Outcome(
+            status=status,
+            message_id=self.inbound.message_id,
+            recipients=self.recipients,
+            sent_ids=tuple(self.sent_ids),
+            report=report,
+            changes=changes,
+            bytes_in=self.bytes_in,
+            bytes_out=self.bytes_out,
+            quarantine=quarantine,
+            detail=detail,
+        )
+
+    # -- the steps
+
+    def run(self) -> Outcome:
+        marker = self.marker_key()
+        if marker is not None and self.handled_before(marker):
+            return self.finish(
+                "duplicate", f"already handled (s3://{self.inbound.bucket}/{marker})"
+            )
+        data = self.fetch()
+        if data is None:
+            return self.finish("not-found", "the object named by the event does not exist")
+        outcome = self.steps(data)
+        if marker is not None and outcome.status != "loop":
+            self.remember(marker, outcome)
+        return outcome
+
+    def marker_key(self) -> str | None:
+        prefix = self.settings.processed_prefix
+        if prefix is None:
+            return None
+        name = f"{self.inbound.bucket}/{self.inbound.key}/{self.inbound.version_id or ''}"
+        return prefix + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+    def handled_before(self, marker: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.inbound.bucket, Key=marker)
+        except Exception as exc:
+            code = _error_code(exc)
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return False
+            if code in ("403", "AccessDenied"):
+                raise ConfigurationError(
+                    f"HeadObject s3://{self.inbound.bucket}/{marker} was denied: the function's "
+                    "role needs s3:GetObject on the processed/ prefix and s3:ListBucket on the "
+                    "bucket (without ListBucket S3 answers 403 for a missing key); or set "
+                    "MIMEGUARD_PROCESSED_PREFIX=none"
+                ) from exc
+            raise
+        return True
+
+    def remember(self, marker: str, outcome: Outcome) -> None:
+        try:
+            self.s3.put_object(
+                Bucket=self.inbound.bucket,
+                Key=marker,
+                Body=json.dumps(outcome.to_dict()).encode(),
+                ContentType="application/json",
+                ServerSideEncryption="AES256",
+            )
+        except Exception as exc:  # the message is handled; only a duplicate is at stake
+            self.log(
+                {
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "level": "WARNING",
+                    "logger": "mimeguard.ses",
+                    "event": "marker-not-written",
+                    "messageId": self.inbound.message_id,
+                    "error": f"{_error_code(exc) or type(exc).__name__}: {exc}",
+                }
+            )
+
+    def steps(self, data: bytes) -> Outcome:
+        self.bytes_in = len(data)
+        self.header_message_id = parse(data).get("message-id")
+        if is_marked(data, gateway_id=self.settings.gateway_id, key=self.key):
+            return self.finish("loop", f"{self.settings.gateway_id} sent this message: not re-sent")
+        self.recipients = self.envelope_recipients(data)
+        prepared = drop_fields(data, ("Return-Path",))
+        action = self.recipe.action
+        if action in ("BOUNCE", "DROP"):
+            why = self.recipe.bounce_message or f"the recipe's action is {action}"
+            return self.failed(data, "bounce" if action == "BOUNCE" else "drop", why)
+        self.applied = apply_recipe(
+            prepared,
+            self.recipe,
+            profile=self.settings.profile,
+            envelope_from=self.inbound.mail_from,
+        )
+        if self.applied.traceback:
+            self.fields["traceback"] = self.applied.traceback
+        if not self.applied.acceptable:
+            if self.applied.report is not None:
+                self.fields["report"] = _report_dict(self.applied.report)
+            return self.failed(data, self.recipe.failure_policy, self.applied.detail)
+        out = mark(self.applied.data, gateway_id=self.settings.gateway_id, key=self.key)
+        try:
+            self.send(out, self.recipients)
+        except _RejectedError as exc:
+            self.fields["sesRejection"] = explain_rejection(exc.text, self.applied.report)
+            return self.failed(data, self.recipe.failure_policy, f"refused: {exc.text}")
+        self.bytes_out = len(out)
+        return self.finish("sent", self.applied.detail)
+
+    def fetch(self) -> bytes | None:
+        request: dict[str, Any] = {"Bucket": self.inbound.bucket, "Key": self.inbound.key}
+        if self.inbound.version_id:
+            request["VersionId"] = self.inbound.version_id
+        try:
+            got = self.s3.get_object(**request)
+        except Exception as exc:
+            code = _error_code(exc)
+            if code in ("NoSuchKey", "NoSuchVersion"):
+                return None
+            if code in _CONFIG_CODES:
+                raise ConfigurationError(
+                    f"GetObject s3://{self.inbound.bucket}/{self.inbound.key} failed with {code}: "
+                    f"{_error_message(exc)} (the function's role needs s3:GetObject, and "
+                    "kms:Decrypt when the bucket uses SSE-KMS)"
+                ) from exc
+            raise
+        body = got["Body"]
+        try:
+            return bytes(body.read()) if hasattr(body, "read") else bytes(body)
+        finally:
+            close = getattr(body, "close", None)
+            if callable(close):
+                close()
+
+    def envelope_recipients(self, data: bytes) -> tuple[str, ...]:
+        if self.inbound.recipients:
+            return self.inbound.recipients
+        if self.settings.forward_to:
+            self.fields["recipientsFrom"] = "forward_to"
+            return self.settings.forward_to
+        if self.settings.recipients_from_headers:
+            msg = parse(data)
+            values = [hf.value for hf in msg.headers if hf.lname in ("to", "cc", "bcc")]
+            found = tuple(dict.fromkeys(a for _, a in getaddresses(values) if "@" in a))
+            if found:
+                self.fields["recipientsFrom"] = "headers"
+                return found
+        raise ConfigurationError(
+            f"the event for {self.inbound.key!r} carries no envelope recipients (an S3 "
+            "notification never does): set MIMEGUARD_FORWARD_TO, or "
+            "MIMEGUARD_RECIPIENTS_FROM_HEADERS=true to read To/Cc/Bcc"
+        )
+
+    # -- sending
+
+    def send(self, data: bytes, recipients: Sequence[str]) -> None:
+        if self.settings.transport == "smtp":
+            self.send_smtp(data, recipients)
+            return
+        for i in range(0, len(recipients), MAX_DESTINATIONS):
+            batch = list(recipients[i : i + MAX_DESTINATIONS])
+            request: dict[str, Any] = {
+                "Destination": {"ToAddresses": batch},
+                "Content": {"Raw": {"Data": data}},
+            }
+            if self.settings.from_address:
+                request["FromEmailAddress"] = self.settings.from_address
+            if self.settings.configuration_set:
+                request["ConfigurationSetName"] = self.settings.configuration_set
+            try:
+                answer = self.sesv2.send_email(**request)
+            except Exception as exc:
+                code = _error_code(exc)
+                if code in _REJECTED_CODES:
+                    raise _RejectedError(_error_message(exc)) from exc
+                if code in _CONFIG_CODES:
+                    raise ConfigurationError(
+                        f"SendEmail failed with {code}: {_error_message(exc)}"
+                    ) from exc
+                raise
+            sent = answer.get("MessageId") if isinstance(answer, Mapping) else None
+            if isinstance(sent, str):
+                self.sent_ids.append(sent)
+
+    def send_smtp(self, data: bytes, recipients: Sequence[str]) -> None:
+        s = self.settings
+        assert s.smtp_host is not None
+        sender = s.from_address or (self.inbound.mail_from or "")
+        try:
+            with self.smtp(s.smtp_host, s.smtp_port, 30.0) as conn:
+                if s.smtp_starttls:
+                    conn.starttls(context=ssl.create_default_context())
+                if s.smtp_username and s.smtp_password:
+                    conn.login(s.smtp_username, s.smtp_password)
+                refused = conn.sendmail(sender, list(recipients), data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise _RejectedError(_smtp_text(exc.recipients)) from exc
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+            if 500 <= exc.smtp_code < 600:
+                error = exc.smtp_error
+                text = error.decode(errors="replace") if isinstance(error, bytes) else error
+                raise _RejectedError(f"{exc.smtp_code} {text}") from exc
+            raise  # 4xx: the invocation fails and is retried
+        if refused:
+            # some recipients took it: a retry would duplicate it for them
+            self.fields["refusedRecipients"] = _smtp_text(refused)
+        self.sent_ids.append(f"smtp:{s.smtp_host}")
+
+    # -- the failure policy
+
+    def failed(self, data: bytes, policy: str, why: str) -> Outcome:
+        if policy == "deliver":
+            unchanged = mark(
+                drop_fields(data, ("Return-Path",)),
+                gateway_id=self.settings.gateway_id,
+                key=self.key,
+            )
+            try:
+                self.send(unchanged, self.recipients)
+            except _RejectedError as exc:
+                self.fields.setdefault("sesRejection", explain_rejection(exc.text, self._report()))
+                where = self.quarantine(data, f"{why}; sent unchanged and refused: {exc.text}")
+                return self.finish(
+                    "quarantined", f"{why}; the unchanged message was refused too", where
+                )
+            self.bytes_out = len(unchanged)
+            return self.finish("delivered-unchanged", why)
+        if policy == "drop":
+            return self.finish("dropped", f"{why}; dropped (the inbound object is kept)")
+        where = self.quarantine(data, why)
+        if policy == "quarantine":
+            return self.finish("quarantined", why, where)
+        noticed = self.notify(data, why)
+        return self.finish("bounced", f"{why}; {noticed}", where)
+
+    def _report(self) -> Report | None:
+        return self.applied.report if self.applied else None
+
+    def quarantine(self, data: bytes, why: str) -> str:
+        bucket = self.settings.quarantine_bucket or self.inbound.bucket
+        key = f"{self.settings.quarantine_prefix}{uuid.uuid4()}"
+        reason = why.encode("ascii", "replace").decode("ascii")
+        self.s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=data,
+            ContentType="message/rfc822",
+            ServerSideEncryption="AES256",
+            Metadata={
+                "mimeguard-reason": re.sub(r"[\r\n]+", " ", reason)[:1024],
+                "mimeguard-source": re.sub(r"[^\x21-\x7e]", "_", self.inbound.key)[:1024],
+            },
+        )
+        return f"s3://{bucket}/{key}"
+
+    def notify(self, data: bytes, why: str) -> str:
+        sender = safe_envelope_from(self.inbound.mail_from)
+        if not self.settings.notice_from:
+            return "no notice sent (MIMEGUARD_NOTICE_FROM is not set)"
+        if sender is None:
+            return "no notice sent (null or unknown envelope sender)"
+        msg = parse(data)
+        if (msg.get("auto-submitted") or "no").strip().lower() != "no":
+            return "no notice sent (the message was auto-submitted: RFC 3834 section 2)"
+        notice = _notice(self.settings.notice_from, sender, msg.get("subject") or "", why)
+        notice = mark(notice, gateway_id=self.settings.gateway_id, key=self.key)
+        try:
+            self.send(notice, [sender])
+        except _RejectedError as exc:
+            return f"the notice to {sender} was refused: {exc.text}"
+        return f"notice sent to {sender}"
+
+
+def _smtp_text(refused: Mapping[str, tuple[int, bytes]]) -> str:
+    return "; ".join(f"{r}: {c} {m.decode(errors='replace')}" for r, (c, m) in refused.items())
+
+
+def _notice(notice_from: str, to: str, subject: str, why: str) -> bytes:
+    """A short RFC 3834 auto-reply saying the message was not delivered."""
+    subject = re.sub(r"[^\x20-\x7e]", "?", subject)[:200]
+    reason = re.sub(r"[^\x20-\x7e]", "?", why)[:900]
+    lines = [
+        f"From: {notice_from}",
+        f"To: {to}",
+        f"Subject: Undelivered: {subject}",
+        f"Date: {datetime.now(UTC).strftime('%a, %d %b %Y %H:%M:%S +0000')}",
+        f"Message-ID: <{uuid.uuid4()}@mimeguard.invalid>",
+        "Auto-Submitted: auto-replied",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=us-ascii",
+        "Content-Transfer-Encoding: 7bit",
+        "",
+        "Your message was not delivered. The mail gateway gave this reason:",
+        "",
+        *(reason[i : i + 76] for i in range(0, len(reason), 76)),
+        "",
+        "A copy was kept for the administrator.",
+        "",
+    ]
+    return "\r\n".join(lines).encode("ascii")
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+
+def process(
+    event: Mapping[str, Any],
+    recipe: Recipe | None = None,
+    *,
+    context: Any = None,
+    settings: Settings | None = None,
+    s3: S3Client | None = None,
+    sesv2: SesV2Client | None = None,
+    smtp: SmtpFactory | None = None,
+    log: Callable[[dict[str, Any]], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    **overrides: Any,
+) -> tuple[Outcome, ...]:
+    """Handle every message ``event`` names; one :class:`Outcome` each.
+
+    ``recipe`` defaults to :meth:`Recipe.from_env` (the WorkMail glue's
+    ``MIMEGUARD_*`` variables), ``settings`` to :meth:`Settings.from_env`;
+    keyword ``overrides`` replace settings fields.  ``s3`` and ``sesv2`` are
+    boto3 clients (created on first use), ``smtp`` a factory
+    ``(host, port, timeout) -> smtplib.SMTP``.  Raises :class:`EventError` for
+    an event that names no message and :class:`ConfigurationError` for a
+    deployment that cannot work (the invocation fails and is retried; the
+    message stays in S3).
+    """
+    if settings is None:
+        settings = Settings.from_env(None, **overrides)
+    elif overrides:
+        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    if recipe is None:
+        recipe = Recipe.from_env()
+    elif not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a mimeguard.workmail.Recipe, not {recipe!r}")
+    sink = log if log is not None else JsonLines()
+    outcomes = []
+    for inbound in read_event(event, settings):
+        run = _Run(
+            inbound,
+            recipe,
+            settings,
+            s3=s3,
+            sesv2=sesv2,
+            smtp=smtp,
+            log=sink,
+            context=context,
+            clock=clock,
+        )
+        outcomes.append(run.run())
+        s3, sesv2 = run._s3, run._sesv2
+    return tuple(outcomes)
+
+
+def handle(
+    event: Mapping[str, Any], recipe: Recipe | None = None, *, context: Any = None, **options: Any
+) -> dict[str, Any]:
+    """Handle one event; return ``{"results": [...]}`` (takes :func:`process`'s options)."""
+    outcomes = process(event, recipe, context=context, **options)
+    return {"results": [o.to_dict() for o in outcomes]}
+
+
+def lambda_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """A Lambda entry point configured entirely by ``MIMEGUARD_*`` variables."""
+    return handle(event, context=context)
