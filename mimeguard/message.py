@@ -17,6 +17,7 @@ import binascii
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from . import _grammar as g
 from ._charset import decode_8bit
@@ -150,6 +151,7 @@ class Part:
         "_epilogue",
         "_header_end",
         "_headers",
+        "_memo",
         "_opaque",
         "_parent",
         "_path",
@@ -181,6 +183,8 @@ class Part:
         self._content_type: ContentType = _DEFAULT_TEXT
         self._transfer_encoding = "7bit"
         self._disposition_cache: Disposition | None = _UNSET
+        #: values other modules derive from this part, computed once (a cache, not state)
+        self._memo: dict[str, Any] = {}
 
     # -- construction: only the parser calls these, while it builds the tree ------------------
 
