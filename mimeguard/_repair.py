@@ -390,6 +390,11 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
     if not boundary:
         _give_boundary(part, node, notes)
         return
+    if any(a.boundary == boundary for a in part.ancestors()):
+        # equal to an enclosing boundary (RFC 2046 section 5.1.2): which delimiter lines are
+        # whose cannot be told, so nothing is written with it and MG305 stays an error;
+        # new delimiters would hand the enclosing multipart parts that were never its own
+        return
     if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
         _give_new_boundary(part, node)
         notes.append((part.path, "gave the multipart a valid boundary"))
