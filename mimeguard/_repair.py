@@ -224,16 +224,17 @@ def _fix_headers(
             f = stripped
             raw = f.raw
             changed = True
+        immutable = is_root and f.lname in _IMMUTABLE
         name_bytes = raw[: f.value_start - f.start - 1]
         if not f.name or g.HEADER_NAME_OK.fullmatch(name_bytes) is None:
             if g.HEADER_NAME_OK.fullmatch(name_bytes.rstrip(b" \t")) is None:
                 notes.append((part.path, f"removed a field with an invalid name: {_show(raw)}"))
                 changed = True
                 continue
-            raw = name_bytes.rstrip(b" \t") + raw[len(name_bytes) :]
-            notes.append((part.path, f"removed whitespace before the colon of {f.name}"))
-            changed = True
-        immutable = is_root and f.lname in _IMMUTABLE
+            if not immutable:  # obsolete whitespace (MG105); an immutable field keeps it
+                raw = name_bytes.rstrip(b" \t") + raw[len(name_bytes) :]
+                notes.append((part.path, f"removed whitespace before the colon of {f.name}"))
+                changed = True
         if f.lname in unique and not immutable:
             key = g.EOL.sub(b"", raw[len(name_bytes) + 1 :]).strip()
             if f.lname in seen:

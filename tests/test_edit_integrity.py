@@ -391,3 +391,15 @@ def test_repair_leaves_an_inner_multipart_that_reuses_the_outer_boundary_alone()
         mimeguard.repair(data)
     assert not isinstance(info.value, mimeguard.EditIntegrityError)
     assert "MG305" in {f.code for f in info.value.report.errors}
+
+
+def test_repair_keeps_the_obsolete_space_before_the_colon_of_an_immutable_field() -> None:
+    # RFC 5322 section 4.5 obs syntax (MG105, a warning): Date is immutable in transit, so
+    # repair may not rewrite it, not even to drop the space
+    data = (
+        b"From: a@example.com\r\nDate  : Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        b"X-Note  : moved\r\n\r\nHello\r\n"
+    )
+    out = mimeguard.repair(data)
+    assert b"Date  : Mon, 23 Nov 2026 10:00:00 +0000\r\n" in out
+    assert b"X-Note: moved\r\n" in out
