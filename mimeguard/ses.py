@@ -54,6 +54,9 @@ from email.utils import getaddresses
 from typing import Any, Literal, Protocol, cast, get_args
 from urllib.parse import unquote_plus
 
+from ._aws import _error_code, _error_message
+from ._jsonlog import JsonLines, _change_dict, _report_dict, _summary
+from ._messageflow import EventError
 from ._parser import parse
 from ._transit import (
     Applied,
@@ -69,20 +72,7 @@ from .edit import Change
 from .errors import UnknownProfileError
 from .findings import Report
 from .profiles import get_profile
-from .workmail import (
-    ConfigurationError,
-    EventError,
-    JsonLines,
-    Recipe,
-    _change_dict,
-    _env_bool,
-    _env_text,
-    _error_code,
-    _error_message,
-    _report_dict,
-    _split_list,
-    _summary,
-)
+from .recipe import ConfigurationError, Recipe, _env_bool, _env_text, _split_list
 
 __all__ = [
     "MAX_DESTINATIONS",

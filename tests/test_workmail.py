@@ -29,7 +29,7 @@ from botocore.response import StreamingBody  # noqa: E402
 from botocore.stub import ANY, Stubber  # noqa: E402
 
 import mimeguard  # noqa: E402
-from mimeguard import workmail  # noqa: E402
+from mimeguard import _aws, workmail  # noqa: E402
 from mimeguard.edit import Editor  # noqa: E402
 from mimeguard.workmail import (  # noqa: E402
     ConfigurationError,
@@ -177,7 +177,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setattr(workmail, "_CLIENTS", {})
+    monkeypatch.setattr(_aws, "_CLIENTS", {})
 
 
 @pytest.fixture
@@ -847,7 +847,7 @@ def test_lambda_handler_reads_everything_from_the_environment(
     monkeypatch.setenv("MIMEGUARD_BUCKET", BUCKET)
     monkeypatch.setenv("MIMEGUARD_ACTION", "BOUNCE")
     monkeypatch.setenv("MIMEGUARD_BOUNCE_MESSAGE", "Closed for the holidays.")
-    monkeypatch.setattr(workmail, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
+    monkeypatch.setattr(_aws, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
     response = workmail.lambda_handler(make_event(), Context())
     action = response["actions"][0]["action"]
     assert action == {"type": "BOUNCE", "parameters": {"bounceMessage": "Closed for the holidays."}}
@@ -959,7 +959,7 @@ def test_example_handler(
 ) -> None:
     monkeypatch.setenv("MIMEGUARD_BUCKET", BUCKET)
     monkeypatch.setenv("MIMEGUARD_DISCLAIMER_TEXT", DISCLAIMER)
-    monkeypatch.setattr(workmail, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
+    monkeypatch.setattr(_aws, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
     example = _load_example()
     flow.get(PLAIN)
     flow.put()
@@ -1050,7 +1050,8 @@ def test_example_template_declares_what_workmail_needs() -> None:
         "s3:PutObject",
     }
     # every variable the docs promise is read by the code
-    source = (ROOT / "mimeguard" / "workmail.py").read_text()
+    modules = ("workmail.py", "recipe.py", "_jsonlog.py")
+    source = "".join((ROOT / "mimeguard" / f).read_text() for f in modules)
     assert all(v in source for v in ENV_VARIABLES)
 
 
