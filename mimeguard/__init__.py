@@ -31,6 +31,7 @@ from .edit import (
     strip_attachments,
 )
 from .errors import (
+    EditIntegrityError,
     InvalidMessageError,
     MimeguardError,
     SealError,
@@ -56,6 +57,7 @@ __all__ = [
     "RULES",
     "SES_BLOCKED",
     "Change",
+    "EditIntegrityError",
     "EditResult",
     "Editor",
     "Finding",

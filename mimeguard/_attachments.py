@@ -17,6 +17,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 from ._filenames import (
@@ -133,7 +134,7 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     """The saved names and whether there were too many readings to judge (computed
     once per part: strip and three rules ask)."""
     key = "_mimeguard_names" if partial else "_mimeguard_whole_names"
-    cache: dict[str, tuple[set[str], bool]] = part.__dict__
+    cache: dict[str, Any] = part._memo
     found = cache.get(key)
     if (
         found is None

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._writer import crlf
-from .errors import InvalidMessageError
+from .errors import EditIntegrityError
 from .findings import Report
 
 if TYPE_CHECKING:
@@ -41,14 +41,6 @@ __all__ = ["EditIntegrityError", "check_conserved"]
 
 #: the repair that rewrites every line ending: leaves are then compared with CRLF lines
 _ALL_CRLF = "every line ending is now CRLF"
-
-
-class EditIntegrityError(InvalidMessageError):
-    """An edit would have lost or invented a part: it is stopped, never returned.
-
-    ``report`` holds the findings of the input (what made the edit go wrong is usually
-    in there); the message says which part.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,11 @@ is linear in the length of the value.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
+from mimeguard._charset import decode_8bit
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import (
     ProblemCollector,
@@ -51,8 +54,12 @@ class ContentType:
 
     maintype: str
     subtype: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     problems: tuple[Problem, ...]
+
+    def __post_init__(self) -> None:
+        # read-only and owned: a parsed tree shares no mutable state (issue 13)
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     @property
     def mime_type(self) -> str:
@@ -67,8 +74,11 @@ class Disposition:
     """A parsed Content-Disposition value (RFC 2183 section 2)."""
 
     kind: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     problems: tuple[Problem, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
 
 # ---------------------------------------------------------------------------
@@ -378,17 +388,17 @@ def _percent_decode(text: str, offset: int, sink: ProblemCollector) -> list[byte
 def _decode_bytes(data: bytes, charset: str, offset: int, sink: ProblemCollector) -> str:
     """Decode RFC 2231 value bytes with the value's charset."""
     if not charset:
-        # No charset given (RFC 2231 allows it to be empty): ASCII is the
-        # only safe reading; take UTF-8 when it fits, else Latin-1.
+        # No charset given (RFC 2231 allows it to be empty): read as every other
+        # undeclared 8-bit text is read.
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             sink.add(BAD_PARAM, "RFC 2231 value has 8-bit data but no charset", offset)
-            return data.decode("latin-1")
+            return decode_8bit(data)
     codec = lookup_charset(charset)
     if codec is None:
         sink.add(BAD_PARAM, f"RFC 2231 value uses unknown charset {_q(charset)}", offset)
-        return data.decode("latin-1")
+        return decode_8bit(data)
     try:
         return data.decode(codec)
     except UnicodeError:

@@ -16,7 +16,7 @@ from . import _grammar as g
 from ._defects import Defect
 from ._params import ContentType, parse_content_type
 from .limits import DEFAULT_LIMITS, Limits
-from .message import HeaderField, Message, Part, decode_body
+from .message import HeaderField, Message, Part, Span, decode_body
 
 __all__ = ["parse"]
 
@@ -109,8 +109,34 @@ def parse(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMI
     return msg
 
 
+class _Boundaries:
+    """The boundaries a header line of ``part`` may be a delimiter of: the enclosing ones,
+    and its own once its Content-Type field is read.  Each field is looked at once, so a
+    header of many lines that start with "--" costs linear time."""
+
+    __slots__ = ("enclosing", "own", "part", "scanned")
+
+    def __init__(self, part: Part) -> None:
+        self.part = part
+        self.enclosing = frozenset(
+            b.encode("utf-8", "replace") for a in part.ancestors() if (b := a.boundary)
+        )
+        self.own: bytes | None = None
+        self.scanned = 0
+
+    def match(self, fields: list[HeaderField], line: bytes) -> bool:
+        if self.own is None:
+            for i in range(self.scanned, len(fields)):
+                if fields[i].lname == "content-type":
+                    own = parse_content_type(fields[i].value).params.get("boundary")
+                    self.own = own.encode("utf-8", "replace") if own else b""
+                    break
+            self.scanned = len(fields)
+        return line in self.enclosing or (bool(self.own) and line == self.own)
+
+
 class _Parser:
-    __slots__ = ("count", "limits", "root", "types")
+    __slots__ = ("boundaries", "count", "limits", "root", "types")
 
     def __init__(self, root: Message) -> None:
         self.root = root
@@ -119,6 +145,8 @@ class _Parser:
         #: Content-Type values parsed so far in this message: parts often repeat one
         #: (ContentType is immutable, and default types are shared the same way)
         self.types: dict[str, ContentType] = {}
+        #: the boundaries of the part whose header is being read, found when first needed
+        self.boundaries: _Boundaries | None = None
 
     def defect(self, name: str, part: Part, offset: int, message: str) -> None:
         self.root._defect(name, part, offset, message)
@@ -133,7 +161,7 @@ class _Parser:
                 f"message is {len(root.buffer):,} bytes, over the parse limit of "
                 f"{self.limits.max_message_bytes:,}; its body is kept unparsed",
             )
-            root.opaque = True
+            root._set_opaque()
         work: list[Part] = [root]
         while work:
             part = work.pop()
@@ -155,6 +183,7 @@ class _Parser:
 
     def mime_headers(self, part: Part) -> None:
         ct_field = part.header("content-type")
+        ct: ContentType | None
         if ct_field is not None:
             value = ct_field.value
             ct = self.types.get(value)
@@ -169,24 +198,29 @@ class _Parser:
                         problems=ct.problems,
                     )
                 self.types[value] = ct
-            part.content_type = ct
         elif part.parent is not None and part.parent.mime_type == "multipart/digest":
-            part.content_type = _RFC822  # RFC 2046 section 5.1.5
+            ct = _RFC822  # RFC 2046 section 5.1.5
         else:
-            part.content_type = _TEXT_PLAIN
+            ct = _TEXT_PLAIN
+        encoding = "7bit"
         cte = part.header("content-transfer-encoding")
         if cte is not None:
             # RFC 2045 section 6.1: a token, case-insensitive; CFWS around it is allowed
             # and a stray ";" or quotes are common enough to read past.
             token = _CTE_TOKEN.match(cte.value)
-            part.transfer_encoding = token.group(1).lower() if token else cte.value.lower()
-            if not part.transfer_encoding:
-                part.transfer_encoding = "7bit"
+            encoding = (token.group(1).lower() if token else cte.value.lower()) or "7bit"
+        part._set_mime(ct, encoding)
 
     def headers(self, part: Part) -> None:
         """RFC 5322 section 2.2: header fields up to the first empty line."""
+        fields: list[HeaderField] = []
+        header_end, body_start, separator = self.header_fields(part, fields)
+        part._set_header_block(fields, header_end, body_start, separator)
+
+    def header_fields(self, part: Part, fields: list[HeaderField]) -> tuple[int, int, Span | None]:
+        """Append the fields of ``part`` to ``fields``; return where the block ends,
+        where the body starts and the empty line between them."""
         buf, pos, end = part.buffer, part.start, part.end
-        fields = part.headers
         max_fields = self.limits.max_header_fields
         header_limit = part.start + self.limits.max_header_bytes
         line = g.LINE.match
@@ -203,17 +237,13 @@ class _Parser:
                 name = m.group(1)
                 fields.append(HeaderField(buf, pos, nxt, pos + len(name) + 1, name.decode()))
                 if len(fields) > max_fields:
-                    self.too_many_fields(part, pos)
-                    return
+                    return self.too_many_fields(part, fields, pos)
                 pos = nxt
                 continue
             nxt = line(buf, pos, stop).end()  # type: ignore[union-attr]  # LINE always matches
             c = buf[pos]
             if c == 13 or c == 10:  # the empty line that ends the header block
-                part.header_end = pos
-                part.separator = (pos, nxt)
-                part.body_start = nxt
-                return
+                return pos, nxt, (pos, nxt)
             if nxt > header_limit:
                 self.defect(
                     Defect.HEADER_SIZE_LIMIT,
@@ -222,11 +252,10 @@ class _Parser:
                     f"header block is larger than {self.limits.max_header_bytes:,} bytes; "
                     "the rest of this part is kept unparsed",
                 )
-                self.give_up_headers(part, pos)
-                return
+                return self.give_up_headers(part, pos)
             if c == 32 or c == 9:  # continuation line (RFC 5322 section 2.2.3)
                 if fields:
-                    fields[-1].end = nxt
+                    fields[-1] = fields[-1]._extended(nxt)
                 else:
                     self.defect(
                         Defect.FIRST_LINE_CONTINUATION,
@@ -276,7 +305,11 @@ class _Parser:
                         "which is not a header field",
                     )
                     fields.append(HeaderField(buf, pos, nxt, pos, "", valid=False))
-                elif fields and _HEADERISH.match(buf, nxt, end) is not None:
+                elif (
+                    fields
+                    and _HEADERISH.match(buf, nxt, end) is not None
+                    and not self.is_delimiter(part, fields, buf, pos, eol)
+                ):
                     self.defect(
                         Defect.HEADER_LINE_WITHOUT_COLON,
                         part,
@@ -293,19 +326,33 @@ class _Parser:
                         "no empty line between header and body; the body starts at "
                         f"{buf[pos : min(eol, pos + 40)].decode('utf-8', 'replace')!r}",
                     )
-                    part.header_end = pos
-                    part.body_start = pos
-                    return
+                    return pos, pos, None
                 if len(fields) > max_fields:
-                    self.too_many_fields(part, pos)
-                    return
+                    return self.too_many_fields(part, fields, pos)
             pos = nxt
-        part.header_end = end
-        part.body_start = end
+        return end, end, None
 
-    def too_many_fields(self, part: Part, pos: int) -> None:
+    def is_delimiter(
+        self, part: Part, fields: list[HeaderField], buf: bytes, pos: int, eol: int
+    ) -> bool:
+        """Is the line at ``pos`` a delimiter line of this part's own boundary or of an
+        enclosing one?  Then the header block ends there, as the stdlib and mime4j read
+        it (RFC 2046 section 5.1.1), and the part after the delimiter is kept."""
+        if not buf.startswith(b"--", pos):
+            return False
+        known = self.boundaries
+        if known is None or known.part is not part:
+            known = self.boundaries = _Boundaries(part)
+        line = buf[pos + 2 : eol].rstrip(b" \t")
+        return known.match(fields, line) or (
+            line.endswith(b"--") and known.match(fields, line[:-2])
+        )
+
+    def too_many_fields(
+        self, part: Part, fields: list[HeaderField], pos: int
+    ) -> tuple[int, int, Span | None]:
         """The field at ``pos`` passes the header-field limit: drop it and stop there."""
-        part.headers.pop()
+        fields.pop()
         self.defect(
             Defect.HEADER_FIELD_LIMIT,
             part,
@@ -313,20 +360,17 @@ class _Parser:
             f"more than {self.limits.max_header_fields:,} header fields; "
             "the rest of this part is kept unparsed",
         )
-        self.give_up_headers(part, pos)
+        return self.give_up_headers(part, pos)
 
-    def give_up_headers(self, part: Part, pos: int) -> None:
+    def give_up_headers(self, part: Part, pos: int) -> tuple[int, int, Span | None]:
         """A header limit was hit: find where the block ends and keep the rest opaque."""
         buf = part.buffer
+        part._set_opaque()
         m = g.BLANK_LINE.search(buf, max(pos - 2, part.start), part.end)
         if m is None:
-            part.header_end = part.body_start = part.end
-        else:
-            sep = m.start() + (2 if buf.startswith(b"\r\n", m.start()) else 1)
-            part.header_end = sep
-            part.separator = (sep, m.end())
-            part.body_start = m.end()
-        part.opaque = True
+            return part.end, part.end, None
+        sep = m.start() + (2 if buf.startswith(b"\r\n", m.start()) else 1)
+        return sep, m.end(), (sep, m.end())
 
     # -- multipart ---------------------------------------------------------------------------
 
@@ -356,10 +400,19 @@ class _Parser:
                         + f" the boundary {other!r} of part {ancestor.path or 'root'}",
                     )
                     break
+        children: list[Part] = []
+        delimiters: list[Span] = []
+        preamble, epilogue = self.split(part, boundary, bnd, children, delimiters)
+        part._set_multipart(children, delimiters, preamble, epilogue)
+
+    def split(
+        self, part: Part, boundary: str, bnd: bytes, children: list[Part], delimiters: list[Span]
+    ) -> tuple[Span | None, Span | None]:
+        """Fill ``children`` and ``delimiters``; return the preamble and the epilogue."""
         buf, bs, be = part.buffer, part.body_start, part.body_end
         prev = -1  # end of the previous delimiter line
         index = 0
-        closed = False
+        preamble: Span | None = None
         base = part.path + "." if part.path else ""
         depth = part.depth + 1
         for start, stop, close in _delimiters(buf, bnd, bs, be):
@@ -367,20 +420,18 @@ class _Parser:
                 start -= 1
             start = max(start, prev)
             if prev < 0:
-                part.preamble = (bs, start)
-            elif not self.child(part, prev, start, base, index, depth):
-                return
+                preamble = (bs, start)
+            elif not self.child(part, children, prev, start, base, index, depth):
+                return preamble, None
             if buf.startswith(b"\r\n", stop, be):  # the line break stays inside the body
                 stop += 2
             elif stop < be and buf[stop] in (10, 13):
                 stop += 1
-            part.delimiters.append((start, stop))
+            delimiters.append((start, stop))
             prev = stop
             index += 1
             if close:
-                closed = True
-                part.epilogue = (prev, be)
-                break
+                return preamble, (prev, be)
         if prev < 0:
             self.defect(
                 Defect.BOUNDARY_NOT_FOUND,
@@ -388,17 +439,26 @@ class _Parser:
                 bs,
                 f"no delimiter line --{boundary} in the body of this {part.mime_type}",
             )
-            return
-        if not closed:
-            self.defect(
-                Defect.MISSING_CLOSING_BOUNDARY,
-                part,
-                be,
-                f"the closing delimiter --{boundary}-- is missing",
-            )
-            self.child(part, prev, be, base, index, depth)
+            return preamble, None
+        self.defect(
+            Defect.MISSING_CLOSING_BOUNDARY,
+            part,
+            be,
+            f"the closing delimiter --{boundary}-- is missing",
+        )
+        self.child(part, children, prev, be, base, index, depth)
+        return preamble, None
 
-    def child(self, part: Part, start: int, end: int, base: str, index: int, depth: int) -> bool:
+    def child(
+        self,
+        part: Part,
+        children: list[Part],
+        start: int,
+        end: int,
+        base: str,
+        index: int,
+        depth: int,
+    ) -> bool:
         if depth > self.limits.max_depth:
             self.defect(
                 Defect.DEPTH_LIMIT,
@@ -406,8 +466,8 @@ class _Parser:
                 start,
                 f"nesting deeper than {self.limits.max_depth}; this part's body is kept unparsed",
             )
-            part.children.clear()
-            part.opaque = True
+            children.clear()
+            part._set_opaque()
             return False
         self.count += 1
         if self.count > self.limits.max_parts:
@@ -418,9 +478,9 @@ class _Parser:
                 f"more than {self.limits.max_parts:,} parts; "
                 "the rest of this multipart is kept unparsed",
             )
-            part.opaque = True
+            part._set_opaque()
             return False
-        part.children.append(
+        children.append(
             Part(part.buffer, start, end, path=f"{base}{index}", depth=depth, parent=part)
         )
         return True
@@ -439,7 +499,7 @@ class _Parser:
                 f"nesting deeper than {self.limits.max_depth}; "
                 "the attached message is kept unparsed",
             )
-            part.opaque = True
+            part._set_opaque()
             return
         self.count += 1
         if self.count > self.limits.max_parts:
@@ -449,7 +509,7 @@ class _Parser:
                 part.body_start,
                 f"more than {self.limits.max_parts:,} parts; the attached message is kept unparsed",
             )
-            part.opaque = True
+            part._set_opaque()
             return
         if part.transfer_encoding in _IDENTITY:
             inner = Message(
@@ -461,11 +521,11 @@ class _Parser:
                 parent=part,
                 limits=self.limits,
             )
+            inner._attach(self.root, None)
         else:
             # RFC 2046 forbids encoding message/rfc822, but mail clients decode it;
             # the attached message then lives in a buffer of its own.
             decoded = decode_body(part.raw_body, part.transfer_encoding)
             inner = Message(decoded, path=path, depth=depth, parent=part, limits=self.limits)
-            inner.outer = part
-        inner._defects = self.root.problems()
-        part.children.append(inner)
+            inner._attach(self.root, part)
+        part._set_multipart([inner], [], None, None)

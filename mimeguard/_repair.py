@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from . import _grammar as g
+from ._charset import decode_8bit
 from ._date import format_date, received_date
 from ._lists import (
     IMMUTABLE_HEADERS,
@@ -118,7 +119,8 @@ def _round(
         node = nodes.get(id(part))
         if node is None:
             continue
-        _fix_headers(part, node, notes, is_root=part is msg, profile=profile)
+        if _fix_headers(part, node, notes, is_root=part is msg, profile=profile):
+            continue  # its body was cut: the next round looks at it again
         if part.opaque:
             continue
         if part.is_multipart:
@@ -136,23 +138,37 @@ def _round(
 # -- headers ---------------------------------------------------------------------------------
 
 
-def _decode_8bit(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    import chardet  # only here: guessing is the last resort
-
-    guess = chardet.detect(raw).get("encoding") or "latin-1"
-    try:
-        return raw.decode(guess)
-    except (LookupError, UnicodeDecodeError):
-        return raw.decode("latin-1")
-
-
 def _value_text(field: HeaderField) -> str:
-    raw = g.EOL.sub(b"", field.raw_value).strip(b" \t").replace(b"\x00", b"")
-    return _decode_8bit(raw)
+    return decode_8bit(field.unfolded.replace(b"\x00", b""))
+
+
+#: a field once its leading whitespace is stripped: a valid name right before the colon
+_STRIPPED_FIELD = re.compile(rb"[ \t]+([\x21-\x39\x3b-\x7e]+):")
+#: a line that only continues a parameter list: ``name=value`` (RFC 2045 section 5.1,
+#: RFC 2231 section 3 names), optionally more parameters after a ";"
+_PARAM_LINE = re.compile(rb"[ \t]*[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+[ \t]*=[^\r\n]*(?:\r\n|\n|\r|)\Z")
+
+
+def _stripped_field(f: HeaderField) -> HeaderField | None:
+    """A first header line indented by mistake (`` From: a@b``) that is otherwise a
+    valid field, as that field; else None."""
+    raw = f.raw
+    m = _STRIPPED_FIELD.match(raw)
+    if m is None:
+        return None
+    lead = m.start(1)
+    data = raw[lead:]
+    return HeaderField(data, 0, len(data), m.end() - lead, m.group(1).decode("ascii"))
+
+
+def _continues_params(previous: bytes | None, line: bytes) -> bool:
+    """Is ``line`` a parameter that lost the indentation of its continuation line,
+    after a Content-Type or Content-Disposition field that ends with ";"?"""
+    if previous is None or _PARAM_LINE.match(line) is None:
+        return False
+    colon = previous.find(b":")
+    name = previous[:colon].strip().lower()
+    return name in (b"content-type", b"content-disposition") and previous.rstrip().endswith(b";")
 
 
 def _rebuild_structured(name: str, text: str) -> bytes:
@@ -176,12 +192,10 @@ def _rebuild_structured(name: str, text: str) -> bytes:
 
 def _fix_headers(
     part: Part, node: Node, notes: list[tuple[str, str]], *, is_root: bool, profile: Profile
-) -> None:
-    buf = part.buffer
+) -> bool:
+    """Fix the header block of ``part``; True when a line moved from its body to it."""
     out: list[bytes] = []
     changed = part.separator is None and part.body_start < part.end
-    if changed:
-        notes.append((part.path, "inserted the empty line between header and body"))
     seen: dict[str, bytes] = {}
     unique = set(SINGLETON_HEADERS if is_root else ()) | MIME_UNIQUE_HEADERS
     if is_root:
@@ -189,10 +203,28 @@ def _fix_headers(
     for f in part.headers:
         raw = f.raw
         if not f.valid:
-            notes.append((part.path, f"removed a header line that is not a field: {_show(raw)}"))
+            if out and _continues_params(out[-1], raw):
+                line = raw.lstrip(b" \t")
+                out[-1] += b" " + (line if line.endswith((b"\n", b"\r")) else line + CRLF)
+                notes.append(
+                    (part.path, f"joined the parameter line {_show(raw)} to the field before it")
+                )
+                changed = True
+                continue
+            stripped = _stripped_field(f) if f.start == part.start else None
+            if stripped is None:
+                notes.append(
+                    (part.path, f"removed a header line that is not a field: {_show(raw)}")
+                )
+                changed = True
+                continue
+            notes.append(
+                (part.path, f"removed the whitespace before the first field {stripped.name}")
+            )
+            f = stripped
+            raw = f.raw
             changed = True
-            continue
-        name_bytes = buf[f.start : f.value_start - 1]
+        name_bytes = raw[: f.value_start - f.start - 1]
         if not f.name or g.HEADER_NAME_OK.fullmatch(name_bytes) is None:
             if g.HEADER_NAME_OK.fullmatch(name_bytes.rstrip(b" \t")) is None:
                 notes.append((part.path, f"removed a field with an invalid name: {_show(raw)}"))
@@ -211,18 +243,50 @@ def _fix_headers(
                 continue
             seen[f.lname] = key
         if not immutable:
-            new = _fix_field(f, raw)
-            if new is not None:
-                notes.append((part.path, f"re-encoded or refolded {f.name}"))
-                raw = new
+            fixed = _fix_field(f, raw)
+            if fixed is not None:
+                raw, what = fixed
+                notes.append((part.path, what))
                 changed = True
         out.append(raw if raw.endswith((b"\n", b"\r")) else raw + CRLF)
+    moved = False
+    if part.separator is None and part.body_start < part.end:
+        moved = _join_body_param(part, node, out, notes)
+        if not moved:
+            notes.append((part.path, "inserted the empty line between header and body"))
     if changed:
         node.headers = out
+    return moved
 
 
-def _fix_field(f: HeaderField, raw: bytes) -> bytes | None:
-    """A new line for a field with 8-bit bytes, NUL or a line over 998, else None."""
+def _join_body_param(
+    part: Part, node: Node, out: list[bytes], notes: list[tuple[str, str]]
+) -> bool:
+    """The header block ended at a parameter line that lost its indentation (the
+    parser saw no field there): move the line back to the field it continues."""
+    buf, bs, be = part.buffer, part.body_start, part.body_end
+    if not out or part.children or part.is_multipart or bs >= be:
+        return False
+    m = g.LINE.match(buf, bs, be)
+    if m is None or not _continues_params(out[-1], m.group()):
+        return False
+    line = m.group()
+    out[-1] += b" " + (line if line.endswith((b"\n", b"\r")) else line + CRLF)
+    rest = m.end()
+    blank = g.LINE.match(buf, rest, be)
+    what = f"joined the parameter line {_show(line)} to the field before it"
+    if blank is not None and blank.group() in (b"\r\n", b"\n", b"\r"):
+        rest = blank.end()  # the empty line was there, one line late
+    else:
+        what += " and inserted the empty line between header and body"
+    node.body = buf[rest:be]
+    notes.append((part.path, what))
+    return True
+
+
+def _fix_field(f: HeaderField, raw: bytes) -> tuple[bytes, str] | None:
+    """A new line for a field with 8-bit bytes, NUL or a line over 998 and what was done,
+    else None."""
     eight_bit = not raw.isascii()
     too_long = any(len(line) > 998 for line in _ALL_EOLS.split(raw))
     if f.lname == "content-type" and not (eight_bit or too_long):
@@ -230,17 +294,32 @@ def _fix_field(f: HeaderField, raw: bytes) -> bytes | None:
         if not ct.mime_type and f.value.split(";")[0].strip().lower() == "text":
             # RFC 2045 section 5.2 reads it as text/plain; say so explicitly
             rest = f.value.split(";", 1)[1] if ";" in f.value else ""
-            return fold_structured(f.name, "text/plain" + (";" + rest if rest else ""))
-    if not (eight_bit or too_long or b"\x00" in raw):
+            line = fold_structured(f.name, "text/plain" + (";" + rest if rest else ""))
+            return line, f"wrote the media type 'text' of {f.name} as text/plain"
+    nul = b"\x00" in raw
+    if not (eight_bit or too_long or nul):
         return None
+    what = [
+        *(["removed its NUL bytes"] if nul else []),
+        *(["folded its line of over 998 octets"] if too_long else []),
+    ]
     text = _value_text(f)
     if f.lname in _STRUCTURED_PARAMS:
-        return _rebuild_structured(f.name, text)
-    if f.lname in _STRUCTURED:
+        if eight_bit:
+            what.append("wrote its 8-bit parameter values as RFC 2231 UTF-8 values")
+        line = _rebuild_structured(f.name, text)
+    elif f.lname in _STRUCTURED:
         if eight_bit:
             return None  # encoding it would change its meaning: stays an error
-        return fold_structured(f.name, text)
-    return header_line(f.name, decode_words(text)[0] if "=?" in text else text)
+        line = fold_structured(f.name, text)
+    else:
+        if eight_bit:
+            what.append("encoded its 8-bit text as RFC 2047 UTF-8 encoded-words")
+        # words already encoded are decoded first, from the raw bytes, so that an 8-bit
+        # byte inside one is read in the word's charset
+        decoded = decode_words(f.unfolded.replace(b"\x00", b""))[0] if "=?" in text else text
+        line = header_line(f.name, decoded)
+    return line, f"{f.name}: {', '.join(what)}"
 
 
 def _show(raw: bytes) -> str:
@@ -257,10 +336,10 @@ def _fix_required(
     envelope_from: str | None,
     now: datetime | None,
 ) -> None:
-    if "missing-from" in names and envelope_from and msg.header("from") is None:
+    if "missing-from" in names and envelope_from and root.get_value("From") is None:
         root.set_header("From", fold_structured("From", f"<{envelope_from.strip('<>')}>"))
         notes.append(("", f"added From from the envelope sender {envelope_from}"))
-    if "missing-date" in names and msg.header("date") is None:
+    if "missing-date" in names and root.get_value("Date") is None:
         stamps = [received_date(f.value) for f in msg.get_all("received")]
         dated = [d for d in stamps if d is not None]
         if dated:
@@ -269,7 +348,7 @@ def _fix_required(
             when, source = (now or datetime.now(UTC)), "the current time"
         root.set_header("Date", f"Date: {format_date(when)}\r\n".encode())
         notes.append(("", f"added Date from {source}"))
-    if "missing-mime-version" in names and msg.header("mime-version") is None:
+    if "missing-mime-version" in names and root.get_value("MIME-Version") is None:
         root.set_header("MIME-Version", b"MIME-Version: 1.0\r\n")
         notes.append(("", "added MIME-Version: 1.0"))
 
@@ -296,9 +375,25 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
     if part.transfer_encoding not in ("7bit", "8bit", "binary"):
         node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
         notes.append((part.path, f"{part.mime_type} relabelled 7bit (multiparts are not encoded)"))
+    elif part.transfer_encoding == "binary":
+        # RFC 2045 section 6.4 allows binary on a multipart, SMTP without BINARYMIME does
+        # not: once no line is over 998 octets and no NUL is left (its parts are
+        # re-encoded in this round), the label says what the body is
+        buf, bs, be = part.buffer, part.body_start, part.body_end
+        if b"\x00" not in buf[bs:be] and first_line_over(buf, bs, be, 998) < 0:
+            label = "7bit" if g.EIGHT_BIT.search(buf, bs, be) is None else "8bit"
+            node.set_header(
+                "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
+            )
+            notes.append((part.path, f"{part.mime_type} relabelled {label} instead of binary"))
     boundary = part.boundary
     if not boundary:
         _give_boundary(part, node, notes)
+        return
+    if any(a.boundary == boundary for a in part.ancestors()):
+        # equal to an enclosing boundary (RFC 2046 section 5.1.2): which delimiter lines are
+        # whose cannot be told, so nothing is written with it and MG305 stays an error;
+        # new delimiters would hand the enclosing multipart parts that were never its own
         return
     if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
         _give_new_boundary(part, node)
@@ -456,33 +551,44 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
             notes.append((part.path, f"unknown transfer encoding {cte!r} relabelled 7bit"))
             return
         cte = "8bit"
+    body = buf[bs:be]
     if cte == "binary":
-        reasons.append("binary transfer encoding")
+        reasons.append("it was labelled binary, which SMTP without BINARYMIME cannot carry")
     if cte in ("7bit", "8bit") and eight_bit:
-        reasons.append(f"8-bit content in a {cte} part")
-    if b"\x00" in buf[bs:be] if cte in ("7bit", "8bit") else False:
-        reasons.append("NUL bytes")
+        reasons.append(
+            "it held raw 8-bit bytes under 7bit"
+            if cte == "7bit"
+            else "it held raw 8-bit bytes (8bit), which the profile wants transfer-encoded"
+        )
+    nuls = body.count(b"\x00") if cte in ("7bit", "8bit", "binary") else 0
     if cte in ("7bit", "8bit") and first_line_over(buf, bs, be, 998) >= 0:
-        reasons.append("lines over 998 octets")
-    if cte == "base64" and (
-        base64_problem(buf, bs, be) is not None or first_line_over(buf, bs, be, 76) >= 0
-    ):
-        reasons.append("invalid or badly wrapped base64")
-    if cte == "quoted-printable" and (
-        g.QP_BAD_ESCAPE.search(buf, bs, be) is not None
-        or eight_bit
-        or first_line_over(buf, bs, be, 76) >= 0
-    ):
-        reasons.append("invalid or badly wrapped quoted-printable")
-    if not reasons:
+        reasons.append("it had lines over 998 octets")
+    if cte == "base64":
+        problem = base64_problem(buf, bs, be)
+        if problem is not None:
+            reasons.append(f"its base64 was invalid ({problem[1]}); each byte that decodes is kept")
+        elif first_line_over(buf, bs, be, 76) >= 0:
+            reasons.append("its base64 lines were longer than 76 characters")
+    if cte == "quoted-printable":
+        if g.QP_BAD_ESCAPE.search(buf, bs, be) is not None:
+            reasons.append("its quoted-printable had '=' escapes that are not two hex digits")
+        if eight_bit:
+            reasons.append("its quoted-printable held raw 8-bit bytes")
+        if first_line_over(buf, bs, be, 76) >= 0:
+            reasons.append("its quoted-printable lines were longer than 76 characters")
+    if not reasons and not nuls:
         return
-    data = part.decoded() if cte in KNOWN_ENCODINGS else buf[bs:be]
+    data = part.decoded() if cte in KNOWN_ENCODINGS else body
     text = part.maintype == "text"
-    if text:
-        data = data.replace(b"\x00", b"")
+    if nuls:
+        if text:
+            data = data.replace(b"\x00", b"")
+            reasons.append(f"{nuls:,} NUL bytes were removed from the text")
+        else:
+            reasons.append(f"it held {nuls:,} NUL bytes, kept inside the base64")
     new_cte = "quoted-printable" if text else "base64"
     node.body = encode_body(data, new_cte, text=text)
     node.set_header(
         "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {new_cte}\r\n".encode()
     )
-    notes.append((part.path, f"re-encoded as {new_cte} ({', '.join(reasons)})"))
+    notes.append((part.path, f"re-encoded the body from {cte} as {new_cte}: {'; '.join(reasons)}"))

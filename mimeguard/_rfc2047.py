@@ -16,7 +16,7 @@ import base64
 import binascii
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from mimeguard._problem import Problem
@@ -201,6 +201,10 @@ def _lookup_charset(name: str) -> str | None:
 # by more than a character, and possessive quantifiers stop backtracking:
 # together that keeps decoding linear.
 _WORD_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~]*+)\?=")
+#: the same over a header read byte for byte (Latin-1): a raw 8-bit byte inside a word's
+#: text is kept and decoded with the word's charset, as the stdlib and clients do
+_WORD_8BIT_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~\x80-\xff]*+)\?=")
+_Q_BAD_ESCAPE = re.compile(r"=(?![0-9A-Fa-f]{2})")
 
 _WSP = " \t\r\n"
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
@@ -208,14 +212,14 @@ _B64_JUNK_RE = re.compile(r"[^A-Za-z0-9+/=]")
 _NO_WSP = str.maketrans("", "", _WSP)
 
 
-def _iter_words(value: str) -> Iterator[re.Match[str]]:
+def _iter_words(value: str, word: re.Pattern[str] = _WORD_RE) -> Iterator[re.Match[str]]:
     """Yield each encoded-word match, left to right, without overlaps."""
     pos = 0
     while True:
         start = value.find("=?", pos)
         if start < 0:
             return
-        match = _WORD_RE.match(value, start)
+        match = word.match(value, start)
         if match is None:
             pos = start + 1
         else:
@@ -229,9 +233,15 @@ def has_encoded_word(value: str) -> bool:
 
 
 def _q_decode(text: str, offset: int, sink: ProblemCollector) -> bytes:
-    """Decode RFC 2047 section 4.2 "Q" text; a bad ``=`` escape is kept as is."""
+    """Decode RFC 2047 section 4.2 "Q" text; a bad ``=`` escape is kept as is.
+
+    ``text`` is ASCII, or Latin-1 standing for raw bytes.
+    """
+    if _Q_BAD_ESCAPE.search(text) is None:
+        # binascii in C: "_" is a space in header mode, and every "=" starts an escape
+        return binascii.a2b_qp(text.encode("latin-1"), header=True)
     parts = text.split("=")
-    out = bytearray(parts[0].replace("_", " ").encode("ascii"))
+    out = bytearray(parts[0].replace("_", " ").encode("latin-1"))
     bad = False
     for part in parts[1:]:
         if len(part) >= 2 and part[0] in _HEXDIGITS and part[1] in _HEXDIGITS:
@@ -240,7 +250,7 @@ def _q_decode(text: str, offset: int, sink: ProblemCollector) -> bytes:
         else:
             bad = True
             out += b"="
-        out += part.replace("_", " ").encode("ascii")
+        out += part.replace("_", " ").encode("latin-1")
     if bad:
         sink.add(MALFORMED, "Q-encoded text has an '=' not followed by two hex digits", offset)
     return bytes(out)
@@ -294,8 +304,10 @@ class _Run:
     def decode(self, sink: ProblemCollector) -> str:
         data = b"".join(self.chunks)
         if self.codec is None:
-            # Unknown charset: Latin-1 keeps every byte visible.
-            return data.decode("latin-1")
+            # Unknown charset: read as undeclared 8-bit text is (every byte stays visible)
+            from ._charset import decode_8bit  # _charset looks charsets up here
+
+            return decode_8bit(data)
         try:
             return data.decode(self.codec)
         except UnicodeError as exc:
@@ -320,16 +332,46 @@ class _Run:
         return self.starts[-1]
 
 
-def decode_words(value: str) -> tuple[str, list[Problem]]:
+def decode_words(value: str | bytes) -> tuple[str, list[Problem]]:
     """Decode every RFC 2047 encoded-word in an unfolded header value.
 
     Whitespace between adjacent encoded-words is dropped (RFC 2047 section
     6.2); all other text is kept as is.  Returns the text and the problems
     found, each with the offset in ``value`` of the offending word.
+
+    Given the raw bytes of a value, a raw 8-bit byte inside a word is decoded
+    with the word's charset, and 8-bit text outside words is read by
+    :func:`~mimeguard._charset.decode_8bit`; offsets are then byte offsets.
     """
+    if isinstance(value, bytes):
+        if value.isascii():
+            return decode_words(value.decode("ascii"))
+        return _decode_raw_words(value)
     matches = list(_iter_words(value))
     if not matches:
         return value, []
+    return _decode_matches(value, matches, str)
+
+
+def _decode_raw_words(raw: bytes) -> tuple[str, list[Problem]]:
+    from ._charset import decode_8bit  # _charset looks charsets up here
+
+    # Latin-1 maps byte n to character n: offsets and bytes survive the round trip
+    value = raw.decode("latin-1")
+    matches = list(_iter_words(value, _WORD_8BIT_RE))
+    if not matches:
+        return decode_8bit(raw), []
+
+    def plain(text: str) -> str:
+        return text if text.isascii() else decode_8bit(text.encode("latin-1"))
+
+    return _decode_matches(value, matches, plain)
+
+
+def _decode_matches(
+    value: str, matches: list[re.Match[str]], plain: Callable[[str], str]
+) -> tuple[str, list[Problem]]:
+    """The decoding of :func:`decode_words`; ``plain`` reads the text between words."""
     sink = ProblemCollector()
     out: list[str] = []
     run: _Run | None = None
@@ -352,7 +394,7 @@ def decode_words(value: str) -> tuple[str, list[Problem]]:
         gap = value[last_end:start]
         if index == 0 or gap.strip(_WSP):
             flush()
-            out.append(gap)
+            out.append(plain(gap))
         _check_word(value, match, matches, index, sink)
 
         label, _, _lang = match[1].partition("*")
@@ -374,7 +416,7 @@ def decode_words(value: str) -> tuple[str, list[Problem]]:
         run.starts.append(start)
         last_end = end
     flush()
-    out.append(value[last_end:])
+    out.append(plain(value[last_end:]))
     return "".join(out), sink.finish()
 
 

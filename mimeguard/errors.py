@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .findings import Report
 
 __all__ = [
+    "EditIntegrityError",
     "InvalidMessageError",
     "MimeguardError",
     "SealError",
@@ -66,6 +67,14 @@ class InvalidMessageError(MimeguardError, ValueError):
         if len(errors) > 10:
             lines.append(f"  … and {len(errors) - 10} more errors")
         return "\n".join(lines)
+
+
+class EditIntegrityError(InvalidMessageError):
+    """An edit would have lost or invented a part: it is stopped, never returned.
+
+    ``report`` holds the findings of the input (what made the edit go wrong is usually
+    in there); the message says which part.
+    """
 
 
 class SignedMessageError(MimeguardError, ValueError):

@@ -14,11 +14,13 @@ part ``"2"`` is part ``"2.1"``).
 from __future__ import annotations
 
 import binascii
-import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
 
 from . import _grammar as g
+from ._charset import decode_8bit
 from ._params import ContentType, Disposition, parse_content_type, parse_disposition
 from ._rfc2047 import decode_words, lookup_charset
 from ._stdlib_api import StdlibAPI
@@ -32,6 +34,9 @@ _WSP = b" \t"
 _ENCAPSULATING = frozenset({"message/rfc822", "message/global", "message/external-body"})
 _DEFAULT_TEXT = parse_content_type("text/plain; charset=us-ascii")
 _DEFAULT_RFC822 = parse_content_type("message/rfc822")
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
+#: "not computed yet", for the disposition cache (``None`` is a computed value)
+_UNSET = Disposition("", _NO_PARAMS, ())
 _QP_PADDED_SOFT_BREAK = re.compile(rb"=[ \t]+(?=\r?\n)")
 
 
@@ -39,25 +44,50 @@ class HeaderField:
     """One header field: its raw bytes (folds and line ending included) and its value.
 
     ``name`` is the field name as written; ``value`` is the unfolded value
-    (RFC 5322 section 2.2.3) with surrounding whitespace removed, bytes read as
-    UTF-8 (RFC 6532) with undecodable bytes replaced; ``decoded`` also decodes
-    RFC 2047 encoded-words.  A line that is not a field (a line without a colon,
-    a leading continuation line, an mbox ``From`` line) is kept as a field with
-    ``valid`` false so no byte is lost.
+    (RFC 5322 section 2.2.3) with surrounding whitespace removed, raw 8-bit bytes
+    read as UTF-8 (RFC 6532), else as :func:`~mimeguard._charset.decode_8bit`
+    reads them; ``decoded`` also decodes RFC 2047 encoded-words, from the raw
+    bytes, so an 8-bit byte inside a word is read in the word's own charset.  A
+    line that is not a field (a line without a colon, a leading continuation
+    line, an mbox ``From`` line) is kept as a field with ``valid`` false so no
+    byte is lost.  Fields are values: every attribute is read-only.
     """
 
     __slots__ = ("_buf", "end", "lname", "name", "start", "valid", "value_start")
 
+    _buf: bytes
+    # Plain slots, read at attribute speed (rules read them in their hottest loops);
+    # __setattr__ refuses every write, so a field is a value all the same.
+    start: int
+    end: int
+    #: offset of the first byte after the colon
+    value_start: int
+    name: str
+    #: the field name in lower case
+    lname: str
+    valid: bool
+
     def __init__(
         self, buf: bytes, start: int, end: int, value_start: int, name: str, valid: bool = True
     ) -> None:
-        self._buf = buf
-        self.start = start
-        self.end = end
-        self.value_start = value_start
-        self.name = name
-        self.lname = name.lower()
-        self.valid = valid
+        init = object.__setattr__
+        init(self, "_buf", buf)
+        init(self, "start", start)
+        init(self, "end", end)
+        init(self, "value_start", value_start)
+        init(self, "name", name)
+        init(self, "lname", name.lower())
+        init(self, "valid", valid)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"HeaderField is read-only: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"HeaderField is read-only: cannot delete {name!r}")
+
+    def _extended(self, end: int) -> HeaderField:
+        """This field with its raw bytes running to ``end`` (a continuation line)."""
+        return HeaderField(self._buf, self.start, end, self.value_start, self.name, self.valid)
 
     @property
     def span(self) -> Span:
@@ -79,13 +109,18 @@ class HeaderField:
         return raw
 
     @property
+    def unfolded(self) -> bytes:
+        """The raw value unfolded (RFC 5322 section 2.2.3), surrounding whitespace removed."""
+        return g.EOL.sub(b"", self.raw_value).strip(_WSP)
+
+    @property
     def value(self) -> str:
-        return g.EOL.sub(b"", self.raw_value).strip(_WSP).decode("utf-8", "replace")
+        return decode_8bit(self.unfolded)
 
     @property
     def decoded(self) -> str:
         """The value with RFC 2047 encoded-words decoded."""
-        return decode_words(self.value)[0]
+        return decode_words(self.unfolded)[0]
 
     @property
     def is_folded(self) -> bool:
@@ -98,56 +133,165 @@ class HeaderField:
 class Part(StdlibAPI):
     """One MIME entity: a header block and a body (RFC 2045 section 2.4).
 
-    Spans are half-open ``(start, end)`` byte offsets into :attr:`buffer`.
+    Spans are half-open ``(start, end)`` byte offsets into :attr:`buffer`.  A part
+    is a value: its attributes are read-only, its sequences tuples and its
+    parameter mappings read-only, so nothing reachable from one parse can change
+    another (only the parser fills a part, through the ``_set_*`` methods).
     """
 
     __slots__ = (
-        "__dict__",  # room for functools.cached_property
+        "_body_end",
+        "_body_start",
         "_buf",
-        "body_end",
-        "body_start",
-        "children",
-        "content_type",
-        "delimiters",
-        "depth",
-        "end",
-        "epilogue",
-        "header_end",
-        "headers",
-        "opaque",
-        "parent",
-        "path",
-        "preamble",
-        "separator",
-        "start",
-        "transfer_encoding",
+        "_children",
+        "_content_type",
+        "_delimiters",
+        "_depth",
+        "_disposition_cache",
+        "_end",
+        "_epilogue",
+        "_header_end",
+        "_headers",
+        "_memo",
+        "_opaque",
+        "_parent",
+        "_path",
+        "_preamble",
+        "_separator",
+        "_start",
+        "_transfer_encoding",
     )
 
     def __init__(
         self, buf: bytes, start: int, end: int, *, path: str, depth: int, parent: Part | None
     ) -> None:
         self._buf = buf
-        self.start = start
-        self.end = end
-        self.path = path
-        self.depth = depth
-        self.parent = parent
-        self.headers: list[HeaderField] = []
-        self.header_end = start
-        #: the empty line between header and body, ``None`` when missing
-        self.separator: Span | None = None
-        self.body_start = start
-        self.body_end = end
-        self.children: list[Part] = []
-        #: delimiter lines, each from the line break before it (which belongs to the
-        #: delimiter, RFC 2046 section 5.1.1) to the end of its own line break
-        self.delimiters: list[Span] = []
-        self.preamble: Span | None = None
-        self.epilogue: Span | None = None
-        #: set when a parser limit stopped the parse of this part's body
-        self.opaque = False
-        self.content_type: ContentType = _DEFAULT_TEXT
-        self.transfer_encoding = "7bit"
+        self._start = start
+        self._end = end
+        self._path = path
+        self._depth = depth
+        self._parent = parent
+        self._headers: tuple[HeaderField, ...] = ()
+        self._header_end = start
+        self._separator: Span | None = None
+        self._body_start = start
+        self._body_end = end
+        self._children: tuple[Part, ...] = ()
+        self._delimiters: tuple[Span, ...] = ()
+        self._preamble: Span | None = None
+        self._epilogue: Span | None = None
+        self._opaque = False
+        self._content_type: ContentType = _DEFAULT_TEXT
+        self._transfer_encoding = "7bit"
+        self._disposition_cache: Disposition | None = _UNSET
+        #: values other modules derive from this part, computed once (a cache, not state)
+        self._memo: dict[str, Any] = {}
+
+    # -- construction: only the parser calls these, while it builds the tree ------------------
+
+    def _set_header_block(
+        self, headers: list[HeaderField], header_end: int, body_start: int, separator: Span | None
+    ) -> None:
+        self._headers = tuple(headers)
+        self._header_end = header_end
+        self._body_start = body_start
+        self._separator = separator
+
+    def _set_mime(self, content_type: ContentType, transfer_encoding: str) -> None:
+        self._content_type = content_type
+        self._transfer_encoding = transfer_encoding
+
+    def _set_multipart(
+        self,
+        children: list[Part],
+        delimiters: list[Span],
+        preamble: Span | None,
+        epilogue: Span | None,
+    ) -> None:
+        self._children = tuple(children)
+        self._delimiters = tuple(delimiters)
+        self._preamble = preamble
+        self._epilogue = epilogue
+
+    def _set_opaque(self) -> None:
+        """A parser limit stopped the parse of this part's body."""
+        self._opaque = True
+
+    # -- the read-only attributes ------------------------------------------------------------
+
+    @property
+    def start(self) -> int:
+        return self._start
+
+    @property
+    def end(self) -> int:
+        return self._end
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def depth(self) -> int:
+        return self._depth
+
+    @property
+    def parent(self) -> Part | None:
+        return self._parent
+
+    @property
+    def headers(self) -> tuple[HeaderField, ...]:
+        """The header fields in order, invalid lines included (see :class:`HeaderField`)."""
+        return self._headers
+
+    @property
+    def header_end(self) -> int:
+        return self._header_end
+
+    @property
+    def separator(self) -> Span | None:
+        """The empty line between header and body, ``None`` when missing."""
+        return self._separator
+
+    @property
+    def body_start(self) -> int:
+        return self._body_start
+
+    @property
+    def body_end(self) -> int:
+        return self._body_end
+
+    @property
+    def children(self) -> tuple[Part, ...]:
+        return self._children
+
+    @property
+    def delimiters(self) -> tuple[Span, ...]:
+        """Delimiter lines, each from the line break before it (which belongs to the
+        delimiter, RFC 2046 section 5.1.1) to the end of its own line break."""
+        return self._delimiters
+
+    @property
+    def preamble(self) -> Span | None:
+        return self._preamble
+
+    @property
+    def epilogue(self) -> Span | None:
+        return self._epilogue
+
+    @property
+    def opaque(self) -> bool:
+        """True when a parser limit stopped the parse of this part's body."""
+        return self._opaque
+
+    @property
+    def content_type(self) -> ContentType:
+        return self._content_type
+
+    @property
+    def transfer_encoding(self) -> str:
+        """The Content-Transfer-Encoding token in lower case (``7bit`` when absent)."""
+        return self._transfer_encoding
 
     # -- the buffer -------------------------------------------------------------------------
 
@@ -158,35 +302,35 @@ class Part(StdlibAPI):
 
     @property
     def span(self) -> Span:
-        return (self.start, self.end)
+        return (self._start, self._end)
 
     @property
     def header_span(self) -> Span:
-        return (self.start, self.header_end)
+        return (self._start, self._header_end)
 
     @property
     def body_span(self) -> Span:
-        return (self.body_start, self.body_end)
+        return (self._body_start, self._body_end)
 
     @property
     def raw(self) -> bytes:
-        return self._buf[self.start : self.end]
+        return self._buf[self._start : self._end]
 
     @property
     def raw_headers(self) -> bytes:
-        return self._buf[self.start : self.header_end]
+        return self._buf[self._start : self._header_end]
 
     @property
     def raw_body(self) -> bytes:
         """The body as it appears in the message, still transfer-encoded."""
-        return self._buf[self.body_start : self.body_end]
+        return self._buf[self._body_start : self._body_end]
 
     # -- header access -----------------------------------------------------------------------
 
     def header(self, name: str) -> HeaderField | None:
         """The first field called ``name`` (case-insensitive), or ``None``."""
         lname = name.lower()
-        for field in self.headers:
+        for field in self._headers:
             if field.lname == lname:
                 return field
         return None
@@ -198,61 +342,64 @@ class Part(StdlibAPI):
 
     def get_all(self, name: str) -> list[HeaderField]:
         lname = name.lower()
-        return [f for f in self.headers if f.lname == lname]
+        return [f for f in self._headers if f.lname == lname]
 
     # -- MIME attributes ---------------------------------------------------------------------
 
     @property
     def mime_type(self) -> str:
         """``maintype/subtype`` in lower case; ``text/plain`` when absent or unparsable."""
-        return self.content_type.mime_type
+        return self._content_type.mime_type
 
     @property
     def maintype(self) -> str:
-        return self.content_type.maintype
+        return self._content_type.maintype
 
     @property
     def subtype(self) -> str:
-        return self.content_type.subtype
+        return self._content_type.subtype
 
     @property
-    def params(self) -> dict[str, str]:
-        """Content-Type parameters, RFC 2231 continuations and charsets decoded."""
-        return self.content_type.params
+    def params(self) -> Mapping[str, str]:
+        """Content-Type parameters, RFC 2231 continuations and charsets decoded (read-only)."""
+        return self._content_type.params
 
     @property
     def is_multipart(self) -> bool:
-        return self.content_type.maintype == "multipart"
+        return self._content_type.maintype == "multipart"
 
     @property
     def is_message(self) -> bool:
         """True for an attached message (``message/rfc822`` and ``message/global``)."""
-        return self.content_type.mime_type in ("message/rfc822", "message/global")
+        return self._content_type.mime_type in ("message/rfc822", "message/global")
 
     @property
     def encapsulates(self) -> bool:
         """True when the body is parsed as a message of its own: attached messages and
         ``message/external-body``, whose body is the external part's header
         (RFC 2046 section 5.2.3)."""
-        return self.content_type.mime_type in _ENCAPSULATING
+        return self._content_type.mime_type in _ENCAPSULATING
 
     @property
     def boundary(self) -> str | None:
-        return self.content_type.params.get("boundary") if self.is_multipart else None
+        return self._content_type.params.get("boundary") if self.is_multipart else None
 
     @property
     def charset(self) -> str | None:
         """The ``charset`` parameter in lower case; ``us-ascii`` for text without one
         (RFC 2045 section 5.2), ``None`` for other types without one."""
-        cs = self.content_type.params.get("charset")
+        cs = self._content_type.params.get("charset")
         if cs:
             return cs.strip().lower()
-        return "us-ascii" if self.content_type.maintype == "text" else None
+        return "us-ascii" if self._content_type.maintype == "text" else None
 
-    @functools.cached_property
+    @property
     def _disposition(self) -> Disposition | None:
-        field = self.header("content-disposition")
-        return None if field is None else parse_disposition(field.value)
+        d = self._disposition_cache
+        if d is _UNSET:
+            field = self.header("content-disposition")
+            d = self._disposition_cache = None if field is None else parse_disposition(field.value)
+        return d
 
     @property
     def disposition(self) -> str | None:
@@ -261,16 +408,17 @@ class Part(StdlibAPI):
         return None if d is None else (d.kind or None)
 
     @property
-    def disposition_params(self) -> dict[str, str]:
+    def disposition_params(self) -> Mapping[str, str]:
+        """Content-Disposition parameters (read-only)."""
         d = self._disposition
-        return {} if d is None else d.params
+        return _NO_PARAMS if d is None else d.params
 
     @property
     def filename(self) -> str | None:
         """The file name a mail client would show: Content-Disposition ``filename``
         (``filename*`` per RFC 2231 preferred), else Content-Type ``name``; RFC 2047
         encoded names decoded."""
-        name = self.disposition_params.get("filename") or self.content_type.params.get("name")
+        name = self.disposition_params.get("filename") or self._content_type.params.get("name")
         return name or None
 
     @property
@@ -285,7 +433,7 @@ class Part(StdlibAPI):
             return False
         if self.filename is not None:
             return True
-        return self.content_type.maintype != "text"
+        return self._content_type.maintype != "text"
 
     @property
     def is_body_text(self) -> bool:
@@ -295,13 +443,13 @@ class Part(StdlibAPI):
     @property
     def attached(self) -> Message | None:
         """The attached message of a ``message/rfc822`` part, parsed."""
-        if self.encapsulates and self.children and isinstance(self.children[0], Message):
-            return self.children[0]
+        if self.encapsulates and self._children and isinstance(self._children[0], Message):
+            return self._children[0]
         return None
 
     @property
     def size(self) -> int:
-        return self.end - self.start
+        return self._end - self._start
 
     # -- body decoding -----------------------------------------------------------------------
 
@@ -312,13 +460,21 @@ class Part(StdlibAPI):
         skipped and bad quoted-printable escapes kept literally (the validator
         reports both).  Unknown encodings return the raw body.
         """
-        return decode_body(self._buf[self.body_start : self.body_end], self.transfer_encoding)
+        return decode_body(self._buf[self._body_start : self._body_end], self._transfer_encoding)
 
     def text(self, errors: str = "replace") -> str:
-        """The decoded body read in the part's charset (us-ascii when absent;
-        an unknown charset is read as UTF-8)."""
-        codec = lookup_charset(self.charset or "us-ascii") or "utf-8"
-        return self.decoded().decode(codec, errors)
+        """The decoded body read in the part's charset.
+
+        8-bit bytes under no charset, ``us-ascii`` or a charset no codec knows are
+        read as clients read them (:func:`~mimeguard._charset.decode_8bit`); ``errors``
+        applies to a declared charset the bytes do not fit.
+        """
+        data = self.decoded()
+        label = self._content_type.params.get("charset")
+        codec = lookup_charset(label) if label else None
+        if codec is None or codec == "ascii":
+            return decode_8bit(data)
+        return data.decode(codec, errors)
 
     # -- the tree ----------------------------------------------------------------------------
 
@@ -363,7 +519,7 @@ class Message(Part):
     kept (not copied) and :meth:`to_bytes` returns them unchanged.
     """
 
-    __slots__ = ("_defects", "limits", "outer")
+    __slots__ = ("_defects", "_limits", "_outer")
 
     def __init__(
         self,
@@ -379,11 +535,24 @@ class Message(Part):
         super().__init__(
             buf, start, len(buf) if end is None else end, path=path, depth=depth, parent=parent
         )
-        self.limits = limits
-        #: for an attached message carried base64/QP-encoded (against RFC 2046), the
-        #: part whose body was decoded to make this message's buffer
-        self.outer: Part | None = None
+        self._limits = limits
+        self._outer: Part | None = None
         self._defects: dict[str, list[tuple[Part, int, str]]] = {}
+
+    def _attach(self, root: Message, outer: Part | None) -> None:
+        """The parser's link of an attached message to the root it reports to."""
+        self._defects = root._defects
+        self._outer = outer
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    @property
+    def outer(self) -> Part | None:
+        """For an attached message carried base64/QP-encoded (against RFC 2046), the
+        part whose body was decoded to make this message's buffer."""
+        return self._outer
 
     @property
     def data(self) -> bytes:
@@ -391,9 +560,9 @@ class Message(Part):
 
     def to_bytes(self) -> bytes:
         """The message as bytes: exactly the input when nothing was edited."""
-        if self.start == 0 and self.end == len(self._buf):
+        if self._start == 0 and self._end == len(self._buf):
             return self._buf
-        return self._buf[self.start : self.end]
+        return self._buf[self._start : self._end]
 
     @property
     def parts(self) -> list[Part]:
@@ -401,14 +570,15 @@ class Message(Part):
         return list(self.walk())
 
     def defects(self, name: str) -> list[tuple[Part, int, str]]:
-        """What the parser itself met, by rule name: ``(part, offset, message)``."""
-        return self._defects.get(name, [])
+        """What the parser itself met, by rule name: ``(part, offset, message)`` (a copy)."""
+        return list(self._defects.get(name, ()))
 
     def _defect(self, name: str, part: Part, offset: int, message: str) -> None:
         self._defects.setdefault(name, []).append((part, offset, message))
 
-    def problems(self) -> dict[str, list[tuple[Part, int, str]]]:
-        return self._defects
+    def problems(self) -> Mapping[str, tuple[tuple[Part, int, str], ...]]:
+        """Every defect the parser met, by rule name (a read-only copy)."""
+        return MappingProxyType({k: tuple(v) for k, v in self._defects.items()})
 
 
 def decode_body(raw: bytes, encoding: str) -> bytes:
@@ -425,9 +595,11 @@ def decode_base64(raw: bytes) -> bytes:
         return binascii.a2b_base64(raw)
     except binascii.Error:
         pass
-    # Wrong length: drop the trailing partial quantum, like mail clients do.
+    # Wrong length (a truncated body): keep every byte the last partial quantum holds,
+    # as the stdlib does; a single character left over carries no whole byte.
     clean = g.BASE64_BAD_CHAR.sub(b"", raw).translate(None, b" \t\r\n=")
-    clean = clean[: len(clean) - len(clean) % 4]
+    rest = len(clean) % 4
+    clean = clean[:-1] if rest == 1 else clean + b"=" * (-len(clean) % 4)
     try:
         return binascii.a2b_base64(clean)
     except binascii.Error:  # pragma: no cover - the cleaned input is always valid

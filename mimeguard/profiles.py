@@ -228,6 +228,7 @@ SES = RFC.derive(
     overrides={
         **AMBIGUOUS_READINGS,
         "MG115": "error",
+        "MG117": "error",  # SES refuses 8-bit headers, even ones that arrived that way
         # SES SMTP offers no BINARYMIME; keep MIME-Version and 8-bit encoding as strict as
         # the WorkMail profile that relayed through SES
         "MG209": "error",
@@ -319,7 +320,7 @@ IMAP = RFC.derive(
     "IMAP APPEND and JMAP import without BINARY or UTF8=APPEND: no NUL, CRLF only, no 8-bit "
     "header bytes, header names of printable ASCII, binary parts refused.",
     max_header_bytes=512 * 1024,
-    overrides={**AMBIGUOUS_READINGS, "MG115": "error", "MG317": "error"},
+    overrides={**AMBIGUOUS_READINGS, "MG115": "error", "MG117": "error", "MG317": "error"},
     sources={
         "max_header_bytes": "Stalwart's default header limit (512 KiB); RFC 3501 sets none",
         "overrides": "8-bit headers need UTF8=APPEND (RFC 6855; RFC 5738 erratum 2075); NUL "

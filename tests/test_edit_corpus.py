@@ -13,6 +13,9 @@ import pytest
 
 import mimeguard
 from mimeguard import Editor, InvalidMessageError, parse, validate
+from mimeguard._repair import repair_bytes
+from mimeguard.limits import DEFAULT_LIMITS
+from mimeguard.profiles import get_profile
 
 from .conftest import corpus_files, needs_corpus
 
@@ -40,7 +43,17 @@ def test_edit_is_clean_or_refused_with_report(path: Path) -> None:
         report = exc.report
         assert not report.ok
         return
-    assert validate(result.data).ok
+    # clean against the repaired message the edit started from, as the Editor checks it:
+    # raw 8-bit fields left as they arrived are MG117 warnings there
+    baseline = repair_bytes(
+        data,
+        [],
+        envelope_from=None,
+        profile=get_profile("workmail"),
+        limits=DEFAULT_LIMITS,
+        now=None,
+    )
+    assert validate(result.data, original=baseline).ok
     assert _edit(result.data).data == result.data  # editing twice equals editing once
 
 

@@ -382,3 +382,19 @@ def test_subject_text_never_starts_a_line_with_dashes() -> None:
     out = Editor(data).rewrite_subject(prefix=hostile + " ").add_disclaimer(text="x").to_bytes()
     assert shape(out) == shape(data)
     assert all(not line.startswith(b"--B") for line in out.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
+
+
+def test_repair_leaves_an_inner_multipart_that_reuses_the_outer_boundary_alone() -> None:
+    # new delimiters for the inner part would hand the outer multipart parts that were never
+    # its own (the epilogue's text moved out of sight): the conflict stays an error instead
+    data = (
+        b"From: a@example.com\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n--outer\r\n'
+        b'Content-Type: multipart/alternative; boundary="outer"\r\n\r\n--outer\r\n'
+        b"Content-Type: text/plain\r\n\r\nfirst\r\n--outer--\r\n--outer\r\n"
+        b"Content-Type: text/plain\r\n\r\nsecond\r\n--outer--\r\n"
+    )
+    with pytest.raises(mimeguard.InvalidMessageError) as info:
+        mimeguard.repair(data)
+    assert not isinstance(info.value, mimeguard.EditIntegrityError)
+    assert "MG305" in {f.code for f in info.value.report.errors}

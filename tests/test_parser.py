@@ -168,7 +168,7 @@ def test_no_body_at_all() -> None:
 
 def test_empty_input() -> None:
     msg = parse(b"")
-    assert msg.headers == [] and msg.raw_body == b"" and msg.to_bytes() == b""
+    assert msg.headers == () and msg.raw_body == b"" and msg.to_bytes() == b""
 
 
 def test_missing_closing_boundary_keeps_last_part() -> None:
@@ -182,7 +182,7 @@ def test_missing_closing_boundary_keeps_last_part() -> None:
 def test_boundary_not_found_leaves_body_opaque() -> None:
     data = b'Content-Type: multipart/mixed; boundary="zz"\r\n\r\nno parts\r\n'
     msg = parse(data)
-    assert msg.children == []
+    assert msg.children == ()
     assert msg.defects("boundary-not-found")
 
 

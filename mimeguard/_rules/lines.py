@@ -187,20 +187,20 @@ def nul_byte(ctx: Context) -> Iterator[Hit]:
         yield ctx.part_at(st.first_nul), st.first_nul, f"{st.nul:,} NUL bytes"
 
 
-@rule(
-    "MG115",
-    "header-8bit",
-    summary="A header field holds raw 8-bit bytes instead of RFC 2047 encoded-words.",
-    severity="warning",
-    fixable=True,
-    source="RFC 5322 section 2.2 (US-ASCII only; RFC 6532 needs SMTPUTF8, which SES and "
-    "WorkMail do not offer); RFC 2047",
-    fixture=build("X-Greeting: Gr\u00fc\u00dfe".encode()),
-    fix="Re-encoded as RFC 2047 encoded-words (UTF-8 when it decodes as UTF-8, else the charset "
-    "chardet guesses). Immutable headers are left alone and stay an error.",
-)
-def header_8bit(ctx: Context) -> Iterator[Hit]:
+def _eight_bit_fields(ctx: Context, kept: bool) -> Iterator[Hit]:
+    """Header fields with raw 8-bit bytes: those the edit left byte-identical to a field
+    of the original message (``kept``), or the others."""
     if ctx.ascii:
+        return
+    original: frozenset[bytes] = frozenset()
+    if ctx.original is not None:
+        original = frozenset(
+            g.EOL.sub(b"\r\n", f.raw)
+            for p in ctx.original.walk()
+            if not p.buffer.isascii()
+            for f in p.headers
+        )
+    if kept and not original:
         return
     for part in ctx.parts:
         buf = part.buffer
@@ -208,6 +208,49 @@ def header_8bit(ctx: Context) -> Iterator[Hit]:
             continue
         for field in part.headers:
             m = g.EIGHT_BIT.search(buf, field.start, field.end)
-            if m is not None:
+            if m is None:
+                continue
+            if (g.EOL.sub(b"\r\n", field.raw) in original) is kept:
                 label = field.name or "a header line"
-                yield part, m.start(), f"{label} holds raw 8-bit bytes"
+                tail = ", as it arrived" if kept else ""
+                yield part, m.start(), f"{label} holds raw 8-bit bytes{tail}"
+
+
+@rule(
+    "MG115",
+    "header-8bit",
+    summary="A header field holds raw 8-bit bytes instead of RFC 2047 encoded-words (a field "
+    "left byte-identical to the original message is MG117 instead).",
+    severity="warning",
+    fixable=True,
+    source="RFC 5322 section 2.2 (US-ASCII only; RFC 6532 needs SMTPUTF8, which SES and "
+    "WorkMail do not offer); RFC 2047",
+    fixture=build("X-Greeting: Gr\u00fc\u00dfe".encode()),
+    fix="Re-encoded as RFC 2047 encoded-words (UTF-8 when it decodes as UTF-8, else read as "
+    "mail clients read undeclared 8-bit text). Immutable headers are left alone and stay "
+    "an error unless the edit left them as they arrived (MG117).",
+)
+def header_8bit(ctx: Context) -> Iterator[Hit]:
+    yield from _eight_bit_fields(ctx, kept=False)
+
+
+@rule(
+    "MG117",
+    "header-8bit-unchanged",
+    summary="validate(new, original=old): a header field with raw 8-bit bytes that the edit "
+    "left byte-identical to the original. Under workmail a warning: WorkMail's content rules "
+    "only recommend encoding non-ASCII content, the field arrived that way, and the headers "
+    "WorkMail treats as immutable may not be re-encoded, so refusing the edit would send the "
+    "message on without it. SES rejects raw 8-bit headers, so it stays an error there.",
+    severity="warning",
+    fixable=False,
+    no_injector="it compares with an original message, which malformed_messages does not return",
+    source="WorkMail RawMessageContent rules 3 ('should be encoded', a recommendation) and 6 "
+    "(immutable headers), REFERENCE.md section 2; RFC 5322 section 2.2; SES: 7-bit headers only",
+    fixture=build("To: J\u00f6rg <j@example.com>".encode()),
+    fixture_original=build("To: J\u00f6rg <j@example.com>".encode()),
+    fix="Not fixable in the edit: the field is kept as it arrived; repair, run before the "
+    "edit, encodes the fields it may change (MG115).",
+)
+def header_8bit_unchanged(ctx: Context) -> Iterator[Hit]:
+    yield from _eight_bit_fields(ctx, kept=True)
