@@ -21,11 +21,11 @@ MAX_FUNCTION_LINES = 120
 
 #: The faces: the command line, the gateways and the hypothesis strategies.  Only
 #: they (and the private modules that serve only them) may reach optional extras.
-FACES = ("mimeguard.cli", "mimeguard.__main__", "mimeguard.workmail", "mimeguard.ses")
-FACES += ("mimeguard.gateway", "mimeguard.strategies")
+FACES: tuple[str, ...] = ("mimeguard.cli", "mimeguard.__main__", "mimeguard.workmail")
+FACES += ("mimeguard.ses", "mimeguard.gateway", "mimeguard.strategies")
 FACE_PREFIXES = ("mimeguard._cli_", "mimeguard.strategies.")
 #: Private modules below the faces that exist for them (configuration, AWS, logging).
-FACE_SUPPORT = ("mimeguard.recipe", "mimeguard._aws", "mimeguard._jsonlog")
+FACE_SUPPORT: tuple[str, ...] = ("mimeguard.recipe", "mimeguard._aws", "mimeguard._jsonlog")
 FACE_SUPPORT += ("mimeguard._messageflow", "mimeguard._ses_inbound", "mimeguard._transit")
 FACE_SUPPORT += ("mimeguard._config",)
 #: Late imports that still close a cycle, each to be removed by moving code, never added to:

@@ -91,7 +91,8 @@ _SIGNED = {"multipart/signed", "multipart/encrypted", "application/pkcs7-mime"}
 
 def _shown_text_parts(msg: mimeguard.Message) -> list[mimeguard.Part] | None:
     """Body text parts a client shows (not in attached messages); None for signed mail."""
-    out, stack = [], [msg]
+    out: list[mimeguard.Part] = []
+    stack: list[mimeguard.Part] = [msg]
     while stack:
         part = stack.pop()
         if part.mime_type in _SIGNED:

@@ -311,7 +311,7 @@ def test_plain_message_edited_and_put(flow: Flow, s3: Any) -> None:
     assert out.status == "updated" and out.updated
     assert out.response == DEFAULT
     stored = objects(s3)
-    assert list(stored) == [out.key]
+    assert list(stored) == [out.key] and out.key is not None
     # what was put is exactly what the Editor makes of the message
     expected = (
         Editor(PLAIN, repair=True, envelope_from="alice@example.com")
@@ -627,8 +627,9 @@ def test_missing_bucket_is_a_configuration_error(flow: Flow, s3: Any) -> None:
 
 
 def test_no_bucket_configured(flow: Flow, s3: Any) -> None:
+    records: list[dict[str, Any]] = []
     with pytest.raises(ConfigurationError, match="MIMEGUARD_BUCKET"):
-        process(make_event(), RECIPE, messageflow=flow.client, s3=s3, log=[].append)
+        process(make_event(), RECIPE, messageflow=flow.client, s3=s3, log=records.append)
 
 
 def test_access_denied_is_a_configuration_error(flow: Flow, s3: Any) -> None:
@@ -924,9 +925,9 @@ def test_without_boto3_the_error_says_how_to_install(
 
 
 def test_default_clients_leave_retries_to_the_budget(flow: Flow, s3: Any) -> None:
-    client = workmail._default_client("s3")
+    client = _aws._default_client("s3")
     assert client.meta.config.retries["total_max_attempts"] == 1
-    assert workmail._default_client("s3") is client  # cached per container
+    assert _aws._default_client("s3") is client  # cached per container
 
 
 def test_pattern_check_catches_a_bad_key(flow: Flow) -> None:
@@ -974,7 +975,7 @@ def test_example_handler(
 def _load_template() -> dict[str, Any]:
     yaml = pytest.importorskip("yaml")
 
-    class Loader(yaml.SafeLoader):
+    class Loader(yaml.SafeLoader):  # type: ignore[name-defined,misc]  # no PyYAML stubs
         pass
 
     def tag(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
