@@ -48,7 +48,7 @@ def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
 
 def cmd_gateway(args: argparse.Namespace, streams: Any) -> int:
     from .gateway import Gateway, load_config
-    from .workmail import ConfigurationError
+    from .recipe import ConfigurationError
 
     try:
         config, recipe = load_config(

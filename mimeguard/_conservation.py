@@ -34,7 +34,7 @@ from .errors import EditIntegrityError
 from .findings import Report
 
 if TYPE_CHECKING:
-    from .edit import Change
+    from ._results import Change
     from .message import Message, Part
 
 __all__ = ["EditIntegrityError", "check_conserved"]

@@ -81,7 +81,7 @@ def repair_bytes(
     limits: Limits,
     now: datetime | None,
 ) -> bytes:
-    from .edit import Change  # a late import: edit imports this module
+    from ._results import Change  # a late import: edit imports this module
 
     notes: list[tuple[str, str]] = []
     for _ in range(3):

@@ -28,7 +28,7 @@ from ._parser import parse
 from .edit import Change
 from .errors import InvalidMessageError, SignedMessageError
 from .findings import Report
-from .workmail import ConfigurationError, Recipe, final_report
+from .recipe import ConfigurationError, Recipe, final_report
 
 __all__ = [
     "MARK_FIELD",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .edit import EditResult
+    from ._results import EditResult
     from .findings import Report
 
 __all__ = [

@@ -45,18 +45,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._config import find_config
+from ._jsonlog import JsonLines, _change_dict, _summary
 from ._parser import parse
 from ._transit import Applied, apply_recipe, check_gateway_id, is_marked, mark, mark_key
 from .errors import UnknownProfileError
 from .profiles import get_profile
-from .workmail import (
-    ConfigurationError,
-    JsonLines,
-    Recipe,
-    _change_dict,
-    _env_text,
-    _summary,
-)
+from .recipe import ConfigurationError, Recipe, _env_text
 
 __all__ = [
     "Decision",

@@ -37,23 +37,58 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
-import sys
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TextIO, cast, get_args
+from typing import Any, Literal, cast
 
+from ._aws import (  # noqa: F401  (re-exported: tests reach them through workmail)
+    _CLIENTS,
+    _boto3,
+    _default_client,
+    _error_code,
+    _error_message,
+    _http_status,
+    _retryable,
+)
 from ._dkim import broken_signatures
-from ._parser import parse
-from .edit import DEFAULT_NOTICE, SES_BLOCKED, Change, Editor
-from .errors import InvalidMessageError, MimeguardError, SignedMessageError, UnknownProfileError
+from ._jsonlog import JsonLines, _change_dict, _report_dict, _summary
+from ._messageflow import (  # noqa: F401  (re-exported: workmail is their public face)
+    _KEY_MAX,
+    _UUID_LEN,
+    BUCKET_PATTERN,
+    KEY_PATTERN,
+    MESSAGE_ID_PATTERN,
+    EventError,
+    MessageFlowClient,
+    S3Client,
+    WorkMailEvent,
+    bucket_policy,
+    rule_response,
+)
+from .edit import Change
+from .errors import InvalidMessageError, SignedMessageError, UnknownProfileError
 from .findings import Report
 from .profiles import get_profile
-from .validation import validate
+from .recipe import (  # noqa: F401  (re-exported: the ses and gateway faces read them here)
+    _SEAL_KEYS,
+    ACTIONS,
+    ON_FAILURE,
+    Action,
+    ConfigurationError,
+    OnFailure,
+    OnSigned,
+    Position,
+    Recipe,
+    _env_bool,
+    _env_float,
+    _env_text,
+    _split_list,
+    final_report,
+)
 
 __all__ = [
     "ACTIONS",
@@ -72,12 +107,6 @@ __all__ = [
     "rule_response",
 ]
 
-Action = Literal["DEFAULT", "BOUNCE", "DROP", "BYPASS_SPAM_CHECK", "MOVE_TO_JUNK"]
-#: what happens to a message whose edit failed, timed out or could not be made compliant
-OnFailure = Literal["deliver", "bounce", "drop", "quarantine"]
-ON_FAILURE: tuple[OnFailure, ...] = get_args(OnFailure)
-#: Every action a synchronous Run Lambda rule may answer with.
-ACTIONS: tuple[Action, ...] = get_args(Action)
 _INBOUND_ONLY = frozenset({"BYPASS_SPAM_CHECK", "MOVE_TO_JUNK"})
 _NOT_DELIVERED = frozenset({"BOUNCE", "DROP"})
 #: the bounce text when a recipe that strips attachments fails closed
@@ -97,17 +126,9 @@ Status = Literal[
     "deadline",  # the time budget ran out (throttling included): delivered unchanged
     "failed",  # the edit raised: delivered unchanged
 ]
-Position = Literal["top", "bottom"]
-OnSigned = Literal["skip", "wrap", "error"]
 Transform = Callable[[bytes], bytes]
 LogSink = Callable[[dict[str, Any]], None]
 
-#: WorkMail's patterns for an S3Reference (API reference, S3Reference) and a message id.
-KEY_PATTERN = re.compile(r"[a-zA-Z0-9\-/]*")
-BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9\-]{2,62}")
-MESSAGE_ID_PATTERN = re.compile(r"[a-z0-9\-]{1,120}")
-_KEY_MAX = 1024
-_UUID_LEN = 36
 
 #: The rule must answer within 15 s (WorkMail admin guide, synchronous Run Lambda).
 RULE_DEADLINE = 15.0
@@ -115,377 +136,6 @@ _CHUNK = 1 << 20
 _BACKOFF_BASE = 0.1
 _BACKOFF_CAP = 2.0
 _MAX_ATTEMPTS = 8
-
-# botocore's own lists (retries/standard.py), so a throttled call is recognised
-# whichever service answers.
-_THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalError",
-        "InternalFailure",
-        "ServiceUnavailable",
-    }
-)
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-
-_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
-
-
-# -- errors ------------------------------------------------------------------------------------
-
-
-class ConfigurationError(MimeguardError, RuntimeError):
-    """The deployment is wrong (bucket, permissions, environment), not the message.
-
-    Raised so that the invocation fails and shows up in the function's error
-    metrics; WorkMail then retries and finally applies the rule's fallback action.
-    """
-
-
-class EventError(MimeguardError, ValueError):
-    """The Lambda event is not a WorkMail message summary."""
-
-
-# -- the recipe --------------------------------------------------------------------------------
-
-
-def _env_text(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    return value if value else None  # CloudFormation passes "" for an unset parameter
-
-
-def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    value = _env_text(env, name)
-    if value is None:
-        return default
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name}={value!r}: expected true or false")
-
-
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    value = _env_text(env, name)
-    if value is None:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigurationError(f"{name}={value!r}: expected a number of seconds") from None
-
-
-def _split_list(value: str) -> tuple[str, ...]:
-    return tuple(s for s in re.split(r"[\s,]+", value) if s)
-
-
-_SEAL_FIELDS = (
-    "seal_domain",
-    "seal_selector",
-    "seal_authserv_id",
-    "seal_key_file",
-    "seal_key_secret_arn",
-    "seal_key_env",
-)
-#: sealing keys read from Secrets Manager, by ARN, for the life of the container
-_SEAL_KEYS: dict[str, bytes] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class Recipe:
-    """What to do to each message: the edits (an :class:`~mimeguard.Editor` chain) and
-    the rule's answer.
-
-    ``strip`` takes filename patterns (``*.exe``), MIME types (``application/zip``)
-    or ``"ses-blocked"`` for every extension Amazon SES refuses.  ``action`` is
-    the answer to WorkMail; a message that is bounced or dropped is not edited.
-    ``repair`` fixes what it can before editing, with the envelope sender
-    filling a missing From.
-    """
-
-    disclaimer_text: str | None = None
-    disclaimer_html: str | None = None
-    position: Position = "bottom"
-    on_signed: OnSigned = "skip"
-    subject_prefix: str = ""
-    subject_suffix: str = ""
-    strip: tuple[str, ...] = ()
-    strip_notice: str | None = DEFAULT_NOTICE
-    repair: bool = True
-    action: Action = "DEFAULT"
-    bounce_message: str | None = None
-    #: when the edit fails, times out or cannot be made compliant: ``None`` chooses
-    #: ``"bounce"`` for a recipe that strips attachments (a security control fails
-    #: closed) and ``"deliver"`` (unchanged) for one that only adds text
-    on_failure: OnFailure | None = None
-
-    # -- ARC sealing (RFC 8617), after editing; see mimeguard.arc_seal ------------------------
-    #: signing domain (d=), selector (s=) and authserv-id of the ARC set; setting
-    #: ``seal_domain`` turns sealing on and needs exactly one key source below
-    seal_domain: str | None = None
-    seal_selector: str | None = None
-    seal_authserv_id: str | None = None
-    #: the PEM private key: a file path, a Secrets Manager secret (ARN or name), or
-    #: the name of an environment variable holding it
-    seal_key_file: str | None = None
-    seal_key_secret_arn: str | None = None
-    seal_key_env: str | None = None
-    #: larger edited messages are put unsealed: dkimpy canonicalizes with regexes over
-    #: the whole body, 0.1 to 0.3 s per MB (docs/dkim.md), inside the Lambda's budget
-    seal_max_bytes: int = 10 * 1024 * 1024
-
-    def __post_init__(self) -> None:
-        self._check_seal()
-        if isinstance(self.strip, str):
-            object.__setattr__(self, "strip", _split_list(self.strip))
-        else:
-            object.__setattr__(self, "strip", tuple(self.strip))
-        if self.position not in ("top", "bottom"):
-            raise ValueError(f"position must be 'top' or 'bottom', not {self.position!r}")
-        if self.on_signed not in ("skip", "wrap", "error"):
-            raise ValueError(f"on_signed must be 'skip', 'wrap' or 'error', not {self.on_signed!r}")
-        if self.action not in ACTIONS:
-            raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
-        if self.on_failure is not None and self.on_failure not in ON_FAILURE:
-            raise ValueError(
-                f"on_failure must be one of {', '.join(ON_FAILURE)}, not {self.on_failure!r}"
-            )
-        if self.bounce_message is not None and self.action != "BOUNCE":
-            raise ValueError("bounce_message only goes with action='BOUNCE'")
-        if self.disclaimer_text is not None and not self.disclaimer_text.strip():
-            raise ValueError("disclaimer_text is empty")
-        if self.disclaimer_html is not None and self.disclaimer_text is None:
-            raise ValueError("disclaimer_html needs disclaimer_text (used for text/plain parts)")
-        for name in ("subject_prefix", "subject_suffix"):
-            if any(c in getattr(self, name) for c in "\r\n"):
-                raise ValueError(f"{name} must not contain CR or LF")
-        if self.strip_notice is not None:
-            try:
-                self.strip_notice.format(filename="", content_type="", size="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(
-                    f"strip_notice {self.strip_notice!r} is not a valid template "
-                    f"(placeholders: {{filename}}, {{content_type}}, {{size}}): {exc!r}"
-                ) from None
-
-    @property
-    def failure_policy(self) -> OnFailure:
-        """What happens when the edit fails: :attr:`on_failure`, or its default."""
-        if self.on_failure is not None:
-            return self.on_failure
-        return "bounce" if self.strip else "deliver"
-
-    @property
-    def has_edits(self) -> bool:
-        """True when the recipe changes content (disclaimer, subject or attachments)."""
-        return bool(
-            self.disclaimer_text or self.subject_prefix or self.subject_suffix or self.strip
-        )
-
-    # -- ARC sealing ---------------------------------------------------------------------------
-
-    @property
-    def seals(self) -> bool:
-        """True when the edited message gets an ARC set (:attr:`seal_domain` is set)."""
-        return self.seal_domain is not None
-
-    def _check_seal(self) -> None:
-        names = ("seal_domain", "seal_selector", "seal_authserv_id")
-        sources = ("seal_key_file", "seal_key_secret_arn", "seal_key_env")
-        for name in (*names, *sources):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ValueError(f"{name} must be a non-empty str")
-        limit = self.seal_max_bytes
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"seal_max_bytes must be a positive int, not {limit!r}")
-        given = [n for n in (*names, *sources) if getattr(self, n) is not None]
-        if not given:
-            return
-        missing = [n for n in names if getattr(self, n) is None]
-        if missing:
-            raise ValueError(f"ARC sealing needs {', '.join(missing)} as well as {given[0]}")
-        keys = [n for n in sources if getattr(self, n) is not None]
-        if len(keys) != 1:
-            raise ValueError(f"ARC sealing needs exactly one of {', '.join(sources)}")
-        from .arc import check_names
-
-        check_names(
-            domain=self.seal_domain, selector=self.seal_selector, authserv_id=self.seal_authserv_id
-        )
-
-    def seal_key(self, *, secrets: Any = None, environ: Mapping[str, str] | None = None) -> bytes:
-        """The sealing key's PEM, from its one source; a Secrets Manager secret is read
-        once per Lambda container (``secrets`` is a boto3 client, made when needed).
-        A key that is missing or not PEM is a :class:`ConfigurationError`."""
-        key = self._seal_key(secrets, environ)
-        if b"PRIVATE KEY-----" not in key:
-            where = self.seal_key_file or self.seal_key_secret_arn or f"${self.seal_key_env}"
-            raise ConfigurationError(f"the seal key from {where} is not a PEM private key")
-        return key
-
-    def _seal_key(self, secrets: Any, environ: Mapping[str, str] | None) -> bytes:
-        if self.seal_key_file is not None:
-            try:
-                with open(self.seal_key_file, "rb") as fh:
-                    return fh.read()
-            except OSError as exc:
-                raise ConfigurationError(f"seal_key_file {self.seal_key_file!r}: {exc}") from None
-        if self.seal_key_env is not None:
-            env = os.environ if environ is None else environ
-            value = _env_text(env, self.seal_key_env)
-            if value is None:
-                raise ConfigurationError(f"seal_key_env: ${self.seal_key_env} is not set")
-            return value.encode("ascii", "replace")
-        arn = self.seal_key_secret_arn
-        if arn is None:
-            raise ConfigurationError("the recipe does not seal: no seal key source")
-        cached = _SEAL_KEYS.get(arn)
-        if cached is None:
-            client = secrets if secrets is not None else _default_client("secretsmanager")
-            try:
-                got = client.get_secret_value(SecretId=arn)
-            except Exception as exc:
-                code = _error_code(exc) or type(exc).__name__
-                raise ConfigurationError(
-                    f"seal_key_secret_arn {arn}: {code}; the function's role needs "
-                    "secretsmanager:GetSecretValue on it"
-                ) from exc
-            value = got.get("SecretString")
-            cached = value.encode("ascii", "replace") if value else bytes(got["SecretBinary"])
-            _SEAL_KEYS[arn] = cached
-        return cached
-
-    def seal(self, data: bytes, original: bytes, *, key: bytes) -> bytes:
-        """``data`` (the edited message) with an ARC set vouching for what ``original``
-        (the message as received) verified as (:func:`mimeguard.arc_seal`)."""
-        from .arc import arc_seal
-
-        assert self.seal_domain and self.seal_selector and self.seal_authserv_id
-        try:
-            import dkim  # noqa: F401  (the extra is part of the deployment)
-        except ImportError:
-            raise ConfigurationError("sealing needs pip install 'mimeguard[dkim]'") from None
-        return arc_seal(
-            data,
-            original=original,
-            domain=self.seal_domain,
-            selector=self.seal_selector,
-            private_key=key,
-            authserv_id=self.seal_authserv_id,
-        )
-
-    def seal_edited(self, out: bytes, original: bytes, *, profile: str) -> tuple[bytes, str]:
-        """``out`` sealed and validated under ``profile``, or ``out`` itself with the
-        reason it was not: a seal that fails leaves the edit unsealed (the edit is the
-        control, the seal a courtesy to receivers).  A missing or bad key, or no
-        dkimpy, is a :class:`ConfigurationError`."""
-        key = self.seal_key()
-        if len(out) > self.seal_max_bytes:
-            return (
-                out,
-                f"not sealed: {len(out):,} bytes, over seal_max_bytes ({self.seal_max_bytes:,})",
-            )
-        try:
-            sealed = self.seal(out, original, key=key)
-        except ConfigurationError:
-            raise
-        except MimeguardError as exc:
-            return out, f"not sealed: {exc}"
-        if not validate(sealed, profile=profile).ok:
-            return out, "not sealed: the sealed message would not validate"
-        return sealed, ""
-
-    def editor(
-        self, data: bytes, *, profile: str = "workmail", envelope_from: str | None = None
-    ) -> Editor:
-        """The :class:`~mimeguard.Editor` chain this recipe stands for."""
-        ed = Editor(data, profile=profile, repair=self.repair, envelope_from=envelope_from)
-        if self.strip:
-            patterns: list[str] = []
-            for p in self.strip:
-                patterns.extend(SES_BLOCKED if p.lower() == "ses-blocked" else (p,))
-            ed = ed.strip_attachments(match=patterns, notice=self.strip_notice)
-        if self.disclaimer_text:
-            ed = ed.add_disclaimer(
-                text=self.disclaimer_text,
-                html=self.disclaimer_html,
-                position=self.position,
-                on_signed=self.on_signed,
-            )
-        if self.subject_prefix or self.subject_suffix:
-            ed = ed.rewrite_subject(prefix=self.subject_prefix, suffix=self.subject_suffix)
-        return ed
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Recipe:
-        """A recipe from ``MIMEGUARD_*`` variables (unset or empty ones keep the default).
-
-        ``MIMEGUARD_DISCLAIMER_TEXT``, ``MIMEGUARD_DISCLAIMER_HTML``,
-        ``MIMEGUARD_DISCLAIMER_POSITION`` (top/bottom), ``MIMEGUARD_ON_SIGNED``
-        (skip/wrap/error), ``MIMEGUARD_SUBJECT_PREFIX``, ``MIMEGUARD_SUBJECT_SUFFIX``,
-        ``MIMEGUARD_STRIP`` (comma-separated patterns), ``MIMEGUARD_STRIP_NOTICE``
-        (``none`` for no notice), ``MIMEGUARD_REPAIR`` (true/false),
-        ``MIMEGUARD_ACTION``, ``MIMEGUARD_BOUNCE_MESSAGE``, ``MIMEGUARD_ON_FAILURE``
-        (deliver/bounce/drop/quarantine).  Keyword arguments
-        that are not None win over the environment.
-        """
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, var in (
-            ("disclaimer_text", "MIMEGUARD_DISCLAIMER_TEXT"),
-            ("disclaimer_html", "MIMEGUARD_DISCLAIMER_HTML"),
-            ("position", "MIMEGUARD_DISCLAIMER_POSITION"),
-            ("on_signed", "MIMEGUARD_ON_SIGNED"),
-            ("subject_prefix", "MIMEGUARD_SUBJECT_PREFIX"),
-            ("subject_suffix", "MIMEGUARD_SUBJECT_SUFFIX"),
-            ("action", "MIMEGUARD_ACTION"),
-            ("bounce_message", "MIMEGUARD_BOUNCE_MESSAGE"),
-            ("on_failure", "MIMEGUARD_ON_FAILURE"),
-        ):
-            value = _env_text(env, var)
-            if value is not None:
-                lowered = name in ("position", "on_signed", "on_failure")
-                values[name] = value.strip().lower() if lowered else value
-        if "action" in values:
-            values["action"] = values["action"].strip().upper()
-        strip = _env_text(env, "MIMEGUARD_STRIP")
-        if strip is not None:
-            values["strip"] = _split_list(strip)
-        notice = _env_text(env, "MIMEGUARD_STRIP_NOTICE")
-        if notice is not None:
-            values["strip_notice"] = None if notice.strip().lower() == "none" else notice
-        values["repair"] = _env_bool(env, "MIMEGUARD_REPAIR", True)
-        for name in _SEAL_FIELDS:  # MIMEGUARD_SEAL_DOMAIN, …_SEAL_KEY_SECRET_ARN, …
-            value = _env_text(env, f"MIMEGUARD_{name.upper()}")
-            if value is not None:
-                values[name] = value.strip()
-        limit = _env_text(env, "MIMEGUARD_SEAL_MAX_BYTES")
-        if limit is not None:
-            if not limit.strip().isdigit():
-                raise ConfigurationError(f"MIMEGUARD_SEAL_MAX_BYTES={limit!r}: expected bytes")
-            values["seal_max_bytes"] = int(limit)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            return cls(**values)
-        except ValueError as exc:
-            raise ConfigurationError(f"MIMEGUARD_* recipe variables: {exc}") from None
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -560,119 +210,6 @@ class Settings:
         return cls(**values)
 
 
-# -- the event ---------------------------------------------------------------------------------
-
-_EVENT_SHAPE = """{
-  "summaryVersion": "2018-10-10",
-  "envelope": {"mailFrom": {"address": "from@example.com"},
-               "recipients": [{"address": "to@example.com"}]},
-  "sender": {"address": "sender@example.com"},
-  "subject": "...",
-  "messageId": "00000000-0000-0000-0000-000000000000",
-  "invocationId": "...",
-  "flowDirection": "INBOUND",
-  "truncated": false
-}"""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkMailEvent:
-    """The message summary WorkMail passes to a Run Lambda rule (summary version 2018-10-10).
-
-    ``mail_from`` is the envelope sender (``""`` for a bounce's null sender).
-    """
-
-    message_id: str
-    mail_from: str
-    recipients: tuple[str, ...]
-    flow_direction: str
-    invocation_id: str | None = None
-    sender: str | None = None
-    subject: str | None = None
-    summary_version: str | None = None
-    truncated: bool = False
-
-    @classmethod
-    def from_dict(cls, event: Any) -> WorkMailEvent:
-        """Check and read ``event``; :class:`EventError` lists every missing or wrong field."""
-        if not isinstance(event, Mapping):
-            raise EventError(
-                f"the Lambda event is a {type(event).__name__}, not a WorkMail message summary "
-                f"(a JSON object like {_EVENT_SHAPE})"
-            )
-        problems: list[str] = []
-
-        def text(obj: Any, path: str, *, required: bool = True) -> str | None:
-            value: Any = obj
-            for key in path.split("."):
-                value = value.get(key) if isinstance(value, Mapping) else None
-            if value is None:
-                if required:
-                    problems.append(f"{path} is missing")
-                return None
-            if not isinstance(value, str):
-                problems.append(f"{path} should be a string, not {type(value).__name__}")
-                return None
-            return value
-
-        message_id = text(event, "messageId")
-        if message_id is not None and not MESSAGE_ID_PATTERN.fullmatch(message_id):
-            problems.append(
-                f"messageId {message_id[:130]!r} does not match [a-z0-9\\-]{{1,120}} "
-                "(WorkMail's pattern)"
-            )
-        mail_from = text(event, "envelope.mailFrom.address")
-        recipients: list[str] = []
-        envelope = event.get("envelope")
-        raw = envelope.get("recipients") if isinstance(envelope, Mapping) else None
-        if raw is None:
-            problems.append("envelope.recipients is missing")
-        elif not isinstance(raw, list):
-            problems.append("envelope.recipients should be a list")
-        else:
-            for i, r in enumerate(raw):
-                address = r.get("address") if isinstance(r, Mapping) else None
-                if not isinstance(address, str):
-                    problems.append(f"envelope.recipients[{i}].address is missing")
-                else:
-                    recipients.append(address)
-        direction = text(event, "flowDirection")
-        if direction is not None and direction not in ("INBOUND", "OUTBOUND"):
-            problems.append(f"flowDirection {direction!r} is neither INBOUND nor OUTBOUND")
-        truncated = event.get("truncated", False)
-        if problems:
-            raise EventError(
-                "not a WorkMail message summary: "
-                + "; ".join(problems)
-                + f". A synchronous Run Lambda rule sends {_EVENT_SHAPE}"
-            )
-        assert message_id is not None and mail_from is not None and direction is not None
-        return cls(
-            message_id=message_id,
-            mail_from=mail_from,
-            recipients=tuple(recipients),
-            flow_direction=direction,
-            invocation_id=text(event, "invocationId", required=False),
-            sender=text(event, "sender.address", required=False),
-            subject=text(event, "subject", required=False),
-            summary_version=text(event, "summaryVersion", required=False),
-            truncated=bool(truncated),
-        )
-
-
-# -- the answer --------------------------------------------------------------------------------
-
-
-def rule_response(action: str = "DEFAULT", *, bounce_message: str | None = None) -> dict[str, Any]:
-    """The synchronous rule's answer applying ``action`` to every recipient."""
-    if action not in ACTIONS:
-        raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
-    act: dict[str, Any] = {"type": action}
-    if action == "BOUNCE" and bounce_message:
-        act["parameters"] = {"bounceMessage": bounce_message}
-    return {"actions": [{"allRecipients": True, "action": act}]}
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What :func:`process` did with one message; ``response`` goes back to WorkMail."""
@@ -694,192 +231,6 @@ class Outcome:
     @property
     def updated(self) -> bool:
         return self.status == "updated"
-
-
-# -- logging -----------------------------------------------------------------------------------
-
-
-class JsonLines:
-    """The default log sink: one JSON object per line on ``stream`` (stdout by default).
-
-    In Lambda each line becomes one CloudWatch log event, which CloudWatch Logs
-    Insights reads as JSON without a parse step.  ``level`` (default from
-    ``MIMEGUARD_LOG_LEVEL``, else INFO) drops quieter records.
-    """
-
-    def __init__(self, stream: TextIO | None = None, *, level: str | None = None) -> None:
-        self.stream = stream
-        name = (level or os.environ.get("MIMEGUARD_LOG_LEVEL") or "INFO").upper()
-        if name not in _LEVELS:
-            raise ConfigurationError(f"log level {name!r}: expected one of {', '.join(_LEVELS)}")
-        self.level = _LEVELS[name]
-
-    def __call__(self, record: dict[str, Any]) -> None:
-        if _LEVELS.get(str(record.get("level", "INFO")), 20) < self.level:
-            return
-        stream = self.stream if self.stream is not None else sys.stdout
-        stream.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        stream.flush()
-
-
-# -- bucket policy -----------------------------------------------------------------------------
-
-
-def bucket_policy(
-    bucket: str,
-    *,
-    region: str,
-    account_id: str,
-    organization_id: str | None = None,
-) -> dict[str, Any]:
-    """The bucket policy that lets WorkMail read the objects a Lambda puts there.
-
-    As documented in "Updating message content with AWS Lambda": the regional
-    WorkMail service principal may ``s3:GetObject`` and ``s3:GetObjectVersion``,
-    only on behalf of ``account_id`` (and of ``organization_id``'s messages
-    when given), only over TLS.
-    """
-    messages = f"arn:aws:workmailmessageflow:{region}:{account_id}:message"
-    source_arn = f"{messages}/{organization_id}/*" if organization_id else f"{messages}/*"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowWorkMailToReadUpdatedMessages",
-                "Effect": "Allow",
-                "Principal": {"Service": f"workmail.{region}.amazonaws.com"},
-                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-                "Resource": f"arn:aws:s3:::{bucket}/*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": source_arn},
-                    "Bool": {"aws:SecureTransport": "true"},
-                },
-            }
-        ],
-    }
-
-
-# -- clients -----------------------------------------------------------------------------------
-
-
-class MessageFlowClient(Protocol):
-    """The two ``workmailmessageflow`` calls used (a boto3 client fits)."""
-
-    def get_raw_message_content(self, **kwargs: Any) -> Any: ...
-
-    def put_raw_message_content(self, **kwargs: Any) -> Any: ...
-
-
-class S3Client(Protocol):
-    """The one S3 call used (a boto3 client fits)."""
-
-    def put_object(self, **kwargs: Any) -> Any: ...
-
-
-_CLIENTS: dict[str, Any] = {}
-
-
-def _boto3() -> Any:
-    try:
-        import boto3
-    except ImportError as exc:
-        raise ImportError(
-            "mimeguard.workmail needs boto3, which mimeguard does not install by default: "
-            "pip install 'mimeguard[aws]'"
-        ) from exc
-    return boto3
-
-
-def _default_client(service: str) -> Any:
-    """A boto3 client cached per Lambda container, with botocore's retries off
-    (:func:`process` retries within its own time budget) and short timeouts."""
-    client = _CLIENTS.get(service)
-    if client is None:
-        boto3 = _boto3()
-        from botocore.config import Config
-
-        config = Config(
-            connect_timeout=2,
-            read_timeout=10,
-            retries={"total_max_attempts": 1, "mode": "standard"},
-        )
-        client = _CLIENTS[service] = boto3.client(service, config=config)
-    return client
-
-
-def _error_code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error")
-        if isinstance(error, Mapping) and error.get("Code"):
-            return str(error["Code"])
-    return None
-
-
-def _error_message(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error")
-        if isinstance(error, Mapping) and error.get("Message"):
-            return str(error["Message"])
-    return str(exc)
-
-
-def _http_status(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        meta = response.get("ResponseMetadata")
-        if isinstance(meta, Mapping) and isinstance(meta.get("HTTPStatusCode"), int):
-            return int(meta["HTTPStatusCode"])
-    return None
-
-
-def _transient_exceptions() -> tuple[type[BaseException], ...]:
-    try:
-        from botocore.exceptions import ConnectionError as BotoConnectionError
-        from botocore.exceptions import HTTPClientError
-    except ImportError:  # pragma: no cover - botocore comes with boto3
-        return (ConnectionError, TimeoutError)
-    return (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)
-
-
-def _retryable(exc: BaseException) -> bool:
-    code = _error_code(exc)
-    if code is not None:
-        return code in _THROTTLING_CODES or _http_status(exc) in _RETRY_STATUS
-    return isinstance(exc, _transient_exceptions())
-
-
-# -- the final check ---------------------------------------------------------------------------
-
-#: Fields a repair may add when the message has none (mimeguard.edit's repair adds
-#: them; WorkMail requires them).
-_ADDABLE = frozenset({"from", "date"})
-
-
-def final_report(out: bytes, original: bytes, profile: str = "workmail") -> Report:
-    """Validate ``out`` under ``profile`` with ``original=`` the fetched message.
-
-    The one exception to "immutable headers unchanged": a From or Date the
-    original did not have at all (added by repair, because WorkMail also
-    requires them) is reported as an info, not an error.
-    """
-    report = validate(out, profile=profile, original=original)
-    hits = [f for f in report.findings if f.code == "MG501" and f.severity == "error"]
-    if not hits:
-        return report
-    new, old = parse(out), parse(original)
-    added = {
-        hf.start for hf in new.headers if hf.lname in _ADDABLE and old.header(hf.lname) is None
-    }
-    findings = [
-        replace(f, severity="info", message=f"{f.message}; allowed: the original had none")
-        if f in hits and f.offset in added
-        else f
-        for f in report.findings
-    ]
-    return Report(findings, report.profile, report.size)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -923,42 +274,6 @@ def _account_id(context: Any) -> str | None:
 def _region(client: Any) -> str | None:
     region = getattr(getattr(client, "meta", None), "region_name", None)
     return region if isinstance(region, str) else None
-
-
-def _change_dict(c: Any) -> dict[str, str]:
-    detail = str(getattr(c, "detail", ""))
-    if len(detail) > 300:
-        detail = detail[:300] + "…"
-    return {
-        "kind": str(getattr(c, "kind", "")),
-        "part": str(getattr(c, "part", "")),
-        "detail": detail,
-    }
-
-
-def _report_dict(report: Report, limit: int = 50) -> dict[str, Any]:
-    out = report.to_dict()
-    ordered = sorted(report.findings, key=lambda f: {"error": 0, "warning": 1}.get(f.severity, 2))
-    out["findings"] = [f.to_dict() for f in ordered[:limit]]
-    if len(report.findings) > limit:
-        out["findingsLeftOut"] = len(report.findings) - limit
-    return out
-
-
-def _summary(report: Report | None) -> dict[str, Any] | None:
-    if report is None:
-        return None
-    codes: dict[str, int] = {}
-    for f in report.findings:
-        codes[f.code] = codes.get(f.code, 0) + 1
-    return {
-        "ok": report.ok,
-        "profile": report.profile,
-        "errors": report.count("error"),
-        "warnings": report.count("warning"),
-        "infos": report.count("info"),
-        "codes": codes,
-    }
 
 
 _LEVEL_OF: dict[str, str] = {

@@ -13,7 +13,7 @@ from mimeguard._rules._fixture import build
 
 from ._signing import PEM, dkim, dnsfunc, sign
 
-GATEWAY = {
+GATEWAY: dict[str, Any] = {
     "domain": "gw.example",
     "selector": "arc",
     "private_key": PEM,

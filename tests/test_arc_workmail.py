@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from mimeguard import workmail
+from mimeguard import _aws
+from mimeguard import recipe as recipe_module
 from mimeguard._rules._fixture import build
 from mimeguard.workmail import ConfigurationError, Recipe
 
@@ -22,7 +23,11 @@ from .test_workmail import s3 as s3
 Stubber = pytest.importorskip("botocore.stub").Stubber
 
 ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:mimeguard/arc-AbCdEf"
-SEAL = {"seal_domain": "gw.example", "seal_selector": "arc", "seal_authserv_id": "gw.example"}
+SEAL: dict[str, Any] = {
+    "seal_domain": "gw.example",
+    "seal_selector": "arc",
+    "seal_authserv_id": "gw.example",
+}
 
 
 @pytest.fixture
@@ -44,7 +49,7 @@ def secrets() -> Iterator[tuple[Any, Any]]:
     client = boto3.client("secretsmanager", region_name=REGION)
     with Stubber(client) as stub:
         yield client, stub
-    workmail._SEAL_KEYS.pop(ARN, None)
+    recipe_module._SEAL_KEYS.pop(ARN, None)
 
 
 # -- the recipe --------------------------------------------------------------------------------
@@ -124,7 +129,7 @@ def test_run_seals_the_edit_and_logs_the_broken_signature(
 ) -> None:
     client, stub = secrets
     stub.add_response("get_secret_value", {"SecretBinary": PEM}, {"SecretId": ARN})
-    monkeypatch.setitem(workmail._CLIENTS, "secretsmanager", client)
+    monkeypatch.setitem(_aws._CLIENTS, "secretsmanager", client)
     signed = sign(build())
     flow.get(signed)
     flow.put()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -345,7 +346,7 @@ NAMED_ZONES = {"UT": 0, "GMT": 0, "EST": -300, "EDT": -240, "CST": -360, "CDT": 
 separators = st.sampled_from([" ", "  ", "\t", " (c) ", "(x(y))", " (a\\)b) "])
 maybe = st.sampled_from(["", " ", "(c)"])
 offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1)
-case = st.sampled_from([str, str.lower, str.upper])
+case: st.SearchStrategy[Callable[[str], str]] = st.sampled_from([str, str.lower, str.upper])
 
 
 @st.composite

@@ -7,6 +7,7 @@ with a report: never any other exception.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,13 @@ from .conftest import corpus_files, needs_corpus
 CORPUS = corpus_files()
 pytestmark = needs_corpus
 DISCLAIMER = "This message came from outside the organisation. Be careful with links."
+#: one clock for the edit and the baseline: a Date that repair adds must be the same in both
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def _edit(data: bytes) -> mimeguard.EditResult:
     return (
-        Editor(data, repair=True)
+        Editor(data, repair=True, now=NOW)
         .add_disclaimer(text=DISCLAIMER)
         .rewrite_subject(prefix="[EXT] ")
         .strip_attachments(match=mimeguard.SES_BLOCKED)
@@ -51,7 +54,7 @@ def test_edit_is_clean_or_refused_with_report(path: Path) -> None:
         envelope_from=None,
         profile=get_profile("workmail"),
         limits=DEFAULT_LIMITS,
-        now=None,
+        now=NOW,
     )
     assert validate(result.data, original=baseline).ok
     assert _edit(result.data).data == result.data  # editing twice equals editing once
@@ -91,7 +94,8 @@ _SIGNED = {"multipart/signed", "multipart/encrypted", "application/pkcs7-mime"}
 
 def _shown_text_parts(msg: mimeguard.Message) -> list[mimeguard.Part] | None:
     """Body text parts a client shows (not in attached messages); None for signed mail."""
-    out, stack = [], [msg]
+    out: list[mimeguard.Part] = []
+    stack: list[mimeguard.Part] = [msg]
     while stack:
         part = stack.pop()
         if part.mime_type in _SIGNED:

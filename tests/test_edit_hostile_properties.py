@@ -62,7 +62,8 @@ def _leaves(data: bytes) -> list[mimeguard.Part]:
 
 
 def _body_texts(msg: mimeguard.Message) -> list[mimeguard.Part]:
-    out, stack = [], [msg]
+    out: list[mimeguard.Part] = []
+    stack: list[mimeguard.Part] = [msg]
     while stack:
         part = stack.pop()
         if part.is_body_text and not part.children:

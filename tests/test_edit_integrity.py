@@ -6,8 +6,15 @@ from __future__ import annotations
 import pytest
 
 import mimeguard
-from mimeguard import Editor, InvalidMessageError, Limits, add_disclaimer, parse, validate
-from mimeguard import edit as edit_module
+from mimeguard import (
+    Editor,
+    InvalidMessageError,
+    Limits,
+    _disclaimer,
+    add_disclaimer,
+    parse,
+    validate,
+)
 from mimeguard._conservation import check_conserved
 from mimeguard._writer import Node, encode_body, looks_like_delimiter, serialise
 from mimeguard.edit import Change
@@ -305,7 +312,7 @@ def test_invariant_needs_the_original_text_inside_a_disclaimer_part() -> None:
 
 def test_a_broken_edit_never_returns(monkeypatch: pytest.MonkeyPatch) -> None:
     # simulate a bug: the disclaimer replaces the text instead of adding to it
-    monkeypatch.setattr(edit_module, "_insert", lambda part, body, snippet, position: snippet)
+    monkeypatch.setattr(_disclaimer, "_insert", lambda part, body, snippet, position: snippet)
     data = mixed("B", text(b"hello world"), PDF)
     with pytest.raises(InvalidMessageError, match="edit integrity"):
         add_disclaimer(data, text="X")

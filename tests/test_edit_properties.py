@@ -22,7 +22,8 @@ NON_ASCII = "Extern: Vorsicht bei Links – Grüße"
 
 
 def _outside_attached(msg: mimeguard.Message) -> list[mimeguard.Part]:
-    out, stack = [], [msg]
+    out: list[mimeguard.Part] = []
+    stack: list[mimeguard.Part] = [msg]
     while stack:
         part = stack.pop()
         out.append(part)

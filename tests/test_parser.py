@@ -85,7 +85,7 @@ def test_tree_paths_and_types() -> None:
         ("3", "message/rfc822"),
         ("3.1", "text/plain"),
     ]
-    assert msg.find("1.2") is not None and msg.find("1.2").raw_body == b"<p>html</p>"
+    assert (found := msg.find("1.2")) is not None and found.raw_body == b"<p>html</p>"
     assert msg.find("9") is None
 
 

@@ -76,6 +76,7 @@ def test_repair_fixes_or_explains_and_is_idempotent(
 ) -> None:
     data, _expected = case
     sender = "bounce@example.net" if envelope else None
+    refused: mimeguard.Report | None
     try:
         out = mimeguard.repair(data, envelope_from=sender, now=NOW)
     except mimeguard.InvalidMessageError as exc:

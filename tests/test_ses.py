@@ -614,9 +614,8 @@ def test_example_template_sets_only_variables_mimeguard_reads() -> None:
 
     text = (EXAMPLE / "template.yaml").read_text()
     used = set(re.findall(r"\b(MIMEGUARD_[A-Z_]+):", text))
-    source = (ROOT / "mimeguard" / "ses.py").read_text() + (
-        ROOT / "mimeguard" / "workmail.py"
-    ).read_text()
+    modules = ("ses.py", "_ses_inbound.py", "workmail.py", "recipe.py", "_jsonlog.py")
+    source = "".join((ROOT / "mimeguard" / f).read_text() for f in modules)
     assert used and all(f'"{name}"' in source for name in used), used
     for ref in set(re.findall(r"!Ref ([\w:]+)", text)) - {"AWS::NoValue", "AWS::AccountId"}:
         assert f"\n  {ref}:\n" in text, ref  # every !Ref names a parameter or resource

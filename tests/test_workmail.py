@@ -29,7 +29,7 @@ from botocore.response import StreamingBody  # noqa: E402
 from botocore.stub import ANY, Stubber  # noqa: E402
 
 import mimeguard  # noqa: E402
-from mimeguard import workmail  # noqa: E402
+from mimeguard import _aws, workmail  # noqa: E402
 from mimeguard.edit import Editor  # noqa: E402
 from mimeguard.workmail import (  # noqa: E402
     ConfigurationError,
@@ -177,7 +177,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setattr(workmail, "_CLIENTS", {})
+    monkeypatch.setattr(_aws, "_CLIENTS", {})
 
 
 @pytest.fixture
@@ -311,7 +311,7 @@ def test_plain_message_edited_and_put(flow: Flow, s3: Any) -> None:
     assert out.status == "updated" and out.updated
     assert out.response == DEFAULT
     stored = objects(s3)
-    assert list(stored) == [out.key]
+    assert list(stored) == [out.key] and out.key is not None
     # what was put is exactly what the Editor makes of the message
     expected = (
         Editor(PLAIN, repair=True, envelope_from="alice@example.com")
@@ -627,8 +627,9 @@ def test_missing_bucket_is_a_configuration_error(flow: Flow, s3: Any) -> None:
 
 
 def test_no_bucket_configured(flow: Flow, s3: Any) -> None:
+    records: list[dict[str, Any]] = []
     with pytest.raises(ConfigurationError, match="MIMEGUARD_BUCKET"):
-        process(make_event(), RECIPE, messageflow=flow.client, s3=s3, log=[].append)
+        process(make_event(), RECIPE, messageflow=flow.client, s3=s3, log=records.append)
 
 
 def test_access_denied_is_a_configuration_error(flow: Flow, s3: Any) -> None:
@@ -847,7 +848,7 @@ def test_lambda_handler_reads_everything_from_the_environment(
     monkeypatch.setenv("MIMEGUARD_BUCKET", BUCKET)
     monkeypatch.setenv("MIMEGUARD_ACTION", "BOUNCE")
     monkeypatch.setenv("MIMEGUARD_BOUNCE_MESSAGE", "Closed for the holidays.")
-    monkeypatch.setattr(workmail, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
+    monkeypatch.setattr(_aws, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
     response = workmail.lambda_handler(make_event(), Context())
     action = response["actions"][0]["action"]
     assert action == {"type": "BOUNCE", "parameters": {"bounceMessage": "Closed for the holidays."}}
@@ -924,9 +925,9 @@ def test_without_boto3_the_error_says_how_to_install(
 
 
 def test_default_clients_leave_retries_to_the_budget(flow: Flow, s3: Any) -> None:
-    client = workmail._default_client("s3")
+    client = _aws._default_client("s3")
     assert client.meta.config.retries["total_max_attempts"] == 1
-    assert workmail._default_client("s3") is client  # cached per container
+    assert _aws._default_client("s3") is client  # cached per container
 
 
 def test_pattern_check_catches_a_bad_key(flow: Flow) -> None:
@@ -959,7 +960,7 @@ def test_example_handler(
 ) -> None:
     monkeypatch.setenv("MIMEGUARD_BUCKET", BUCKET)
     monkeypatch.setenv("MIMEGUARD_DISCLAIMER_TEXT", DISCLAIMER)
-    monkeypatch.setattr(workmail, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
+    monkeypatch.setattr(_aws, "_CLIENTS", {"workmailmessageflow": flow.client, "s3": s3})
     example = _load_example()
     flow.get(PLAIN)
     flow.put()
@@ -974,7 +975,7 @@ def test_example_handler(
 def _load_template() -> dict[str, Any]:
     yaml = pytest.importorskip("yaml")
 
-    class Loader(yaml.SafeLoader):
+    class Loader(yaml.SafeLoader):  # type: ignore[name-defined,misc]  # no PyYAML stubs
         pass
 
     def tag(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
@@ -1050,7 +1051,8 @@ def test_example_template_declares_what_workmail_needs() -> None:
         "s3:PutObject",
     }
     # every variable the docs promise is read by the code
-    source = (ROOT / "mimeguard" / "workmail.py").read_text()
+    modules = ("workmail.py", "recipe.py", "_jsonlog.py")
+    source = "".join((ROOT / "mimeguard" / f).read_text() for f in modules)
     assert all(v in source for v in ENV_VARIABLES)
 
 
