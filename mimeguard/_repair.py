@@ -35,7 +35,7 @@ from .profiles import Profile
 from .validation import validate
 
 if TYPE_CHECKING:
-    from .edit import Change
+    from ._results import Change
 
 __all__ = ["repair_bytes"]
 

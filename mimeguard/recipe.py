@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 from ._aws import _default_client, _error_code
 from ._parser import parse
-from .edit import DEFAULT_NOTICE, SES_BLOCKED, Editor
+from .edit import DEFAULT_NOTICE, EXECUTABLES, SES_BLOCKED, Editor
 from .errors import MimeguardError
 from .findings import Report
+from .message import Part
 from .validation import validate
 
 __all__ = ["ACTIONS", "ConfigurationError", "Recipe", "final_report"]
@@ -97,7 +98,8 @@ class Recipe:
     the rule's answer.
 
     ``strip`` takes filename patterns (``*.exe``), MIME types (``application/zip``)
-    or ``"ses-blocked"`` for every extension Amazon SES refuses.  ``action`` is
+    or ``"ses-blocked"`` for every extension Amazon SES refuses and ``"executables"``
+    for executables recognised by their content (:data:`~mimeguard.EXECUTABLES`).  ``action`` is
     the answer to WorkMail; a message that is bounced or dropped is not edited.
     ``repair`` fixes what it can before editing, with the envelope sender
     filling a missing From.
@@ -302,9 +304,15 @@ class Recipe:
         """The :class:`~mimeguard.Editor` chain this recipe stands for."""
         ed = Editor(data, profile=profile, repair=self.repair, envelope_from=envelope_from)
         if self.strip:
-            patterns: list[str] = []
+            patterns: list[str | Callable[[Part], bool]] = []
             for p in self.strip:
-                patterns.extend(SES_BLOCKED if p.lower() == "ses-blocked" else (p,))
+                preset = p.lower()
+                if preset == "ses-blocked":
+                    patterns.extend(SES_BLOCKED)
+                elif preset == "executables":
+                    patterns.append(EXECUTABLES)  # content, whatever the name says
+                else:
+                    patterns.append(p)
             ed = ed.strip_attachments(match=patterns, notice=self.strip_notice)
         if self.disclaimer_text:
             ed = ed.add_disclaimer(

@@ -157,3 +157,22 @@ def test_successful_strip_is_delivered_edited() -> None:
     assert outcome.status == "updated"
     assert _action(outcome) == "DEFAULT"
     assert flow.puts == 1
+
+
+def test_a_recipe_strips_renamed_executables_with_the_executables_preset() -> None:
+    import base64
+
+    from mimeguard.recipe import Recipe
+
+    exe = base64.b64encode(b"MZ\x90\x00RENAMED-EXE-PAYLOAD").decode()
+    data = (
+        "From: a@example.com\r\nTo: b@example.org\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain\r\n\r\nHi\r\n--b1\r\n"
+        'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="q3.pdf"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{exe}\r\n--b1--\r\n"
+    ).encode()
+    kept = Recipe(strip=("ses-blocked",), repair=False).editor(data).result()
+    assert exe.encode() in kept.data  # by name it is a PDF
+    out = Recipe(strip=("executables",), repair=False).editor(data).result()
+    assert exe.encode() not in out.data and [c.kind for c in out.changes] == ["removed"]
