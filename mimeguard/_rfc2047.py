@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 
 from mimeguard._problem import Problem
+
+from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
     "MAX_PROBLEMS",
@@ -76,119 +76,6 @@ class ProblemCollector:
             first.offset,
         )
         return [*self._problems, summary]
-
-
-# ---------------------------------------------------------------------------
-# Charset names
-# ---------------------------------------------------------------------------
-
-# Labels seen in real mail that Python's codec registry does not know, or knows
-# under a narrower codec than what senders actually mean (WHATWG Encoding
-# Standard practice: decode with the superset that mail clients use).
-_CHARSET_ALIASES: dict[str, str] = {
-    "x-utf8": "utf-8",
-    "x-utf-8": "utf-8",
-    "unicode-1-1-utf-8": "utf-8",
-    "unicode-2-0-utf-8": "utf-8",
-    "x-unicode20utf8": "utf-8",
-    "ks_c_5601-1987": "cp949",
-    "ks_c_5601-1989": "cp949",
-    "ks_c_5601": "cp949",
-    "ksc5601": "cp949",
-    "ksc_5601": "cp949",
-    "csksc56011987": "cp949",
-    "iso-ir-149": "cp949",
-    "korean": "cp949",
-    "windows-949": "cp949",
-    "euc-kr": "cp949",
-    "x-euc-kr": "cp949",
-    "iso-8859-8-i": "iso8859-8",
-    "iso-8859-8-e": "iso8859-8",
-    "iso_8859-8-i": "iso8859-8",
-    "csiso88598i": "iso8859-8",
-    "csiso88598e": "iso8859-8",
-    "logical": "iso8859-8",
-    "visual": "iso8859-8",
-    "iso-8859-6-i": "iso8859-6",
-    "iso-8859-6-e": "iso8859-6",
-    "csiso88596i": "iso8859-6",
-    "csiso88596e": "iso8859-6",
-    # "Some 8-bit charset": Latin-1 maps every byte, so nothing is lost.
-    "x-unknown": "latin-1",
-    "unknown-8bit": "latin-1",
-    "unknown": "latin-1",
-    "gb2312": "gb18030",
-    "gb_2312": "gb18030",
-    "gb_2312-80": "gb18030",
-    "csgb2312": "gb18030",
-    "chinese": "gb18030",
-    "euc-cn": "gb18030",
-    "x-euc-cn": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "cp936": "gb18030",
-    "windows-936": "gb18030",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "x-sjis": "cp932",
-    "sjis": "cp932",
-    "ms_kanji": "cp932",
-    "csshiftjis": "cp932",
-    "windows-31j": "cp932",
-    "x-ms-cp932": "cp932",
-    "_iso-2022-jp$esc": "iso2022_jp",  # Outlook's label for ISO-2022-JP
-    "csiso2022jp": "iso2022_jp",
-    "big5": "big5hkscs",
-    "x-x-big5": "big5hkscs",
-    "cn-big5": "big5hkscs",
-    "csbig5": "big5hkscs",
-    "x-mac-roman": "mac-roman",
-    "macintosh": "mac-roman",
-    "x-mac": "mac-roman",
-    "windows-874": "cp874",
-    "tis-620": "cp874",
-    "iso-8859-11": "cp874",
-    "cp-1252": "cp1252",
-    "win-1252": "cp1252",
-    "x-cp1252": "cp1252",
-}
-
-# Codecs that are registered as text encodings but are not character sets a
-# sender could mean; decoding mail with them would be surprising or unsafe.
-_NOT_CHARSETS = frozenset(
-    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs", "oem"}
-)
-
-# Only plain labels reach the codec registry: it imports modules named after
-# the label, so odd names such as ``__init__`` must never get that far.
-_LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
-
-
-def lookup_charset(name: str) -> str | None:
-    """Resolve a MIME charset label to a Python codec name, or ``None``.
-
-    Labels are case-insensitive (RFC 2978 section 2.3); common non-registered
-    labels are mapped through an alias table, the rest through :mod:`codecs`.
-    Only bytes-to-text codecs are returned.  Results are cached.
-    """
-    if len(name) > 64:  # no real label is this long; keeps the cache small
-        return None
-    return _lookup_charset(name)
-
-
-@lru_cache(maxsize=512)
-def _lookup_charset(name: str) -> str | None:
-    label = name.strip().strip('"').lower()
-    label = _CHARSET_ALIASES.get(label, label)
-    if not _LABEL_RE.fullmatch(label):
-        return None
-    try:
-        info = codecs.lookup(label)
-    except (LookupError, ValueError):
-        return None
-    if not info._is_text_encoding or info.name in _NOT_CHARSETS:
-        return None
-    return info.name
 
 
 # ---------------------------------------------------------------------------
@@ -305,8 +192,6 @@ class _Run:
         data = b"".join(self.chunks)
         if self.codec is None:
             # Unknown charset: read as undeclared 8-bit text is (every byte stays visible)
-            from ._charset import decode_8bit  # _charset looks charsets up here
-
             return decode_8bit(data)
         try:
             return data.decode(self.codec)
@@ -354,8 +239,6 @@ def decode_words(value: str | bytes) -> tuple[str, list[Problem]]:
 
 
 def _decode_raw_words(raw: bytes) -> tuple[str, list[Problem]]:
-    from ._charset import decode_8bit  # _charset looks charsets up here
-
     # Latin-1 maps byte n to character n: offsets and bytes survive the round trip
     value = raw.decode("latin-1")
     matches = list(_iter_words(value, _WORD_8BIT_RE))

@@ -28,11 +28,6 @@ FACE_PREFIXES = ("mimeguard._cli_", "mimeguard.strategies.")
 FACE_SUPPORT: tuple[str, ...] = ("mimeguard.recipe", "mimeguard._aws", "mimeguard._jsonlog")
 FACE_SUPPORT += ("mimeguard._messageflow", "mimeguard._ses_inbound", "mimeguard._transit")
 FACE_SUPPORT += ("mimeguard._config",)
-#: Late imports that still close a cycle, each to be removed by moving code, never added to:
-#: _charset looks charsets up in _rfc2047, which decodes 8-bit text with _charset.  The fix
-#: is to move ``lookup_charset`` into _charset (re-exported from _rfc2047); both files
-#: belonged to the fidelity work (issue 13) when this test was written.
-KNOWN_CYCLE_EDGES = frozenset({("mimeguard._rfc2047", "mimeguard._charset")})
 #: Optional extras no module may import when it is itself imported (only when used).
 EXTRAS = frozenset({"boto3", "botocore", "aiosmtpd", "dkim", "authres", "dns"})
 
@@ -165,19 +160,8 @@ def test_type_checking_imports_are_left_out() -> None:
 
 
 def test_no_import_cycle_in_the_package() -> None:
-    edges = graph()
-    for src, dst in KNOWN_CYCLE_EDGES:
-        edges[src].discard(dst)
-    cycle = find_cycle(edges)
+    cycle = find_cycle(graph())
     assert cycle is None, " -> ".join(cycle or ())
-
-
-@pytest.mark.parametrize(("src", "dst"), sorted(KNOWN_CYCLE_EDGES))
-def test_known_cycle_edges_are_still_there(src: str, dst: str) -> None:
-    # once the code moves, the exception must go too
-    edges = graph()
-    assert dst in edges[src], f"{src} no longer imports {dst}: drop it from KNOWN_CYCLE_EDGES"
-    assert find_cycle(edges) is not None, "the cycle is gone: empty KNOWN_CYCLE_EDGES"
 
 
 @pytest.mark.parametrize("name", sorted(modules()))
