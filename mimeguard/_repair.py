@@ -76,6 +76,8 @@ _STRUCTURED = (SINGLETON_HEADERS - {"subject"}) | frozenset(
     }
 )
 _ALL_EOLS = re.compile(rb"\r\n|\r|\n")
+#: the note of the one repair that rewrites bytes of every part: the line endings
+_ALL_CRLF = ("", "every line ending is now CRLF")
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -180,7 +182,9 @@ def repair_message(
     for path, detail in notes:
         if (path, detail) not in seen:
             seen.add((path, detail))
-            changes.append(Change("repaired", path, detail))
+            # the line endings are the one repair of every part's bytes
+            whole = (path, detail) == _ALL_CRLF
+            changes.append(Change("repaired", path, detail, scope="message" if whole else "part"))
     return msg, report
 
 
@@ -210,7 +214,7 @@ def _run(job: _Round, found: Sequence[Finding]) -> bytes:
         out.count(b"\n") != out.count(b"\r\n") or out.count(b"\r") != out.count(b"\r\n")
     ):
         out = _ALL_EOLS.sub(CRLF, out)
-        job.notes.append(("", "every line ending is now CRLF"))
+        job.notes.append(_ALL_CRLF)
     return out
 
 
