@@ -467,9 +467,7 @@ def options(spec: type[Any]) -> list[tuple[str, Option]]:
     """The options of ``spec`` by field name; a switch is named ``"switch"``."""
     found = [(f.name, f.metadata["option"]) for f in fields(spec) if "option" in f.metadata]
     switch: Option | None = getattr(spec, "switch", None)
-    if switch is not None:
-        found.append(("switch", switch))
-    return found
+    return found if switch is None else [("switch", switch), *found]
 
 
 def expand_presets(patterns: Iterable[str | Matcher]) -> list[str | Matcher]:
