@@ -171,6 +171,14 @@ class Editor:
             self._parsed = parse(self._input, limits=self._limits)
         return self._parsed
 
+    def _parses(self) -> tuple[Message, Message]:
+        """The parses of the input and of the last result (after :meth:`result`, also
+        one that raised :class:`InvalidMessageError`), so that a caller's own check of
+        them (:func:`mimeguard.recipe.final_report`) parses neither again."""
+        if self._output is None:
+            raise RuntimeError("no result yet: call result() first")
+        return self._input_message(), self._output
+
     def result(self) -> EditResult:
         """Apply the edits; raise :class:`InvalidMessageError` unless the result is clean."""
         try:

@@ -30,10 +30,11 @@ from ._specs import (
     expand_presets,
     options,
 )
-from .edit import Editor
+from .edit import Editor, EditResult
 from .errors import MimeguardError
 from .findings import Report
-from .validation import validate
+from .message import Message
+from .validation import Input, validate
 
 __all__ = ["ACTIONS", "ConfigurationError", "Recipe", "final_report"]
 
@@ -399,23 +400,37 @@ _LABELS = {spec: _labeller(spec) for spec in _EDITS}
 
 # -- the final check ---------------------------------------------------------------------------
 
+
+def _edit_and_check(
+    recipe: Recipe, data: bytes, *, profile: str, envelope_from: str | None
+) -> tuple[EditResult, Report]:
+    """Apply ``recipe`` to ``data`` and run :func:`final_report` on the result, the check
+    sharing the edit's parses of both messages; raises as :meth:`Editor.result` does."""
+    editor = recipe.editor(data, profile=profile, envelope_from=envelope_from)
+    result = editor.result()
+    before, after = editor._parses()
+    return result, final_report(after, before, profile)
+
+
 #: Fields a repair may add when the message has none (mimeguard.edit's repair adds
 #: them; WorkMail requires them).
 _ADDABLE = frozenset({"from", "date"})
 
 
-def final_report(out: bytes, original: bytes, profile: str = "workmail") -> Report:
-    """Validate ``out`` under ``profile`` with ``original=`` the fetched message.
+def final_report(out: Input, original: Input, profile: str = "workmail") -> Report:
+    """Validate ``out`` under ``profile`` with ``original=`` the fetched message (bytes,
+    or the parses an :class:`~mimeguard.Editor` already made, so neither is parsed again).
 
     The one exception to "immutable headers unchanged": a From or Date the
     original did not have at all (added by repair, because WorkMail also
     requires them) is reported as an info, not an error.
     """
-    report = validate(out, profile=profile, original=original)
+    new = out if isinstance(out, Message) else parse(out)
+    old = original if isinstance(original, Message) else parse(original)
+    report = validate(new, profile=profile, original=old)
     hits = [f for f in report.findings if f.code == "MG501" and f.severity == "error"]
     if not hits:
         return report
-    new, old = parse(out), parse(original)
     added = {
         hf.start for hf in new.headers if hf.lname in _ADDABLE and old.header(hf.lname) is None
     }
