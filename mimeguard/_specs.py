@@ -206,9 +206,9 @@ class _Checked:
 
     __slots__ = ()
 
-    def _check(self) -> None:
+    def _check(self, *, done: str = "") -> None:
         for name, option in options(type(self)):
-            if option.role != "switch":
+            if option.role != "switch" and name != done:
                 option.check(name, getattr(self, name))
 
 
@@ -387,8 +387,9 @@ class StripAttachments(_Checked):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "match", _items(self.match))
-        self._check()
+        # the policy is the check of ``match``: compiled once (hundreds of patterns)
         object.__setattr__(self, "_policy", Policy(self.match))
+        self._check(done="match")
 
     def apply(self, session: _Session, changes: list[Change]) -> None:
         _apply_strip(session, changes, match=self._policy, notice=self.notice, descend=self.descend)
@@ -502,14 +503,23 @@ def build(
     caller's own name for it (``label``), so an error names the flag or field it gave.
     """
     opts = dict(options(spec))
-    for name, value in given.items():
-        opts[name].check(label(name), value)
     missing_key(spec, given, label)
     if "switch" in opts:
-        if not given.get("switch"):
-            return None
-    elif not any(opts[name].role == "key" for name in given):
+        opts["switch"].check(label("switch"), given.get("switch", False))
+        asked = bool(given.get("switch"))
+    else:
+        asked = any(opts[name].role == "key" for name in given)
+
+    def relabelled() -> None:
+        for name, value in given.items():
+            opts[name].check(label(name), value)
+
+    if not asked:
+        relabelled()  # an option given without the edit is still checked
         return None
-    # each value was checked above: the record's own check repeats it under its name
     values: dict[str, Any] = {n: v for n, v in given.items() if n != "switch"}
-    return spec(**values)
+    try:
+        return spec(**values)
+    except (TypeError, ValueError):
+        relabelled()  # the same check again, raising under the caller's name
+        raise

@@ -8,6 +8,7 @@ ARC sealing (RFC 8617), each option checked when the recipe is made; and
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -189,15 +190,12 @@ class Recipe:
 
     def _edit_specs(self, envelope_from: str | None = None) -> list[Spec]:
         """The edits this recipe stands for, built from its fields in one place."""
-        specs: list[Spec] = []
-        for spec in _EDITS:
-            given = self._given(spec)
-            if spec is Repair and envelope_from is not None:
-                given["envelope_from"] = envelope_from
-            made = build(spec, given, _LABELS[spec])
-            if made is not None:
-                specs.append(made)
-        return specs
+        specs = _recipe_specs(self)
+        if envelope_from is None:
+            return list(specs)
+        return [
+            replace(s, envelope_from=envelope_from) if isinstance(s, Repair) else s for s in specs
+        ]
 
     @property
     def failure_policy(self) -> OnFailure:
@@ -383,6 +381,18 @@ class Recipe:
             return cls(**values)
         except ValueError as exc:
             raise ConfigurationError(f"MIMEGUARD_* recipe variables: {exc}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _recipe_specs(recipe: Recipe) -> tuple[Spec, ...]:
+    """The specs of ``recipe``, built once per recipe (a gateway applies one recipe to
+    every message, and a strip policy of SES's list compiles hundreds of patterns)."""
+    specs: list[Spec] = []
+    for spec in _EDITS:
+        made = build(spec, recipe._given(spec), _LABELS[spec])
+        if made is not None:
+            specs.append(made)
+    return tuple(specs)
 
 
 #: each Recipe field's default, to tell the options a recipe sets
