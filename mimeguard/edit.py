@@ -108,7 +108,14 @@ class Editor:
         self._limits = limits
         # a parse given is a read-only value: the edit starts from it
         self._parsed: Message | None = None
-        if isinstance(data, Message) and data.to_bytes() is data.buffer and data.limits == limits:
+        if (
+            isinstance(data, Message)
+            # an attached message reports to its root: edited, it is parsed on its own
+            and data.parent is None
+            and data.outer is None
+            and data.to_bytes() is data.buffer
+            and data.limits == limits
+        ):
             self._parsed = data
         spec = Repair(envelope_from=envelope_from, now=now)  # checked even when not repairing
         #: run first, before the edits (see :meth:`_result`)

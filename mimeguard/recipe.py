@@ -190,7 +190,10 @@ class Recipe:
 
     def _edit_specs(self, envelope_from: str | None = None) -> list[Spec]:
         """The edits this recipe stands for, built from its fields in one place."""
-        specs = _recipe_specs(self)
+        try:
+            specs = _recipe_specs(self)
+        except TypeError:  # a field of a type no option takes: unhashable, so not cached
+            specs = _build_specs(self)
         if envelope_from is None:
             return list(specs)
         return [
@@ -387,6 +390,10 @@ class Recipe:
 def _recipe_specs(recipe: Recipe) -> tuple[Spec, ...]:
     """The specs of ``recipe``, built once per recipe (a gateway applies one recipe to
     every message, and a strip policy of SES's list compiles hundreds of patterns)."""
+    return _build_specs(recipe)
+
+
+def _build_specs(recipe: Recipe) -> tuple[Spec, ...]:
     specs: list[Spec] = []
     for spec in _EDITS:
         made = build(spec, recipe._given(spec), _LABELS[spec])

@@ -5,6 +5,7 @@ and one validation of the output per session."""
 from __future__ import annotations
 
 import argparse
+import base64
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mimeguard import SES_BLOCKED, Editor, _parser, _specs, validation
+from mimeguard import SES_BLOCKED, Editor, InvalidMessageError, Message, _parser, _specs, validation
 from mimeguard._cli_edit import _given, _label
 from mimeguard._rules._fixture import build as build_message
 from mimeguard._specs import (
@@ -368,3 +369,70 @@ def test_the_loop_mark_parses_once_unless_a_mark_is_cut(counts: Counts) -> None:
     assert counts()[0] == 2
     assert mark(marked, gateway_id="gw", key=key) == marked
     assert counts()[0] == 2
+
+
+# -- what a caller may hand in --------------------------------------------------------------
+
+RENAMED_EXE = (
+    b"From: a@example.com\r\nTo: b@example.org\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+    b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+    b"--b1\r\nContent-Type: text/plain\r\n\r\nHi\r\n--b1\r\n"
+    b'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="q3.pdf"\r\n'
+    b"Content-Transfer-Encoding: base64\r\n\r\nTVqQAFJFTkFNRUQtRVhF\r\n--b1--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--strip-preset", "executables"),
+        ("--strip", "executables"),
+        ("--strip", "EXECUTABLES"),  # a preset name in any case, as Recipe.strip reads it
+        ("--strip", "*.zip", "--strip-preset", "executables"),
+    ],
+)
+def test_the_cli_strips_renamed_executables_by_content(flags: tuple[str, ...]) -> None:
+    args = _parse(*flags)
+    spec = build(StripAttachments, _given(args, StripAttachments), _label(StripAttachments))
+    assert spec is not None
+    out = Editor(RENAMED_EXE)._append(spec).result()
+    assert b"TVqQ" not in out.data and [c.kind for c in out.changes] == ["removed"]
+    assert spec == Recipe(strip=tuple(flags[1::2]))._edit_specs()[1]
+
+
+ENCODED_ATTACHED = build_message(
+    body=b"--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n"
+    b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + base64.encodebytes(
+        b"From: c@example.com\r\nTo: d@example.org\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        b"Message-ID: <inner@example.com>\r\nSubject: inner\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain\r\n\r\ninner body\r\n"
+    ).replace(b"\n", b"\r\n")
+    + b"--b--\r\n",
+    mime=(b'Content-Type: multipart/mixed; boundary="b"',),
+)
+
+
+@pytest.mark.parametrize("name", ["clean-forwarded.eml", "encoded-attached"])
+def test_a_parsed_message_is_edited_as_its_bytes_are(name: str) -> None:
+    data = ENCODED_ATTACHED if name == "encoded-attached" else (EXAMPLES / name).read_bytes()
+    whole = _parser.parse(data)
+    inner = [p for p in whole.walk() if isinstance(p, type(whole)) and p is not whole]
+    assert inner, "the test needs an attached message"
+    for given in (whole, *inner):
+        assert _outcome(given) == _outcome(given.to_bytes())
+
+
+def _outcome(data: bytes | Message) -> tuple[bytes, str]:
+    try:
+        result = Editor(data).add_disclaimer(text="Outside").result()
+    except InvalidMessageError as exc:
+        return b"", str(exc)
+    return result.data, "; ".join(map(str, result.changes))
+
+
+def test_a_recipe_field_of_the_wrong_type_is_reported_as_such() -> None:
+    with pytest.raises(ValueError, match="position must be 'top' or 'bottom'"):
+        Recipe(position=["top"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="disclaimer_text must be a str, not list"):
+        Recipe(disclaimer_text=["x"])  # type: ignore[arg-type]
