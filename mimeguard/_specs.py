@@ -23,8 +23,7 @@ from ._attachments import EXECUTABLES, Policy
 from ._conservation import check_conserved
 from ._disclaimer import OnNoText, OnSigned, Position, _apply_disclaimer
 from ._lists import SES_BLOCKED_EXTENSIONS
-from ._parser import parse
-from ._repair import repair_bytes
+from ._repair import repair_message
 from ._results import Change
 from ._session import _Session
 from ._strip import Match, Matcher, _apply_strip
@@ -433,22 +432,20 @@ class Repair(_Checked):
     def apply(self, session: _Session, changes: list[Change]) -> None:
         """Repair what the tree holds now; the session then holds the repaired parse.
 
-        Repair works on bytes (it rounds until a fixed point), so the tree is written
-        out first; an unchanged message keeps its parse.
+        Repair works on a parse (it rounds until a fixed point), so the tree is written
+        out first; an unchanged message keeps its parse, a repaired one is parsed once.
         """
         before = session.finish()
-        data = before.to_bytes()
         mark = len(changes)
-        repaired = repair_bytes(
-            data,
+        after, _ = repair_message(
+            before,
             changes,
             envelope_from=self.envelope_from,
             profile=session.profile,
             limits=session.limits,
             now=self.now,
         )
-        if repaired is not data:
-            after = parse(repaired, limits=session.limits)
+        if after is not before:
             check_conserved(before, after, changes[mark:])
             session.load(after)
         elif before is not session.msg:
