@@ -46,7 +46,7 @@ def excerpt(data: bytes, offset: int, end: int) -> Excerpt:
         stop = data.find(b"\n", start)
         stop = size if stop < 0 else stop
         text_end = stop - 1 if stop > start and data[stop - 1] == 0x0D else stop
-        a = max(offset, start)
+        a = min(max(offset, start), text_end)  # a span may start on the line ending
         b = min(end, text_end)
         out.append(_render(data, start, text_end, a - start, max(a, b) - start, not out))
         if end <= stop + 1 or stop >= size:
