@@ -43,7 +43,17 @@ _WSP = b" \t"
 class ValueMap:
     """Offsets in one field's ``value`` (or its ``unfolded`` bytes) → offsets in its buffer."""
 
-    __slots__ = ("_base", "_cuts", "_exact", "_shift", "_size", "_text", "_unfolded", "_words")
+    __slots__ = (
+        "_base",
+        "_cuts",
+        "_exact",
+        "_length",
+        "_shift",
+        "_size",
+        "_text",
+        "_unfolded",
+        "_words",
+    )
 
     def __init__(self, field: HeaderField, text: str | None = None) -> None:
         """``text`` is the string the parser read, when not ``field.value`` (e.g. the
@@ -66,16 +76,24 @@ class ValueMap:
         self._cuts = cuts
         self._shift = shift
         self._size = lead  # offset of the unfolded value in the joined one
-        text = field.value if text is None else text
-        self._text = text
-        self._exact = _char_map_kind(text, unfolded)
-        self._words = [
-            (m.start(), m.end()) for m in _WORD_8BIT_RE.finditer(unfolded.decode("latin-1"))
-        ]
+        if text is None and unfolded.isascii():
+            self._length = len(unfolded)  # field.value is these bytes: no need to decode it
+            self._text = ""
+            self._exact = "same"
+        else:
+            text = field.value if text is None else text
+            self._length = len(text)
+            self._text = text
+            self._exact = _char_map_kind(text, unfolded)
+        self._words = (
+            [(m.start(), m.end()) for m in _WORD_8BIT_RE.finditer(unfolded.decode("latin-1"))]
+            if b"=?" in unfolded
+            else []
+        )
 
     def byte_offset(self, index: int) -> int:
         """The offset in ``unfolded`` of character ``index`` of ``value`` (``-1``: no exact map)."""
-        index = max(0, min(index, len(self._text)))
+        index = max(0, min(index, self._length))
         kind = self._exact
         if kind == "same":
             return index
