@@ -181,6 +181,13 @@ def test_duplicate_fields_span_the_whole_second_field() -> None:
     assert _spans(data, "MG203") == [b"Subject: Quarterly report, again"]
 
 
+def test_an_immutable_field_changed_spans_the_field() -> None:
+    original = build()
+    data = original.replace(b"From: Alice Example <", b"From: <")
+    found = [f for f in validate(data, original=original) if f.code == "MG501"]
+    assert [data[f.offset : f.end] for f in found] == [b"From: <alice@example.com>"]
+
+
 def test_address_problems_point_into_the_bad_address() -> None:
     data = build(b"Cc: Carol <carol@example.org>,\r\n Bob <bob@@example.org>")
     found = [x for x in validate(data, profile="rfc") if x.code == "MG206"]
