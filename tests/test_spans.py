@@ -188,6 +188,21 @@ def test_an_immutable_field_changed_spans_the_field() -> None:
     assert [data[f.offset : f.end] for f in found] == [b"From: <alice@example.com>"]
 
 
+@pytest.mark.parametrize(
+    ("code", "bad"),
+    [("MG602", b"junk"), ("MG603", b"d=evil.example"), ("MG605", b"rsa-md5")],
+)
+def test_dkim_tag_problems_span_the_tag(code: str, bad: bytes) -> None:
+    good = b"v=1; a=rsa-sha256; d=example.com; s=sel; h=From:Subject; bh=AAAA; b=AAAA"
+    tags = {
+        "MG602": good + b"; junk",
+        "MG603": good + b";\r\n d=evil.example",
+        "MG605": good.replace(b"rsa-sha256", b"rsa-md5"),
+    }[code]
+    data = build(b"DKIM-Signature: " + tags)
+    assert bad in _spans(data, code)
+
+
 def test_address_problems_point_into_the_bad_address() -> None:
     data = build(b"Cc: Carol <carol@example.org>,\r\n Bob <bob@@example.org>")
     found = [x for x in validate(data, profile="rfc") if x.code == "MG206"]
