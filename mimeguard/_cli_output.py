@@ -524,15 +524,11 @@ class GithubReporter(Reporter):
             )
             return True
         for hit in result.hits:
-            props = ",".join(
-                f"{k}={_escape_property(v)}"
-                for k, v in (
-                    ("file", result.display),
-                    ("line", str(hit.line)),
-                    ("col", str(hit.column)),
-                    ("title", f"{hit.code} {hit.name}"),
-                )
-            )
+            fields = [("file", result.display), ("line", str(hit.line)), ("col", str(hit.column))]
+            if hit.end > hit.offset and hit.end_line:  # a span, not a point
+                fields += [("endLine", str(hit.end_line)), ("endColumn", str(hit.end_column))]
+            fields.append(("title", f"{hit.code} {hit.name}"))
+            props = ",".join(f"{k}={_escape_property(v)}" for k, v in fields)
             text = _escape_data(f"{hit.message}{where(hit)}")
             self.out.write(f"::{_GITHUB_LEVEL[hit.severity]} {props}::{text}\n")
         return bool(result.hits)

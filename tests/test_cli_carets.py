@@ -203,6 +203,19 @@ def test_concise_and_machine_formats_carry_no_carets(
     assert region["endColumn"] == region["startColumn"] + 8
 
 
+def test_github_annotations_carry_the_span(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = build(b"Date: Tue, 1 December 2026 10:00:00 +0000", drop=(b"Date",))
+    out = _check(tmp_path, capsys, data, "--select", "MG207", "--format", "github")
+    line = data[: data.index(b"December")].count(b"\n") + 1
+    col = data.index(b"December") - data.rfind(b"\n", 0, data.index(b"December"))
+    assert out.startswith(
+        f"::error file=m.eml,line={line},col={col},endLine={line},endColumn={col + 8},"
+        "title=MG207 invalid-date::"
+    )
+
+
 def test_mbox_spans_are_in_the_whole_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
