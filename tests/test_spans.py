@@ -176,6 +176,11 @@ def test_line_and_byte_rules() -> None:
     assert _spans(mixed, "MG113") == [b"\n"]
 
 
+def test_unknown_transfer_encoding_spans_the_value() -> None:
+    data = build(mime=(b"Content-Type: text/plain", b"Content-Transfer-Encoding:  7-bit "))
+    assert _spans(data, "MG313") == [b"7-bit"]
+
+
 def test_duplicate_fields_span_the_whole_second_field() -> None:
     data = build(b"Subject: Quarterly report, again")
     assert _spans(data, "MG203") == [b"Subject: Quarterly report, again"]
@@ -232,6 +237,9 @@ def _check_span(data: bytes, f: Finding) -> None:
         assert len(got) > 998 and b"\r" not in got and b"\n" not in got, f
     elif f.code == "MG320":
         assert len(got) > 76 and b"\r" not in got and b"\n" not in got, f
+    elif f.code in ("MG313", "MG314"):
+        quoted = _QUOTED.search(f.message)
+        assert quoted is not None and got.decode("latin-1").lower().startswith(quoted.group(1))
     elif f.code == "MG116":
         assert got.startswith(b"=?") and got.endswith(b"?="), f
     elif f.code in _DUPLICATES:

@@ -9,7 +9,7 @@ from .. import _grammar as g
 from .._registry import Context, Hit, rule
 from .._rfc2047 import lookup_charset
 from .._scan import base64_body, first_line_over
-from .._spans import eight_bit_run, line_end
+from .._spans import eight_bit_run, line_end, value_span
 from ._fixture import TEXT_PART, build, multipart
 
 __all__: list[str] = []
@@ -35,10 +35,12 @@ def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
         if part.transfer_encoding not in KNOWN_ENCODINGS:
             f = part.header("content-transfer-encoding")
+            a, b = (part.start, part.start) if f is None else value_span(f)
             yield (
                 part,
-                part.start if f is None else f.start,
+                a,
                 f"unknown Content-Transfer-Encoding {part.transfer_encoding[:40]!r}",
+                b,
             )
 
 
@@ -56,11 +58,13 @@ def multipart_encoded(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
         if part.is_multipart and part.transfer_encoding not in _IDENTITY:
             f = part.header("content-transfer-encoding")
+            a, b = (part.start, part.start) if f is None else value_span(f)
             yield (
                 part,
-                part.start if f is None else f.start,
+                a,
                 f"{part.mime_type} declares Content-Transfer-Encoding "
                 f"{part.transfer_encoding[:40]!r}",
+                b,
             )
 
 
