@@ -20,9 +20,12 @@ class Problem:
 
     ``name`` is a rule name from the catalog (kebab-case, e.g.
     ``"malformed-encoded-word"``); ``offset`` is relative to the start of the
-    value that was handed to the parser (index into the bytes or str given).
+    value that was handed to the parser (index into the bytes or str given), and
+    ``end``, when the parser knows the bad token's extent, is its exclusive end
+    in the same index (``None``: only the start is known).
     """
 
     name: str
     message: str
     offset: int = 0
+    end: int | None = None

@@ -559,7 +559,7 @@ def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
             raise UsageError(f"{args.output_file}: {exc.strerror or exc}") from None
         out = opened
     try:
-        style = Style(args.format == "text" and color_enabled(out, args.color))
+        style = Style(args.format in ("text", "concise") and color_enabled(out, args.color))
         reporter = make_reporter(
             args.format,
             out,
