@@ -13,6 +13,7 @@ import functools
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
@@ -34,6 +35,10 @@ __all__ = [
 ]
 
 Hit = tuple[Part, int, str]
+#: ``"part"``: each hit is on a part the rule iterates over (``ctx.parts``/``ctx.leaves``)
+#: and depends only on that part's bytes and its parse context (see ``mimeguard._incremental``);
+#: ``"message"``: anything else, always run on the whole message
+Scope = Literal["part", "message"]
 Check = Callable[["Context"], Iterable[Hit]]
 
 #: profile fields a rule may need (it runs only under profiles where the field is set)
@@ -86,6 +91,7 @@ class Rule:
     no_injector: str | None = None
     #: severities given the old way (``severities(...)``), per profile name: see ``rule``
     legacy: Mapping[str, Severity | None] = field(default_factory=lambda: _NO_MAPPING)
+    scope: Scope = "message"
 
     @property
     def fixture(self) -> bytes:
@@ -171,6 +177,7 @@ def rule(
     no_injector: str | None = None,
     fixture_original: bytes | None = None,
     fixture_limits: Limits | None = None,
+    scope: Scope = "message",
 ) -> Callable[[Check], Check]:
     """Register the decorated function as rule ``code``/``name``.
 
@@ -181,6 +188,8 @@ def rule(
     """
     if needs is not None and needs not in _NEEDS:
         raise ValueError(f"rule {code}: needs={needs!r} is not one of {sorted(_NEEDS)}")
+    if scope not in ("part", "message"):
+        raise ValueError(f"rule {code}: scope={scope!r} is not 'part' or 'message'")
     legacy: dict[str, Severity | None] = {}
     if severity is None or isinstance(severity, str):
         default: Severity | None = severity
@@ -205,6 +214,7 @@ def rule(
             needs=needs,
             no_injector=no_injector,
             legacy=types.MappingProxyType(legacy) if legacy else _NO_MAPPING,
+            scope=scope,
         )
         RULES[code] = r
         _BY_NAME[name] = r
@@ -277,6 +287,16 @@ class Context:
     @functools.cached_property
     def parts(self) -> list[Part]:
         return list(self.msg.walk())
+
+    def restricted(self, parts: list[Part]) -> Context:
+        """This context with ``parts`` (in document order) standing for the message's parts
+        and leaves, for ``scope="part"`` rules (``mimeguard._incremental``); the views
+        computed so far are shared, and ``messages`` and ``ascii`` stay the whole message's."""
+        view = Context(self.msg, self.profile, self.original)
+        view.__dict__.update(self.__dict__, messages=self.messages, ascii=self.ascii)
+        view.__dict__["parts"] = parts
+        view.__dict__["leaves"] = [p for p in parts if not p.children and not p.is_multipart]
+        return view
 
     @functools.cached_property
     def stats(self) -> ByteStats:

@@ -20,6 +20,7 @@ _IDENTITY = frozenset({"7bit", "8bit", "binary"})
 @rule(
     "MG313",
     "unknown-transfer-encoding",
+    scope="part",
     summary="Content-Transfer-Encoding is not 7bit, 8bit, binary, quoted-printable or base64.",
     severity="error",
     fixable=True,
@@ -44,6 +45,7 @@ def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG314",
     "multipart-encoded",
+    scope="part",
     summary="A multipart has a Content-Transfer-Encoding other than 7bit, 8bit or binary.",
     severity="error",
     fixable=True,
@@ -66,6 +68,7 @@ def multipart_encoded(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG315",
     "message-encoded",
+    scope="part",
     summary="An attached message/rfc822 is base64 or quoted-printable encoded.",
     severity="error",
     fixable=True,
@@ -91,6 +94,7 @@ def message_encoded(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG316",
     "eight-bit-in-7bit",
+    scope="part",
     summary="A part labelled 7bit (or with no Content-Transfer-Encoding) holds 8-bit bytes.",
     severity="error",
     fixable=True,
@@ -111,6 +115,7 @@ def eight_bit_in_7bit(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG317",
     "binary-transfer-encoding",
+    scope="part",
     summary="A part uses the binary transfer encoding, which SMTP cannot carry without BINARYMIME.",
     severity="warning",
     fixable=True,
@@ -129,6 +134,7 @@ def binary_transfer_encoding(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG318",
     "invalid-base64",
+    scope="part",
     summary="A base64 body holds characters outside the alphabet, wrong padding or a length "
     "that is not a multiple of 4.",
     severity="error",
@@ -156,6 +162,7 @@ def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
 @rule(
     "MG319",
     "invalid-quoted-printable",
+    scope="part",
     summary="A quoted-printable body holds '=' not followed by two hex digits or a line break, "
     "or raw 8-bit bytes.",
     severity="warning",
@@ -183,6 +190,7 @@ def invalid_quoted_printable(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG320",
     "encoded-line-too-long",
+    scope="part",
     summary="A base64 or quoted-printable line is longer than 76 characters.",
     severity="warning",
     fixable=True,
@@ -206,6 +214,7 @@ def encoded_line_too_long(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG321",
     "unknown-charset",
+    scope="part",
     summary="A charset parameter names a character set Python does not know.",
     severity="warning",
     fixable=False,
@@ -223,6 +232,7 @@ def unknown_charset(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG322",
     "undecodable-text",
+    scope="part",
     summary="A text part does not decode in its declared charset.",
     severity="warning",
     fixable=False,
@@ -261,6 +271,7 @@ def undecodable_text(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG325",
     "unencoded-8bit",
+    scope="part",
     summary="A part carries 8-bit content without a transfer encoding (8bit).",
     severity="info",
     fixable=True,
