@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ._defects import Defect
-from ._registry import RULES, Context, Rule
+from ._registry import BASE64_MEMO, RULES, Context, Rule
+from ._scan import Base64Body
 from .findings import Finding, Report, Severity
 from .limits import DEFAULT_LIMITS, Limits
 from .message import Message, Part
@@ -55,8 +56,10 @@ def revalidate(
     ``base_report`` (the full report of ``base`` under ``profile``) for every part of
     ``out`` copied unchanged from ``base``."""
     prof = get_profile(profile)
-    if not _reusable(out, base, base_report, prof, limits):
+    matches = _match(out, base) if _reusable(out, base, base_report, prof, limits) else []
+    if not matches:
         return validate(out, profile=prof, original=original, limits=limits)
+    _move_memos(matches)
     rules = _rules_for(prof, None, None)
     orig = None if original is None else _as_message(original, limits)
     ctx = Context(out, prof, orig)
@@ -71,7 +74,6 @@ def revalidate(
         for part, offset, text in r.check(ctx):
             hits.append(((_offset(out, part, offset), r.code, 0, seq), part.path, r, sev, text))
             seq += 1
-    matches = _match(out, base)
     dirty = _dirty(out, matches)
     view = ctx.restricted(dirty)
     for r, sev in part_rules:
@@ -170,6 +172,20 @@ def _same_shape(part: Part, twin: Part) -> bool:
         x.end - x.start == y.end - y.start and len(x.children) == len(y.children)
         for x, y in zip(a, b, strict=True)
     )
+
+
+def _move_memos(matches: list[tuple[Part, Part]]) -> None:
+    """What the base's validation learnt of a copied base64 body (the one pass over it
+    that the shared line scan needs, ``Context.base64_body``), moved to its new offset."""
+    for part, twin in matches:
+        for new, old in zip(part.walk(), twin.walk(), strict=True):
+            found: Base64Body | None = old._memo.get(BASE64_MEMO)
+            if found is None or BASE64_MEMO in new._memo:
+                continue
+            problem = found.problem
+            if problem is not None:
+                problem = (problem[0] + new.body_start - old.body_start, problem[1])
+            new._memo[BASE64_MEMO] = Base64Body(problem, found.width, found.crlf)
 
 
 def _dirty(out: Message, matches: list[tuple[Part, Part]]) -> list[Part]:

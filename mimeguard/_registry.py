@@ -56,6 +56,8 @@ _NEEDS = frozenset(
     }
 )
 _LEGACY_PROFILES = ("rfc", "workmail", "ses")
+#: the key of a part's :class:`~mimeguard._scan.Base64Body` in ``Part._memo``
+BASE64_MEMO = "_mimeguard_base64_body"
 _NO_MAPPING: Mapping[str, Severity | None] = types.MappingProxyType({})
 
 
@@ -313,11 +315,13 @@ class Context:
         return scan(root, self.msg.start, self.msg.end, regular)
 
     def base64_body(self, part: Part) -> Base64Body:
-        """:func:`~mimeguard._scan.base64_body` of ``part``'s body, computed once."""
-        cache: dict[int, Base64Body] = self.__dict__.setdefault("_base64", {})
-        found = cache.get(id(part))
+        """:func:`~mimeguard._scan.base64_body` of ``part``'s body, computed once per part
+        (kept in the part's memo: incremental validation moves it to an equal part)."""
+        found: Base64Body | None = part._memo.get(BASE64_MEMO)
         if found is None:
-            found = cache[id(part)] = base64_body(part.buffer, part.body_start, part.body_end)
+            found = part._memo[BASE64_MEMO] = base64_body(
+                part.buffer, part.body_start, part.body_end
+            )
         return found
 
     @functools.cached_property

@@ -36,6 +36,7 @@ from .validation import validate
 
 if TYPE_CHECKING:
     from ._results import Change
+    from .findings import Report
 
 __all__ = ["repair_bytes"]
 
@@ -80,18 +81,21 @@ def repair_bytes(
     profile: Profile,
     limits: Limits,
     now: datetime | None,
+    reports: list[tuple[bytes, Message, Report]] | None = None,
 ) -> bytes:
     from ._results import Change  # a late import: edit imports this module
 
     notes: list[tuple[str, str]] = []
     for _ in range(3):
-        report = validate(data, profile=profile, limits=limits)
+        msg = parse(data, limits=limits)
+        report = validate(msg, profile=profile, limits=limits)
+        if reports is not None:  # the caller reuses the report of the bytes it gets back
+            reports.append((data, msg, report))
         names = {f.name for f in report.findings} & fixable_names()
         if envelope_from is None:
             names.discard("missing-from")
         if not names:
             break
-        msg = parse(data, limits=limits)
         out = _round(msg, names, notes, envelope_from=envelope_from, profile=profile, now=now)
         if out == data:
             break

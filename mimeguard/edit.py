@@ -16,6 +16,7 @@ from ._attachments import EXECUTABLES
 from ._conservation import EditIntegrityError, check_conserved
 from ._disclaimer import OnNoText, OnSigned, Position, _apply_disclaimer
 from ._dkim import broken_signatures
+from ._incremental import revalidate
 from ._lists import SES_BLOCKED_EXTENSIONS
 from ._parser import parse
 from ._results import Change, EditResult
@@ -23,6 +24,7 @@ from ._session import _ensure_mime_version, _Session
 from ._strip import Match, _apply_strip, _matcher, larger_than
 from ._subject import _apply_subject
 from .errors import InvalidMessageError
+from .findings import Report
 from .limits import DEFAULT_LIMITS, Limits
 from .message import Message
 from .profiles import DEFAULT_PROFILE, Profile, get_profile
@@ -233,6 +235,7 @@ class Editor:
 
         changes: list[Change] = []
         data = baseline = self._input
+        reports: list[tuple[bytes, Message, Report]] = []  # repair's, reused at the end
         if self._repair and self._strips:
             # Repair settles an ambiguity on one reading (the first of two fields, a NUL
             # dropped): strip first judges the input as every client reads it.
@@ -252,8 +255,12 @@ class Editor:
                 profile=self._profile,
                 limits=self._limits,
                 now=self._now,
+                reports=reports,
             )
         session = _Session(data, self._limits, changes)
+        # repair's parse and report of the bytes the edits start from: the final check
+        # then runs the part rules only on the parts the edits changed (issue 16)
+        base = reports[-1][1:] if reports and reports[-1][0] is data else None
         if data is not self._input:
             check_conserved(parse(self._input, limits=self._limits), session.msg, changes)
         # Only the root header block is compared with the result (immutable fields), so
@@ -265,7 +272,17 @@ class Editor:
         _ensure_mime_version(session.root)
         out = session.finish()
         del session
-        report = validate(out, profile=self._profile, original=baseline, limits=self._limits)
+        if base is None:
+            report = validate(out, profile=self._profile, original=baseline, limits=self._limits)
+        else:  # the same report as validate, the copied parts' findings reused
+            report = revalidate(
+                out,
+                base=base[0],
+                base_report=base[1],
+                profile=self._profile,
+                original=baseline,
+                limits=self._limits,
+            )
         data = out.buffer
         if not report.ok:
             error = InvalidMessageError(

@@ -18,9 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimeguard
+import mimeguard._registry
 from mimeguard import PROFILES, Editor, Message, parse, validate
 from mimeguard._incremental import _match, revalidate
 from mimeguard._registry import RULES, Context
+from mimeguard._scan import Base64Body, base64_body
 from mimeguard.limits import Limits
 from mimeguard.strategies import malformed_messages, messages
 
@@ -53,11 +55,15 @@ def _edit(data: bytes, names: list[str], repair: bool) -> bytes | None:
 
 
 def assert_same(out: Message, base: Message, *, original: bytes | None = None) -> None:
-    """revalidate equals validate for ``out`` under every profile, reusing ``base``'s report."""
+    """revalidate equals validate for ``out`` under every profile, reusing ``base``'s report.
+
+    Each run gets a parse of its own, so that nothing one computed and kept in the
+    parts' memos (``Context.base64_body``) serves the other; the base's memos are
+    the ones its own validation filled, as in the Editor."""
     for name in PROFILES:
-        want = validate(out, profile=name, original=original)
+        want = validate(parse(out.buffer), profile=name, original=original)
         got = revalidate(
-            out,
+            parse(out.buffer),
             base=base,
             base_report=validate(base, profile=name),
             profile=name,
@@ -227,6 +233,29 @@ def test_a_part_moved_into_an_attached_message() -> None:
     assert_same(out, base)
 
 
+def test_a_moved_base64_body_keeps_its_problem_at_its_new_offset() -> None:
+    """The one pass over a copied base64 body is not made again: what it found moves."""
+    regular = b"Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    regular += (b"QUFB" * 19 + b"\r\n") * 50
+    base = parse(multipart(BAD_B64, regular))
+    validate(base)
+    data = multipart(b"Content-Type: text/plain\r\n\r\nnotice\r\n", BAD_B64, regular)
+    report = validate(base)
+    passes: list[int] = []
+
+    def counted(buf: bytes, start: int, end: int) -> Base64Body:
+        passes.append(start)
+        return base64_body(buf, start, end)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mimeguard._registry, "base64_body", counted)
+        got = revalidate(parse(data), base=base, base_report=report)
+    assert passes == []
+    assert got == validate(data)
+    assert [(f.code, f.part) for f in got if f.code == "MG318"] == [("MG318", "2")]
+    assert_same(parse(data), base)
+
+
 def test_duplicate_identical_parts() -> None:
     base = parse(multipart(BAD_B64, BAD_B64, KLINGON))
     for parts in ((BAD_B64,), (BAD_B64, BAD_B64, BAD_B64), (KLINGON, BAD_B64, EIGHT, BAD_B64)):
@@ -299,3 +328,50 @@ def test_corpus() -> None:
         out = _edit(data, [edits[i % 3]], repair=False)
         if out is not None:
             assert_same(parse(out), parse(data))
+
+
+# -- the Editor's final check -------------------------------------------------------------
+
+
+def _checked(calls: list[list[str]]) -> Callable[..., mimeguard.Report]:
+    """revalidate as the Editor calls it, held to a full validate of the same output."""
+
+    def check(out: Message, **kw: object) -> mimeguard.Report:
+        got = revalidate(out, **kw)  # type: ignore[arg-type]
+        want = validate(out, profile=kw["profile"], original=kw["original"])  # type: ignore[arg-type]
+        assert got == want
+        base = kw["base"]
+        assert isinstance(base, Message)
+        calls.append([p.path for p, _ in _match(out, base)])
+        return got
+
+    return check
+
+
+PDF = (
+    b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="report.pdf"\r\n\r\nJVBERi0xLjQK\r\n'
+)
+
+
+def test_the_editor_reuses_what_repair_found() -> None:
+    """Editor(repair=True) hands repair's report of the message the edits start from to
+    the final check, which then looks again only at what the edits changed."""
+    data = multipart(b"Content-Type: text/plain\r\n\r\nHello\r\n", PDF)
+    calls: list[list[str]] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mimeguard.edit, "revalidate", _checked(calls))
+        Editor(data, repair=True).add_disclaimer(text="External.").rewrite_subject(
+            prefix="[EXT] "
+        ).strip_attachments(match=["*.exe"]).result()
+        Editor(data).add_disclaimer(text="External.").result()  # no repair: no report
+    assert calls == [["2"]]  # the attachment was copied, its findings reused
+
+
+@settings(max_examples=20)
+@given(st.one_of(messages(), malformed_messages().map(lambda c: c[0])), edit_chains)
+def test_the_editor_with_repair(data: bytes, names: list[str]) -> None:
+    calls: list[list[str]] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mimeguard.edit, "revalidate", _checked(calls))
+        _edit(data, names, repair=True)
