@@ -256,6 +256,40 @@ def test_a_moved_base64_body_keeps_its_problem_at_its_new_offset() -> None:
     assert_same(parse(data), base)
 
 
+def test_colliding_boundaries() -> None:
+    """An inner multipart whose boundary extends the outer one (MG305), and a header line
+    ``--b1`` that splits the part under the outer boundary b1 and not under b1x."""
+    inner = (
+        b'Content-Type: multipart/alternative; boundary="b1x"\r\n\r\n--b1x\r\n'
+        + KLINGON
+        + b"\r\n--b1x--\r\n"
+    )
+    tricky = b"X-A: 1\r\n--b1\r\nContent-Type: text/plain; charset=x-vulcan\r\n\r\nx\r\n"
+    base = parse(multipart(inner, tricky, BAD_B64))
+    for parts in ((EIGHT, inner, tricky, BAD_B64), (tricky, inner), (inner, inner, BAD_B64)):
+        assert_same(parse(multipart(*parts)), base)
+        assert_same(parse(multipart(*parts, boundary=b"b1x")), base)
+
+
+def test_nesting_past_the_depth_limit() -> None:
+    """Past Limits.max_depth a part's parse depends on its depth: nothing is reused."""
+    shallow = Limits(max_depth=3)
+    deep = KLINGON
+    for i in range(4):
+        deep = (
+            b'Content-Type: multipart/mixed; boundary="d%d"\r\n\r\n--d%d\r\n' % (i, i)
+            + deep
+            + b"\r\n--d%d--\r\n" % i
+        )
+    base = parse(multipart(deep, BAD_B64), limits=shallow)
+    out = parse(multipart(EIGHT, deep, BAD_B64), limits=shallow)
+    assert "depth-limit" in out.problems()
+    for name in ("rfc", "ses"):
+        report = validate(base, profile=name, limits=shallow)
+        got = revalidate(out, base=base, base_report=report, profile=name, limits=shallow)
+        assert got == validate(out, profile=name, limits=shallow)
+
+
 def test_duplicate_identical_parts() -> None:
     base = parse(multipart(BAD_B64, BAD_B64, KLINGON))
     for parts in ((BAD_B64,), (BAD_B64, BAD_B64, BAD_B64), (KLINGON, BAD_B64, EIGHT, BAD_B64)):
