@@ -89,8 +89,8 @@ def repair_bytes(
     for _ in range(3):
         msg = parse(data, limits=limits)
         report = validate(msg, profile=profile, limits=limits)
-        if reports is not None:  # the caller reuses the report of the bytes it gets back
-            reports.append((data, msg, report))
+        if reports is not None:  # the last round's, for the caller to reuse (issue 16)
+            reports[:] = [(data, msg, report)]
         names = {f.name for f in report.findings} & fixable_names()
         if envelope_from is None:
             names.discard("missing-from")

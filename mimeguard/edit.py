@@ -260,7 +260,8 @@ class Editor:
         session = _Session(data, self._limits, changes)
         # repair's parse and report of the bytes the edits start from: the final check
         # then runs the part rules only on the parts the edits changed (issue 16)
-        base = reports[-1][1:] if reports and reports[-1][0] is data else None
+        base = next(((m, r) for d, m, r in reports if d is data), None)
+        reports.clear()  # a round's parse of other bytes is not kept alive
         if data is not self._input:
             check_conserved(parse(self._input, limits=self._limits), session.msg, changes)
         # Only the root header block is compared with the result (immutable fields), so
