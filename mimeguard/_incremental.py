@@ -34,9 +34,11 @@ __all__ = ["revalidate"]
 #: parser limits that make a part's parse depend on the rest of the message (depth,
 #: parts counted so far, the whole size): with one of them met nothing is reused
 _GLOBAL_LIMITS = (Defect.DEPTH_LIMIT, Defect.PART_LIMIT, Defect.MESSAGE_SIZE_LIMIT)
-#: base parts of one size whose bytes are compared with an edited part, at most
+#: base parts of one size and tail whose bytes are compared with an edited part, at most
 #: (the one at the same path first): bounds the cost when many parts look alike
 _CANDIDATES = 4
+#: bytes at the end of a part that, with its size, pick the base parts to compare it with
+_TAIL = 16
 
 #: (offset, code, part order, sequence), path, rule, severity, message
 _Hit = tuple[tuple[int, str, int, int], str, Rule, Severity, str]
@@ -124,39 +126,50 @@ def _match(out: Message, base: Message) -> list[tuple[Part, Part]]:
     bytes and context equal a part of ``base``'s buffer: the parts copied unchanged."""
     root_buf, base_buf = out.buffer, base.buffer
     view = memoryview(base_buf)
-    by_size: dict[int, list[Part]] = {}
+    by_key: dict[tuple[int, bytes], list[Part]] = {}
     by_path: dict[str, Part] = {}
     for b in base.walk():
-        if b.buffer is base_buf:
-            by_size.setdefault(b.end - b.start, []).append(b)
-            by_path[b.path] = b
+        if b._buf is base_buf:
+            by_key.setdefault(_key(b), []).append(b)
+            by_path[b._path] = b
     found: list[tuple[Part, Part]] = []
     stack: list[Part] = [out]
     while stack:
         part = stack.pop()
-        if part.buffer is not root_buf:
+        if part._buf is not root_buf:
             continue  # decoded from an encoded attached message: not a span of the output
-        twin = _twin(part, by_size, by_path, view)
+        twin = _twin(part, by_key, by_path, view)
         if twin is not None:
             found.append((part, twin))
-        elif part.children:
-            stack.extend(reversed(part.children))
+        elif part._children:
+            stack.extend(reversed(part._children))
     return found
 
 
+def _key(part: Part) -> tuple[int, bytes]:
+    """Size and last bytes: an edited part rarely keeps both (a disclaimer goes at the end
+    of a body, a new header field changes the size), so few byte comparisons fail.
+    (The slots, not the properties: this runs for every part of both messages.)"""
+    start, end = part._start, part._end
+    return (end - start, part._buf[max(start, end - _TAIL) : end])
+
+
 def _twin(
-    part: Part, by_size: dict[int, list[Part]], by_path: dict[str, Part], view: memoryview
+    part: Part,
+    by_key: dict[tuple[int, bytes], list[Part]],
+    by_path: dict[str, Part],
+    view: memoryview,
 ) -> Part | None:
-    size = part.end - part.start
-    same = by_size.get(size)
+    same = by_key.get(_key(part))
     if not same:
         return None
     first = by_path.get(part.path)
-    tried = [first] if first is not None and first.end - first.start == size else []
-    tried += [b for b in same[:_CANDIDATES] if b is not first]
+    tried = same[:_CANDIDATES]
+    if first is not None and first in same and first not in tried:
+        tried = [first, *tried[: _CANDIDATES - 1]]
     buf = part.buffer
     ctx: _Context | None = None
-    for b in tried[:_CANDIDATES]:
+    for b in tried:
         if not buf.startswith(view[b.start : b.end], part.start):
             continue
         ctx = ctx or _context(part)
