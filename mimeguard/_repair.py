@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from . import _grammar as g
 from ._charset import decode_8bit
 from ._date import format_date, received_date
+from ._incremental import revalidate
 from ._lists import (
     IMMUTABLE_HEADERS,
     MIME_UNIQUE_HEADERS,
@@ -86,9 +87,16 @@ def repair_bytes(
     from ._results import Change  # a late import: edit imports this module
 
     notes: list[tuple[str, str]] = []
+    last: tuple[Message, Report] | None = None
     for _ in range(3):
         msg = parse(data, limits=limits)
-        report = validate(msg, profile=profile, limits=limits)
+        if last is None:
+            report = validate(msg, profile=profile, limits=limits)
+        else:  # a round copies the parts it does not fix: their findings are reused
+            report = revalidate(
+                msg, base=last[0], base_report=last[1], profile=profile, limits=limits
+            )
+        last = (msg, report)
         if reports is not None:  # the last round's, for the caller to reuse (issue 16)
             reports[:] = [(data, msg, report)]
         names = {f.name for f in report.findings} & fixable_names()

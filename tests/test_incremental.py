@@ -11,6 +11,7 @@ duplicate identical parts.
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import mimeguard
 import mimeguard._registry
+import mimeguard._repair
 from mimeguard import PROFILES, Editor, Message, parse, validate
 from mimeguard._incremental import _match, revalidate
 from mimeguard._registry import RULES, Context
@@ -372,7 +374,7 @@ def _checked(calls: list[list[str]]) -> Callable[..., mimeguard.Report]:
 
     def check(out: Message, **kw: object) -> mimeguard.Report:
         got = revalidate(out, **kw)  # type: ignore[arg-type]
-        want = validate(out, profile=kw["profile"], original=kw["original"])  # type: ignore[arg-type]
+        want = validate(out, profile=kw["profile"], original=kw.get("original"))  # type: ignore[arg-type]
         assert got == want
         base = kw["base"]
         assert isinstance(base, Message)
@@ -409,3 +411,23 @@ def test_the_editor_with_repair(data: bytes, names: list[str]) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(mimeguard.edit, "revalidate", _checked(calls))
         _edit(data, names, repair=True)
+
+
+@settings(max_examples=20)
+@given(malformed_messages(max_defects=3))
+def test_repair_rounds(case: tuple[bytes, frozenset[str]]) -> None:
+    """Each repair round after the first checks its output against the round before."""
+    calls: list[list[str]] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mimeguard._repair, "revalidate", _checked(calls))
+        with contextlib.suppress(mimeguard.InvalidMessageError):
+            mimeguard.repair(case[0])
+
+
+def test_a_repair_round_reuses_the_parts_it_copies() -> None:
+    data = multipart(EIGHT, PDF, PDF.replace(b"report", b"annex"))
+    calls: list[list[str]] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mimeguard._repair, "revalidate", _checked(calls))
+        mimeguard.repair(data)
+    assert calls == [["2", "3"]]  # the 8-bit text was re-encoded, the PDFs copied
