@@ -55,8 +55,9 @@ def revalidate(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Report:
     """``validate(out, profile=profile, original=original, limits=limits)``, reusing
-    ``base_report`` (the full report of ``base`` under ``profile``) for every part of
-    ``out`` copied unchanged from ``base``."""
+    ``base_report`` (``validate(base, profile=profile, limits=limits)``, every rule of the
+    profile: nothing selected or ignored) for every part of ``out`` copied unchanged from
+    ``base``.  Raises :class:`TypeError` unless both messages are parsed."""
     prof = get_profile(profile)
     matches = _match(out, base) if _reusable(out, base, base_report, prof, limits) else []
     if not matches:
