@@ -14,6 +14,7 @@ import functools
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
@@ -36,6 +37,10 @@ __all__ = [
 
 #: ``(part, offset, message)``, or ``(part, offset, message, end)`` for a span ``[offset, end)``
 Hit = tuple[Part, int, str] | tuple[Part, int, str, int]
+#: ``"part"``: each hit is on a part the rule iterates over (``ctx.parts``/``ctx.leaves``)
+#: and depends only on that part's bytes and its parse context (see ``mimeguard._incremental``);
+#: ``"message"``: anything else, always run on the whole message
+Scope = Literal["part", "message"]
 Check = Callable[["Context"], Iterable[Hit]]
 
 #: profile fields a rule may need (it runs only under profiles where the field is set)
@@ -53,6 +58,8 @@ _NEEDS = frozenset(
     }
 )
 _LEGACY_PROFILES = ("rfc", "workmail", "ses")
+#: the key of a part's :class:`~mimeguard._scan.Base64Body` in ``Part._memo``
+BASE64_MEMO = "_mimeguard_base64_body"
 _NO_MAPPING: Mapping[str, Severity | None] = types.MappingProxyType({})
 
 
@@ -88,6 +95,7 @@ class Rule:
     no_injector: str | None = None
     #: severities given the old way (``severities(...)``), per profile name: see ``rule``
     legacy: Mapping[str, Severity | None] = field(default_factory=lambda: _NO_MAPPING)
+    scope: Scope = "message"
 
     @property
     def fixture(self) -> bytes:
@@ -173,6 +181,7 @@ def rule(
     no_injector: str | None = None,
     fixture_original: bytes | None = None,
     fixture_limits: Limits | None = None,
+    scope: Scope = "message",
 ) -> Callable[[Check], Check]:
     """Register the decorated function as rule ``code``/``name``.
 
@@ -183,6 +192,8 @@ def rule(
     """
     if needs is not None and needs not in _NEEDS:
         raise ValueError(f"rule {code}: needs={needs!r} is not one of {sorted(_NEEDS)}")
+    if scope not in ("part", "message"):
+        raise ValueError(f"rule {code}: scope={scope!r} is not 'part' or 'message'")
     legacy: dict[str, Severity | None] = {}
     if severity is None or isinstance(severity, str):
         default: Severity | None = severity
@@ -207,6 +218,7 @@ def rule(
             needs=needs,
             no_injector=no_injector,
             legacy=types.MappingProxyType(legacy) if legacy else _NO_MAPPING,
+            scope=scope,
         )
         RULES[code] = r
         _BY_NAME[name] = r
@@ -280,6 +292,16 @@ class Context:
     def parts(self) -> list[Part]:
         return list(self.msg.walk())
 
+    def restricted(self, parts: list[Part]) -> Context:
+        """This context with ``parts`` (in document order) standing for the message's parts
+        and leaves, for ``scope="part"`` rules (``mimeguard._incremental``); the views
+        computed so far are shared, and ``messages`` and ``ascii`` stay the whole message's."""
+        view = Context(self.msg, self.profile, self.original)
+        view.__dict__.update(self.__dict__, messages=self.messages, ascii=self.ascii)
+        view.__dict__["parts"] = parts
+        view.__dict__["leaves"] = [p for p in parts if not p.children and not p.is_multipart]
+        return view
+
     @functools.cached_property
     def stats(self) -> ByteStats:
         """Line endings, NUL, 8-bit and long lines of the root buffer, in one pass
@@ -295,11 +317,13 @@ class Context:
         return scan(root, self.msg.start, self.msg.end, regular)
 
     def base64_body(self, part: Part) -> Base64Body:
-        """:func:`~mimeguard._scan.base64_body` of ``part``'s body, computed once."""
-        cache: dict[int, Base64Body] = self.__dict__.setdefault("_base64", {})
-        found = cache.get(id(part))
+        """:func:`~mimeguard._scan.base64_body` of ``part``'s body, computed once per part
+        (kept in the part's memo: incremental validation moves it to an equal part)."""
+        found: Base64Body | None = part._memo.get(BASE64_MEMO)
         if found is None:
-            found = cache[id(part)] = base64_body(part.buffer, part.body_start, part.body_end)
+            found = part._memo[BASE64_MEMO] = base64_body(
+                part.buffer, part.body_start, part.body_end
+            )
         return found
 
     @functools.cached_property

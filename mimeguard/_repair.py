@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import _grammar as g
 from ._charset import decode_8bit
 from ._date import format_date, received_date
+from ._incremental import revalidate
 from ._lists import (
     IMMUTABLE_HEADERS,
     MIME_UNIQUE_HEADERS,
@@ -166,8 +167,15 @@ def repair_message(
     notes: list[tuple[str, str]] = []
     msg = data if isinstance(data, Message) else parse(data, limits=limits)
     report: Report | None = None
+    last: tuple[Message, Report] | None = None
     for _ in range(3):
-        report = validate(msg, profile=profile, limits=limits)
+        if last is None:
+            report = validate(msg, profile=profile, limits=limits)
+        else:  # a round copies the parts it does not fix: their findings are reused
+            report = revalidate(
+                msg, base=last[0], base_report=last[1], profile=profile, limits=limits
+            )
+        last = (msg, report)
         found = [f for f in report.findings if f.code in REPAIRS]
         if envelope_from is None:
             found = [f for f in found if f.name != "missing-from"]

@@ -9,6 +9,7 @@ from ._parser import parse
 from ._results import Change
 from ._scan import first_line_over
 from ._writer import Node, crlf, encode_body, looks_like_delimiter, serialise
+from .findings import Report
 from .limits import Limits
 from .message import Message, Part
 from .profiles import Profile
@@ -35,6 +36,7 @@ class _Session:
 
     __slots__ = (
         "changes",
+        "checked",
         "limits",
         "mark",
         "msg",
@@ -53,6 +55,9 @@ class _Session:
         self.profile = profile
         #: every change of the edit; those from ``mark`` on were made on this parse
         self.changes = changes
+        #: a parse of some stage of the edit and its full report under ``profile``
+        #: (repair's): the final check reuses the findings of parts copied from it
+        self.checked: tuple[Message, Report] | None = None
         # a parse given is used as it is: it is a read-only value
         self.load(data if isinstance(data, Message) else parse(data, limits=limits))
 

@@ -437,7 +437,7 @@ class Repair(_Checked):
         """
         before = session.finish()
         mark = len(changes)
-        after, _ = repair_message(
+        after, report = repair_message(
             before,
             changes,
             envelope_from=self.envelope_from,
@@ -450,6 +450,8 @@ class Repair(_Checked):
             session.load(after)
         elif before is not session.msg:
             session.load(before)
+        if report is not None:
+            session.checked = (after, report)
 
 
 Spec: TypeAlias = Disclaimer | SubjectRewrite | StripAttachments | Repair

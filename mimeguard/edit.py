@@ -15,6 +15,7 @@ from ._attachments import EXECUTABLES
 from ._conservation import EditIntegrityError
 from ._disclaimer import OnNoText, OnSigned, Position
 from ._dkim import broken_signatures
+from ._incremental import revalidate
 from ._parser import parse
 from ._results import Change, EditResult
 from ._session import _ensure_mime_version, _Session
@@ -66,11 +67,29 @@ def _as_bytes(data: Input) -> bytes:
     return bytes(data)
 
 
-def _check_output(out: Message, *, profile: Profile, original: bytes, limits: Limits) -> Report:
+def _check_output(
+    out: Message,
+    *,
+    profile: Profile,
+    original: bytes,
+    limits: Limits,
+    checked: tuple[Message, Report] | None,
+) -> Report:
     """The one validation of an edit's output (``original``: the root header block the
-    immutable fields are compared with).  An incremental validation reusing the
-    findings of unchanged parts goes here."""
-    return validate(out, profile=profile, original=original, limits=limits)
+    immutable fields are compared with).  With ``checked``, a parse of an earlier stage
+    and its full report (repair's), the findings of the parts the edits copied from it
+    are reused: the same report as :func:`validate` (issue 16)."""
+    if checked is None:
+        return validate(out, profile=profile, original=original, limits=limits)
+    base, base_report = checked
+    return revalidate(
+        out,
+        base=base,
+        base_report=base_report,
+        profile=profile,
+        original=original,
+        limits=limits,
+    )
 
 
 class Editor:
@@ -215,8 +234,12 @@ class Editor:
             spec.apply(session, changes)
         _ensure_mime_version(session.root)
         out = session.finish()
+        checked, session.checked = session.checked, None
         del session
-        report = _check_output(out, profile=self._profile, original=baseline, limits=self._limits)
+        report = _check_output(
+            out, profile=self._profile, original=baseline, limits=self._limits, checked=checked
+        )
+        del checked
         self._output = out
         data = out.buffer
         if not report.ok:

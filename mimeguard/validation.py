@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from . import _rules  # noqa: F401  # registers every rule
 from ._parser import parse
-from ._registry import RULES, Context, Rule
+from ._registry import RULES, Context, Hit, Rule
 from .errors import UnknownRuleError
 from .findings import Finding, Report, Severity
 from .limits import DEFAULT_LIMITS, Limits
@@ -108,19 +108,25 @@ def validate(
     hits: list[_Located] = []
     for r, sev in rules:
         for hit in r.check(ctx):
-            part, offset = hit[0], hit[1]
-            if part.buffer is msg.buffer:
-                end = hit[3] if len(hit) > 3 else offset
-                hits.append((offset, max(offset, end), part.path, r, sev, hit[2]))
-            else:  # a point at the encoded body that carried the attached message
-                at = _offset(msg, part, offset)
-                hits.append((at, at, part.path, r, sev, hit[2]))
+            start, end = _span(msg, hit)
+            hits.append((start, end, hit[0].path, r, sev, hit[2]))
     hits.sort(key=lambda h: (h[0], h[3].code))
     return Report(_findings(msg.buffer, hits), prof.name, msg.end - msg.start)
 
 
 #: a hit placed in the message buffer: start, end, part path, rule, severity, message
 _Located = tuple[int, int, str, Rule, Severity, str]
+
+
+def _span(msg: Message, hit: Hit) -> tuple[int, int]:
+    """Where a hit is in the message buffer: its span, or inside an attached message
+    carried encoded, a point at the encoded body that carried it."""
+    part, offset = hit[0], hit[1]
+    if part.buffer is msg.buffer:
+        end = hit[3] if len(hit) > 3 else offset
+        return offset, max(offset, end)
+    at = _offset(msg, part, offset)
+    return at, at
 
 
 #: the rules of each profile when nothing is selected or ignored, keyed by profile

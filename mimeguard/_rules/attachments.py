@@ -38,6 +38,7 @@ def _attachment(headers: bytes, body: str = _EXE) -> bytes:
 @rule(
     "MG330",
     "filename-readings-disagree",
+    scope="part",
     summary="Readings of a part's file name (filename, filename*, name, repeated "
     "parameters or fields, encodings, client clean-up) end in different extensions.",
     severity=_AMBIGUOUS,
@@ -70,6 +71,7 @@ def filename_readings_disagree(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG331",
     "type-readings-disagree",
+    scope="part",
     summary="Repeated Content-Type or Content-Disposition fields of a part say different "
     "things (first-wins and last-wins parsers disagree).",
     severity=_AMBIGUOUS,
@@ -98,6 +100,7 @@ def type_readings_disagree(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG332",
     "executable-content-mislabelled",
+    scope="part",
     summary="A part starts with an executable's magic bytes (MZ, ELF, Mach-O, #!) but no "
     "reading of its name ends in an executable extension.",
     # a warning everywhere: the services judge by name and accept the message; it is
@@ -137,6 +140,7 @@ def _outside(ctx: Context, where: str) -> Iterator[Hit]:
 @rule(
     "MG333",
     "entity-in-preamble",
+    scope="part",
     summary="The preamble of a multipart holds MIME structure (header fields, a delimiter "
     "line, a uuencoded file) that some clients read as a part.",
     severity=_AMBIGUOUS,
@@ -156,6 +160,7 @@ def entity_in_preamble(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG334",
     "entity-in-epilogue",
+    scope="part",
     summary="The epilogue of a multipart holds MIME structure: a part after the close "
     "delimiter, header fields, a uuencoded file.",
     severity=_AMBIGUOUS,
@@ -175,6 +180,7 @@ def entity_in_epilogue(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG335",
     "boundary-readings-disagree",
+    scope="part",
     summary="A multipart has more than one boundary value (a repeated parameter or field): "
     "parsers split it at different lines.",
     severity=_AMBIGUOUS,

@@ -21,6 +21,7 @@ _IDENTITY = frozenset({"7bit", "8bit", "binary"})
 @rule(
     "MG313",
     "unknown-transfer-encoding",
+    scope="part",
     summary="Content-Transfer-Encoding is not 7bit, 8bit, binary, quoted-printable or base64.",
     severity="error",
     fixable=True,
@@ -47,6 +48,7 @@ def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG314",
     "multipart-encoded",
+    scope="part",
     summary="A multipart has a Content-Transfer-Encoding other than 7bit, 8bit or binary.",
     severity="error",
     fixable=True,
@@ -71,6 +73,7 @@ def multipart_encoded(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG315",
     "message-encoded",
+    scope="part",
     summary="An attached message/rfc822 is base64 or quoted-printable encoded.",
     severity="error",
     fixable=True,
@@ -96,6 +99,7 @@ def message_encoded(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG316",
     "eight-bit-in-7bit",
+    scope="part",
     summary="A part labelled 7bit (or with no Content-Transfer-Encoding) holds 8-bit bytes.",
     severity="error",
     fixable=True,
@@ -117,6 +121,7 @@ def eight_bit_in_7bit(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG317",
     "binary-transfer-encoding",
+    scope="part",
     summary="A part uses the binary transfer encoding, which SMTP cannot carry without BINARYMIME.",
     severity="warning",
     fixable=True,
@@ -135,6 +140,7 @@ def binary_transfer_encoding(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG318",
     "invalid-base64",
+    scope="part",
     summary="A base64 body holds characters outside the alphabet, wrong padding or a length "
     "that is not a multiple of 4.",
     severity="error",
@@ -162,6 +168,7 @@ def base64_problem(buf: bytes, start: int, end: int) -> tuple[int, str] | None:
 @rule(
     "MG319",
     "invalid-quoted-printable",
+    scope="part",
     summary="A quoted-printable body holds '=' not followed by two hex digits or a line break, "
     "or raw 8-bit bytes.",
     severity="warning",
@@ -191,6 +198,7 @@ def invalid_quoted_printable(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG320",
     "encoded-line-too-long",
+    scope="part",
     summary="A base64 or quoted-printable line is longer than 76 characters.",
     severity="warning",
     fixable=True,
@@ -215,6 +223,7 @@ def encoded_line_too_long(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG321",
     "unknown-charset",
+    scope="part",
     summary="A charset parameter names a character set Python does not know.",
     severity="warning",
     fixable=False,
@@ -232,6 +241,7 @@ def unknown_charset(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG322",
     "undecodable-text",
+    scope="part",
     summary="A text part does not decode in its declared charset.",
     severity="warning",
     fixable=False,
@@ -270,6 +280,7 @@ def undecodable_text(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG325",
     "unencoded-8bit",
+    scope="part",
     summary="A part carries 8-bit content without a transfer encoding (8bit).",
     severity="info",
     fixable=True,

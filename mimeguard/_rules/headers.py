@@ -52,6 +52,7 @@ def _duplicates(part: Part, names: frozenset[str]) -> Iterator[HeaderField]:
 @rule(
     "MG116",
     "malformed-encoded-word",
+    scope="part",
     summary="An RFC 2047 encoded-word is malformed (bad base64 or Q escape, unknown charset, "
     "over 75 characters, glued to other text).",
     severity="warning",
@@ -208,6 +209,7 @@ def invalid_date(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG208",
     "invalid-message-id",
+    scope="part",
     summary="Message-ID, Content-ID, In-Reply-To or References is not made of <left@right> "
     "message identifiers.",
     severity="warning",
@@ -273,6 +275,7 @@ def sender_required(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG211",
     "duplicate-mime-header",
+    scope="part",
     summary="A part has Content-Type, Content-Transfer-Encoding, Content-Disposition, "
     "Content-ID or MIME-Version more than once.",
     severity="error",

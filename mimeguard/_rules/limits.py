@@ -138,6 +138,7 @@ def too_many_recipients(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG404",
     "blocked-attachment",
+    scope="part",
     summary="An attachment has an extension the profile's service refuses (.exe, .js, .bat, …) "
     "under some reading of its name (the final extension counts).",
     severity="error",

@@ -65,6 +65,7 @@ parser_rule(
 @rule(
     "MG304",
     "invalid-boundary",
+    scope="part",
     summary="A boundary is longer than 70 characters, ends in a space or holds characters "
     "outside RFC 2046's bchars.",
     severity="error",
@@ -90,6 +91,7 @@ def invalid_boundary(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG306",
     "empty-multipart",
+    scope="part",
     summary="A multipart has no body part at all.",
     severity="error",
     fixable=True,
@@ -106,6 +108,7 @@ def empty_multipart(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG310",
     "malformed-content-type",
+    scope="part",
     summary="Content-Type cannot be parsed as type/subtype (it is then read as text/plain).",
     severity="error",
     fixable=True,
@@ -125,6 +128,7 @@ def malformed_content_type(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG311",
     "malformed-content-disposition",
+    scope="part",
     summary="Content-Disposition is not a disposition type with parameters.",
     severity="warning",
     fixable=False,
@@ -149,6 +153,7 @@ def malformed_content_disposition(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG312",
     "malformed-parameter",
+    scope="part",
     summary="A Content-Type or Content-Disposition parameter is malformed (quoting, RFC 2231 "
     "continuations or charset, duplicates).",
     severity="warning",
@@ -177,6 +182,7 @@ def malformed_parameter(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG323",
     "malformed-signed",
+    scope="part",
     summary="multipart/signed without exactly two parts, without a protocol parameter, or whose "
     "second part does not match the protocol.",
     severity="error",
@@ -209,6 +215,7 @@ def malformed_signed(ctx: Context) -> Iterator[Hit]:
 @rule(
     "MG324",
     "malformed-encrypted",
+    scope="part",
     summary="multipart/encrypted without exactly two parts, without a protocol parameter, or "
     "whose first part does not match the protocol.",
     severity="error",
