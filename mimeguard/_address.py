@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from . import _abnf as g
 from ._problem import Problem
 
 __all__ = [
@@ -640,8 +641,8 @@ class _Parser:
         return AddressList(tuple(self.mailboxes), tuple(self.groups), tuple(problems))
 
 
-_FAST_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_FAST_DOT_ATOM = rf"{_FAST_ATOM}(?:\.{_FAST_ATOM})*"
+_FAST_ATOM = rf"[{g.ATEXT_CHARS}]+"
+_FAST_DOT_ATOM = g.DOT_ATOM_TEXT
 #: One common mailbox and what follows it: ``a@b.c``, ``<a@b.c>``, ``Name Name <a@b.c>``
 #: or ``"Name, Name" <a@b.c>`` (ASCII atoms, encoded-words among them, no comments), then a
 #: comma or the end.  A list made only of these is read without the tokenizer.

@@ -32,6 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
+from . import _abnf as g
 from ._rfc2047 import lookup_charset
 from .message import HeaderField, Part
 
@@ -51,7 +52,7 @@ MAX_CANDIDATES = 256
 #: padding pushes a name out of sight (every step below is linear in the length)
 _MAX_VALUE = 1 << 20
 
-_FOLD = re.compile(r"\r?\n|\r")
+_FOLD = g.EOL_TEXT
 # RFC 2047 section 2, read leniently: glued to text, any text up to "?=".
 # The text holds no "?" (RFC 2047 section 4.2 rule 3; B has none): a failed attempt stops
 # at the next "?", so finding words is linear.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from . import _abnf as g
 from ._address import END, KIND, SPACE, START, TEXT, Token, snippet, tokenize
 from ._problem import Problem
 
@@ -204,7 +205,7 @@ class _Reader:
                 self.report("value is empty: a message identifier is required", 0)
 
 
-_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOT_ATOM = g.DOT_ATOM_TEXT
 #: ``<left@right>`` with dot-atoms on both sides, the form nearly every identifier has:
 #: matched in one go (:func:`parse_msg_id`, :func:`parse_msg_id_list`)
 _SIMPLE_ID = re.compile(rf"[ \t]*<({_DOT_ATOM}@{_DOT_ATOM})>[ \t]*")

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from mimeguard import _abnf as g
 from mimeguard._charset import decode_8bit
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import (
@@ -85,10 +86,9 @@ class Disposition:
 # Lexical scanning
 # ---------------------------------------------------------------------------
 
-# RFC 2045 section 5.1: token = 1*<any CHAR except SPACE, CTLs, or tspecials>.
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]++")
+_TOKEN_RE = g.TOKEN
 # An unquoted value: a token, 8-bit characters allowed (reported apart).
-_WORD_RE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~\x80-\U0010ffff]*+")
+_WORD_RE = re.compile(rf"[{g.TOKEN_CHARS}\x80-\U0010ffff]*+")
 _WS_RE = re.compile(r"[ \t\r\n]*+")
 _CTEXT_RE = re.compile(r"[^()\\]++")
 _QTEXT_RE = re.compile(r'[^"\\]*+')
@@ -99,25 +99,20 @@ _TO_SEMI_OR_QUOTE_RE = re.compile(r'[^;"]*+')
 _TYPE_RE = re.compile(r'[^/;( \t\r\n"]*+')
 _SUBTYPE_RE = re.compile(r'[^;( \t\r\n"]*+')
 _NAME_RE = re.compile(r'[^=;"( \t\r\n]*+')
-# RFC 2231 section 3 and 4: name*, name*N and name*N*.  Section numbers past
-# nine digits are nonsense and would only make int() slow.
-_EXT_NAME_RE = re.compile(r"([^*]++)\*(?:([0-9]{1,9})(\*)?)?")
+_EXT_NAME_RE = g.EXT_NAME
 # The common well-formed ``; name=value`` in one match, to keep long parameter
 # lists fast; anything unusual falls back to the step-by-step scan.
 _FAST_PARAM_RE = re.compile(
-    r"(;[ \t]*+)([!#$%&'*+\-.0-9A-Z^_`a-z{|}~]++)[ \t]*+=[ \t]*+"
-    r'(?:([!#$%&\'*+\-.0-9A-Z^_`a-z{|}~]++)|"([ !#-\[\]-~]*+)")[ \t]*+(?=;|\Z)'
+    rf"(;[ \t]*+)([{g.TOKEN_CHARS}]++)[ \t]*+=[ \t]*+"
+    rf'(?:([{g.TOKEN_CHARS}]++)|"([ !#-\[\]-~]*+)")[ \t]*+(?=;|\Z)'
 )
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]++|[\x00-\x7f]++")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-# RFC 2231 section 7: attribute-char, the characters left as is in a value.
-_ATTRIBUTE_CHARS = frozenset(
-    "!#$&+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
+_ATTRIBUTE_CHARS = g.ATTRIBUTE_CHARS
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 _WSP = " \t\r\n"
 _CFWS_START = frozenset(" \t\r\n(")
-_MAX_PARAM_LINE = 76  # " " + param + ";" fits in 78 when folded after ";"
+_MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
 
 
 def _skip_comment(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:

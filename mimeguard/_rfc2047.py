@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 
 from mimeguard._problem import Problem
 
+from ._abnf import MAX_LINE_CHARS, MAX_LINE_OCTETS
 from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
@@ -337,7 +338,7 @@ _Q_PREFIX = "=?utf-8?q?"
 _B_PREFIX = "=?utf-8?b?"
 _WORD_OVERHEAD = len(_Q_PREFIX) + len("?=")
 _MAX_WORD = 75  # RFC 2047 section 2
-_MAX_LINE = 998  # RFC 5322 section 2.1.1
+_MAX_LINE = MAX_LINE_OCTETS
 # A run of spaces longer than this cannot share a line with an encoded-word.
 _MAX_LITERAL_SPACES = _MAX_LINE - _MAX_WORD - 1
 _CRAMPED = 30  # below this much room, start a new line rather than a tiny word
@@ -443,7 +444,7 @@ def _plan(text: str, prefix_len: int) -> list[tuple[str, bool, str]]:
     return items
 
 
-def encode_header(text: str, *, name: str, max_line: int = 78) -> str:
+def encode_header(text: str, *, name: str, max_line: int = MAX_LINE_CHARS) -> str:
     """Return ``text`` as a folded header value to follow ``f"{name}: "``.
 
     Printable ASCII words are kept and folded at existing spaces (RFC 5322

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import AnyStr
 
+from . import _abnf as g
 from ._params import set_param
 from ._rfc2047 import encode_header
 from ._scan import first_line_over
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 CRLF = b"\r\n"
-_EOLS = re.compile(r"\r\n|\r|\n")
+_EOLS = g.EOL_TEXT
 #: a run without whitespace outside quotes and comments: where a fold may not go
 _WORD = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+)+')
 
@@ -257,7 +258,7 @@ def header_line(name: str, text: str) -> bytes:
     return f"{name}: {encode_header(text, name=name)}\r\n".encode("ascii")
 
 
-def fold_structured(name: str, value: str, width: int = 78) -> bytes:
+def fold_structured(name: str, value: str, width: int = g.MAX_LINE_CHARS) -> bytes:
     """``Name: value`` for a structured field, folded only at whitespace outside quoted
     strings and comments, so the meaning cannot change (RFC 5322 section 3.2.2)."""
     line = f"{name}:"
