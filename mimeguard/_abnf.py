@@ -8,8 +8,9 @@ elsewhere composes them instead of spelling them again;
 them (or a line-ending alternation, or the 998 limit) itself.
 
 Patterns over the message buffer run with ``pos``/``endpos`` (no slice is copied)
-and cannot backtrack more than a constant amount per byte.  Header *values* have
-their own parsers (``_params``, ``_rfc2047``, ``_address``, ``_date``, ``_msgid``).
+and cannot backtrack more than a constant amount per byte.  Header *values* are cut
+into lexical tokens by ``_tokens``; the parsers of ``_params``, ``_rfc2047``,
+``_address``, ``_date`` and ``_msgid`` read those tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Final
 
 __all__ = [
     "ATEXT_CHARS",
+    "ATOM_RUN",
     "ATTRIBUTE_CHARS",
     "BARE_CR",
     "BARE_LF",
@@ -26,21 +28,30 @@ __all__ = [
     "BCHARS_NOSPACE",
     "BLANK_LINE",
     "BOUNDARY_OK",
+    "CFWS_FLAT",
+    "CTEXT_RUN",
     "DELIMITER_LIKE",
     "DELIMITER_TAIL",
     "DOT_ATOM_TEXT",
+    "DTEXT_RUN",
     "EIGHT_BIT",
     "EOL",
     "EOL_TEXT",
     "EXT_NAME",
     "FIELD",
+    "FLAT_COMMENT",
     "FTEXT_CHARS",
     "HEADER_NAME_OK",
+    "LEXEME",
     "LINE",
     "MAX_LINE_CHARS",
     "MAX_LINE_OCTETS",
     "NUL",
     "QP_BAD_ESCAPE",
+    "QTEXT_RUN",
+    "QUOTED_PAIR",
+    "QUOTED_STRING",
+    "SPECIALS_CHARS",
     "TOKEN",
     "TOKEN_CHARS",
     "boundary_delimiter",
@@ -114,6 +125,51 @@ ATEXT_CHARS: Final = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
 #: ``dot-atom-text = 1*atext *("." 1*atext)``, also ``id-left`` / ``id-right`` of
 #: ``msg-id = [CFWS] "<" id-left "@" id-right ">" [CFWS]`` in its common form.
 DOT_ATOM_TEXT: Final = rf"[{ATEXT_CHARS}]+(?:\.[{ATEXT_CHARS}]+)*"
+
+# ---------------------------------------------------------------------------
+# RFC 5322 section 3.2: the lexical tokens of structured values (read by _tokens)
+# ---------------------------------------------------------------------------
+
+#: Section 3.2.3: ``specials = "(" / ")" / "<" / ">" / "[" / "]" / ":" / ";" / "@" /
+#: "\" / "," / "." / DQUOTE`` (as the contents of a character class).
+SPECIALS_CHARS: Final = r'()<>\[\]:;@\\,."'
+#: ``atom = [CFWS] 1*atext [CFWS]``: a run of anything but controls, space, DEL and
+#: specials, which is :data:`ATEXT_CHARS` plus RFC 6532's UTF8-non-ascii.
+ATOM_RUN: Final = re.compile(rf"[^\x00-\x20\x7f{SPECIALS_CHARS}]+")
+#: Section 3.2.2: ``ctext = %d33-39 / %d42-91 / %d93-126 / obs-ctext``, read as a run
+#: of anything but the parentheses and the backslash (FWS and 8-bit text are kept).
+CTEXT_RUN: Final = re.compile(r"[^()\\]+")
+#: Section 3.2.4: ``qtext = %d33 / %d35-91 / %d93-126 / obs-qtext``, read the same way.
+QTEXT_RUN: Final = re.compile(r'[^"\\]+')
+#: Section 3.4.1: ``dtext = %d33-90 / %d94-126 / obs-dtext``; white space is left out
+#: of the run so that it can be dropped (it is FWS).
+DTEXT_RUN: Final = re.compile(r"[^\[\]\\ \t\r\n]+")
+#: Section 3.2.1: ``quoted-pair = ("\" (VCHAR / WSP)) / obs-qp`` -- any character
+#: (obs-qp allows controls too); group 1 is the character.
+QUOTED_PAIR: Final = re.compile(r"\\([\s\S])")
+_QUOTED_STRING: Final = r'"(?:[^"\\]++|\\[\s\S])*+"'
+_FLAT_COMMENT: Final = r"\((?:[^()\\]++|\\[\s\S])*+\)"
+#: Section 3.2.2: a ``comment`` with no comment inside it, in one match; a nested one
+#: is left to ``_tokens``' scanner, which counts the depth.
+FLAT_COMMENT: Final = re.compile(_FLAT_COMMENT)
+#: Section 3.2.4: ``quoted-string = [CFWS] DQUOTE *([FWS] qcontent) [FWS] DQUOTE
+#: [CFWS]``, a closed one in one match (possessive: no backtracking).
+QUOTED_STRING: Final = re.compile(_QUOTED_STRING)
+#: Section 3.2.2: ``FWS = ([*WSP CRLF] 1*WSP) / obs-FWS``, once unfolded; CR and LF
+#: are in the class because a value may still hold stray ones.
+_FWS: Final = r"[ \t\r\n]"
+#: ``CFWS = (1*([FWS] comment) [FWS]) / FWS`` when no comment in it nests, in one
+#: match (possessive, so a nested or unclosed comment stops it where it starts).
+CFWS_FLAT: Final = re.compile(rf"(?:{_FWS}++|{_FLAT_COMMENT})*+")
+#: The common tokens in one pattern: FWS; an atom; a special that is a token by
+#: itself (the ones that open a comment, a domain-literal or a quoted-string are read
+#: by ``_tokens``' scanners); or a whole quoted-string.
+LEXEME: Final = re.compile(
+    rf"(?P<wsp>{_FWS}++)"
+    rf"|(?P<atom>[^\x00-\x20\x7f{SPECIALS_CHARS}]++)"
+    r"|(?P<special>[<>:;@,.)\]\\])"
+    rf"|(?P<quoted>{_QUOTED_STRING})"
+)
 
 # ---------------------------------------------------------------------------
 # RFC 2045: tokens, quoted-printable, base64

@@ -28,6 +28,7 @@ from mimeguard._rfc2047 import (
     lookup_charset,
 )
 from mimeguard._rfc2047 import short_repr as _q
+from mimeguard._tokens import scan_quoted, skip_cfws
 
 __all__ = [
     "ContentType",
@@ -89,9 +90,6 @@ class Disposition:
 _TOKEN_RE = g.TOKEN
 # An unquoted value: a token, 8-bit characters allowed (reported apart).
 _WORD_RE = re.compile(rf"[{g.TOKEN_CHARS}\x80-\U0010ffff]*+")
-_WS_RE = re.compile(r"[ \t\r\n]*+")
-_CTEXT_RE = re.compile(r"[^()\\]++")
-_QTEXT_RE = re.compile(r'[^"\\]*+')
 _SEMIS_RE = re.compile(r"[; \t\r\n]*+")
 _TO_SEMI_OR_QUOTE_RE = re.compile(r'[^;"]*+')
 # A type, subtype or disposition word: everything up to a delimiter, so that
@@ -115,63 +113,14 @@ _CFWS_START = frozenset(" \t\r\n(")
 _MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
 
 
-def _skip_comment(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:
-    """Skip an RFC 822 comment (nested, with quoted-pairs) starting at ``pos``."""
-    start = pos
-    depth = 0
-    n = len(value)
-    while pos < n:
-        char = value[pos]
-        if char == "(":
-            depth += 1
-            pos += 1
-        elif char == ")":
-            depth -= 1
-            pos += 1
-            if depth == 0:
-                return pos
-        elif char == "\\":
-            pos += 2
-        else:
-            match = _CTEXT_RE.match(value, pos)
-            assert match is not None
-            pos = match.end()
-    sink.add(problem, "comment is not closed", start)
-    return n
-
-
 def _skip_cfws(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:
-    """Skip whitespace and comments (RFC 822 section 3.4.3)."""
-    n = len(value)
-    if pos >= n or value[pos] not in _CFWS_START:
-        return pos  # the usual case, without a regex call
-    while True:
-        match = _WS_RE.match(value, pos)
-        assert match is not None
-        pos = match.end()
-        if pos < n and value[pos] == "(":
-            pos = _skip_comment(value, pos, sink, problem)
-        else:
-            return pos
-
-
-def _read_quoted(value: str, pos: int) -> tuple[str, int, bool]:
-    """Read a quoted-string at ``pos``: (content unescaped, end, was it closed)."""
-    pieces: list[str] = []
-    pos += 1
-    n = len(value)
-    while pos < n:
-        match = _QTEXT_RE.match(value, pos)
-        assert match is not None
-        pieces.append(match.group())
-        pos = match.end()
-        if pos >= n:
-            break
-        if value[pos] == '"':
-            return "".join(pieces), pos + 1, True
-        pieces.append(value[pos + 1 : pos + 2])  # quoted-pair: keep the character
-        pos += 2
-    return "".join(pieces), n, False
+    """Skip whitespace and comments (RFC 822 section 3.4.3, :func:`_tokens.skip_cfws`)."""
+    if pos >= len(value) or value[pos] not in _CFWS_START:
+        return pos  # the usual case, without a call
+    pos, unclosed = skip_cfws(value, pos)
+    if unclosed >= 0:
+        sink.add(problem, "comment is not closed", unclosed)
+    return pos
 
 
 def _skip_to_semicolon(value: str, pos: int) -> int:
@@ -183,7 +132,7 @@ def _skip_to_semicolon(value: str, pos: int) -> int:
         pos = match.end()
         if pos >= n or value[pos] == ";":
             return pos
-        pos = _read_quoted(value, pos)[1]
+        pos = scan_quoted(value, pos)[1]
     return n
 
 
@@ -298,7 +247,7 @@ def _scan_one(
     pos = _skip_cfws(value, pos + 1, sink, BAD_PARAM)
     value_start = pos
     if pos < n and value[pos] == '"':
-        text, end, closed = _read_quoted(value, pos)
+        text, end, closed = scan_quoted(value, pos)
         if not closed:
             sink.add(BAD_PARAM, f"quoted value of {_q(name)} is not closed", pos)
         after = _skip_cfws(value, end, sink, BAD_PARAM)

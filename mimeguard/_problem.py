@@ -9,7 +9,7 @@ absolute byte offset in the message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Problem"]
 
@@ -20,9 +20,13 @@ class Problem:
 
     ``name`` is a rule name from the catalog (kebab-case, e.g.
     ``"malformed-encoded-word"``); ``offset`` is relative to the start of the
-    value that was handed to the parser (index into the bytes or str given).
+    value that was handed to the parser (index into the bytes or str given);
+    ``end``, when known, is the end of the span it is about (exclusive), in the same
+    terms: the token the lexer read, say.  It takes no part in equality: a problem is
+    its name, message and offset.
     """
 
     name: str
     message: str
     offset: int = 0
+    end: int | None = field(default=None, compare=False)
