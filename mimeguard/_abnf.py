@@ -35,6 +35,9 @@ __all__ = [
     "DOT_ATOM_TEXT",
     "DTEXT_RUN",
     "EIGHT_BIT",
+    "ENCODED_WORD",
+    "ENCODED_WORD_8BIT",
+    "ENCODED_WORD_LENIENT",
     "EOL",
     "EOL_TEXT",
     "EXT_NAME",
@@ -226,6 +229,31 @@ def boundary_delimiter(boundary: bytes) -> tuple[re.Pattern[bytes], re.Pattern[b
     tail = re.escape(boundary) + _DELIMITER_TAIL
     return re.compile(rb"--" + tail), re.compile(rb"\n--" + tail)
 
+
+# ---------------------------------------------------------------------------
+# RFC 2047 section 2: encoded-words
+# ---------------------------------------------------------------------------
+
+# ``encoded-word = "=?" charset "?" encoding "?" encoded-text "?="``, ``encoding =
+# token`` ("B" or "Q", section 4).  charset is read as printable ASCII except "?"
+# and "=" (section 2 would exclude every especial); encoded-text as printable ASCII
+# except "?", plus the space and tab that broken senders leave in.  Neither part can
+# hold "=?", so a failed attempt never scans past the next candidate word by more
+# than a character, and possessive quantifiers stop backtracking: together that
+# keeps decoding linear.
+_WORD_HEAD: Final = r"=\?([!-<>@-~]++)\?([BbQq])\?"
+#: An encoded-word (groups: charset, encoding, encoded-text).
+ENCODED_WORD: Final = re.compile(_WORD_HEAD + r"([ \t!->@-~]*+)\?=")
+#: The same over a header read byte for byte (Latin-1): a raw 8-bit byte inside a
+#: word's text is kept and decoded with the word's charset, as the stdlib and
+#: clients do.
+ENCODED_WORD_8BIT: Final = re.compile(_WORD_HEAD + r"([ \t!->@-~\x80-\xff]*+)\?=")
+#: An encoded-word as mail clients find one in a file name (RFC 2047 section 5
+#: forbids words there; every major client decodes them): glued to text, any
+#: charset without "?" or white space up to 64 characters, any text up to "?=".  The
+#: text holds no "?" (section 4.2 rule 3; B has none), so a failed attempt stops at
+#: the next "?" and finding words is linear.
+ENCODED_WORD_LENIENT: Final = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*)\?=")
 
 # ---------------------------------------------------------------------------
 # RFC 2231: parameter value continuations and charsets

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 from mimeguard._problem import Problem
 
-from ._abnf import MAX_LINE_CHARS, MAX_LINE_OCTETS
+from ._abnf import ENCODED_WORD, ENCODED_WORD_8BIT, MAX_LINE_CHARS, MAX_LINE_OCTETS
 from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
@@ -83,15 +83,8 @@ class ProblemCollector:
 # Decoding
 # ---------------------------------------------------------------------------
 
-# charset: printable ASCII except "?" and "="; text: printable ASCII except
-# "?", plus the space and tab that broken senders leave in.  Neither part can
-# contain "=?", so a failed attempt never scans past the next candidate word
-# by more than a character, and possessive quantifiers stop backtracking:
-# together that keeps decoding linear.
-_WORD_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~]*+)\?=")
-#: the same over a header read byte for byte (Latin-1): a raw 8-bit byte inside a word's
-#: text is kept and decoded with the word's charset, as the stdlib and clients do
-_WORD_8BIT_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~\x80-\xff]*+)\?=")
+_WORD_RE = ENCODED_WORD  # linear to find: see _abnf
+_WORD_8BIT_RE = ENCODED_WORD_8BIT
 _Q_BAD_ESCAPE = re.compile(r"=(?![0-9A-Fa-f]{2})")
 
 _WSP = " \t\r\n"

@@ -284,3 +284,27 @@ def _read_quoted(value: str, pos: int) -> tuple[str, int, bool]:
         pieces.append(value[pos + 1 : pos + 2])  # quoted-pair: keep the character
         pos += 2
     return "".join(pieces), n, False
+
+
+# -- _filenames ------------------------------------------------------------------------------
+
+_FN_CTEXT = re.compile(r"[^()\\]*")
+
+
+def filenames_skip_comment(value: str, pos: int) -> int:
+    """The end of the (nested) comment starting at ``pos`` (RFC 5322 section 3.2.2)."""
+    depth = 0
+    n = len(value)
+    while pos < n:
+        c = value[pos]
+        if c == "\\":
+            pos += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos = _FN_CTEXT.match(value, pos + 1).end()  # type: ignore[union-attr]
+    return n

@@ -151,6 +151,16 @@ def test_scan_comment_reads_what_the_date_lexer_read(value: str) -> None:
 
 
 @given(hostile)
+@example("((a)\\")
+def test_comment_end_reads_what_the_filename_reader_read(value: str) -> None:
+    from mimeguard import _filenames
+
+    for i, c in enumerate(value):
+        if c == "(":
+            assert _filenames._skip_comment(value, i) == old.filenames_skip_comment(value, i)
+
+
+@given(hostile)
 @example(' (a\\) "b\\')
 @example('"\\')
 def test_params_scanners_read_what_they_read_before(value: str) -> None:
