@@ -47,6 +47,7 @@ __all__ = [
     "HEADER_NAME_OK",
     "LEXEME",
     "LINE",
+    "MAX_ENCODED_LINE",
     "MAX_LINE_CHARS",
     "MAX_LINE_OCTETS",
     "NUL",
@@ -69,6 +70,10 @@ __all__ = [
 MAX_LINE_OCTETS: Final = 998
 #: The SHOULD of the same sentence: the width lines are folded or encoded to.
 MAX_LINE_CHARS: Final = 78
+#: RFC 2045 section 6.7 rule (5): "The Quoted-Printable encoding REQUIRES that
+#: encoded lines be no more than 76 characters long"; section 6.8 says the same of
+#: base64.  CRLF excluded.
+MAX_ENCODED_LINE: Final = 76
 
 # ---------------------------------------------------------------------------
 # RFC 5322 section 2.1 and 2.2.3: lines and line endings

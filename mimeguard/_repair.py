@@ -572,14 +572,14 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
         problem = base64_problem(buf, bs, be)
         if problem is not None:
             reasons.append(f"its base64 was invalid ({problem[1]}); each byte that decodes is kept")
-        elif first_line_over(buf, bs, be, 76) >= 0:
+        elif first_line_over(buf, bs, be, g.MAX_ENCODED_LINE) >= 0:
             reasons.append("its base64 lines were longer than 76 characters")
     if cte == "quoted-printable":
         if g.QP_BAD_ESCAPE.search(buf, bs, be) is not None:
             reasons.append("its quoted-printable had '=' escapes that are not two hex digits")
         if eight_bit:
             reasons.append("its quoted-printable held raw 8-bit bytes")
-        if first_line_over(buf, bs, be, 76) >= 0:
+        if first_line_over(buf, bs, be, g.MAX_ENCODED_LINE) >= 0:
             reasons.append("its quoted-printable lines were longer than 76 characters")
     if not reasons and not nuls:
         return
