@@ -1,9 +1,10 @@
 """The lexical tokens of structured header values (RFC 5322 section 3.2), in one place.
 
 Every structured-field reader cuts its value with these scanners: ``_address`` and
-``_msgid`` through :func:`tokenize`, ``_date`` through :func:`scan_comment`, and
+``_msgid`` through :func:`tokenize`, ``_date`` through :func:`scan_comment`,
 ``_params`` (RFC 2045 section 5.1, whose values may hold RFC 822 comments and
-quoted-strings between tokens) through :func:`skip_cfws` and :func:`scan_quoted`.
+quoted-strings between tokens) through :func:`skip_cfws` and :func:`scan_quoted`,
+and ``_filenames``' strict reading through :func:`comment_end`.
 Offsets are indexes into the value handed in (the unfolded value), so a parser can
 give each problem the span of the token it is about.
 
@@ -74,17 +75,21 @@ def comment_end(value: str, start: int) -> tuple[int, bool, int]:
     :data:`MAX_COMMENT_DEPTH` (-1 if none).  Depth is counted in a loop rather than
     by recursion, so 100,000 "(" cost one pass.
     """
-    flat = FLAT_COMMENT.match(value, start)
-    if flat is not None:  # the usual comment, in one match
-        return flat.end(), True, -1
+    flat = FLAT_COMMENT.match
+    m = flat(value, start)
+    if m is not None:  # the usual comment, in one match
+        return m.end(), True, -1
     n = len(value)
-    depth = 0
-    i = start
+    depth = 1
+    i = start + 1
     deep = -1
-    match = CTEXT_RUN.match
+    ctext = CTEXT_RUN.match
     while i < n:
         c = value[i]
         if c == "(":
+            if depth < MAX_COMMENT_DEPTH and (m := flat(value, i)) is not None:
+                i = m.end()  # a comment inside, with none inside it: not too deep
+                continue
             depth += 1
             if depth > MAX_COMMENT_DEPTH and deep < 0:
                 deep = i
@@ -97,7 +102,7 @@ def comment_end(value: str, start: int) -> tuple[int, bool, int]:
         elif c == "\\":
             i += 2  # quoted-pair: the next character is literal, even "(" or ")"
         else:
-            m = match(value, i)
+            m = ctext(value, i)
             i = m.end() if m else i + 1
     return n, False, deep
 

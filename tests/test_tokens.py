@@ -4,6 +4,7 @@ and on every structured header of the corpus."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -126,6 +127,9 @@ def test_problem_ends_take_no_part_in_equality() -> None:
 @given(hostile)
 @example('"=?utf-8?q?a?=\\')
 @example("(" * (MAX_COMMENT_DEPTH + 2) + "\\")
+@example("(" * (MAX_COMMENT_DEPTH - 1) + "(x)" + ")" * MAX_COMMENT_DEPTH)
+@example("(" * MAX_COMMENT_DEPTH + "(x)(y)" + ")" * MAX_COMMENT_DEPTH)
+@example("(a (b) (c (d)) \\) e")
 @example('a\r\n b\r"c\n\\')
 def test_tokenize_reads_what_the_address_and_msgid_lexer_read(value: str) -> None:
     tokens, problems = tokenize(value, RULE)
@@ -251,3 +255,27 @@ def test_address_and_msgid_problems_point_at_their_tokens() -> None:
         "unbalanced angle brackets: '>' without '<'": ">",
         "unbalanced angle brackets: '<' is not closed with '>'": "<",
     }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "(" * 1_000_000,
+        "(a" * 500_000,
+        "(\\" * 500_000,
+        "(a(b\\(" * 200_000,
+        " (a)" * 250_000,
+        '"' + '\\"' * 500_000,
+        '"a' * 500_000,
+        "[" + "\\[" * 500_000,
+        "(" * 100 + "x" * 1_000_000,
+    ],
+    ids=lambda v: f"{v[:6]!r}*{len(v)}",
+)
+def test_hostile_values_are_read_in_one_pass(value: str) -> None:
+    # a hang guard, not a timing: quadratic work on these takes hours
+    tokens, problems = tokenize(value, RULE)
+    assert len(problems) <= 3
+    assert all(0 <= t[2] < t[3] <= len(value) for t in tokens)
+    end, unclosed = skip_cfws(value, 0)
+    assert 0 <= end <= len(value) and unclosed < end
