@@ -119,7 +119,7 @@ def _skip_cfws(value: str, pos: int, sink: ProblemCollector, problem: str) -> in
         return pos  # the usual case, without a call
     pos, unclosed = skip_cfws(value, pos)
     if unclosed >= 0:
-        sink.add(problem, "comment is not closed", unclosed)
+        sink.add(problem, "comment is not closed", unclosed, pos)
     return pos
 
 
@@ -237,7 +237,7 @@ def _scan_one(
         sink.add(BAD_PARAM, "parameter has no name", pos)
         return _skip_to_semicolon(value, pos)
     if not _TOKEN_RE.fullmatch(name):
-        sink.add(BAD_PARAM, f"parameter name {_q(name)} is not a token", pos)
+        sink.add(BAD_PARAM, f"parameter name {_q(name)} is not a token", pos, match.end())
     pos = _skip_cfws(value, match.end(), sink, BAD_PARAM)
     if pos >= n or value[pos] != "=":
         sink.add(BAD_PARAM, f"parameter {_q(name)} has no '=' and value", name_start)
@@ -249,7 +249,7 @@ def _scan_one(
     if pos < n and value[pos] == '"':
         text, end, closed = scan_quoted(value, pos)
         if not closed:
-            sink.add(BAD_PARAM, f"quoted value of {_q(name)} is not closed", pos)
+            sink.add(BAD_PARAM, f"quoted value of {_q(name)} is not closed", pos, end)
         after = _skip_cfws(value, end, sink, BAD_PARAM)
         if after < n and value[after] != ";":
             sink.add(BAD_PARAM, f"unexpected text after the quoted value of {_q(name)}", after)
@@ -275,6 +275,7 @@ def _scan_one(
                 BAD_PARAM,
                 f"unquoted value of {_q(name)} contains characters that need quoting",
                 pos,
+                end,
             )
         text = value[pos:end]
         if not text:
@@ -285,6 +286,7 @@ def _scan_one(
             BAD_PARAM,
             f"value of {_q(name)} has 8-bit characters instead of RFC 2231 encoding",
             value_start,
+            end,
         )
     if extended and quoted:
         sink.add(
@@ -512,7 +514,7 @@ def parse_content_type(value: str) -> ContentType:
         sink.add(BAD_TYPE, "media type is missing", type_start)
         ok = False
     elif not _TOKEN_RE.fullmatch(maintype):
-        sink.add(BAD_TYPE, f"media type {_q(maintype)} is not a token", type_start)
+        sink.add(BAD_TYPE, f"media type {_q(maintype)} is not a token", type_start, match.end())
         ok = False
     if pos < n and value[pos] == "/":
         pos = _skip_cfws(value, pos + 1, sink, BAD_TYPE)
@@ -525,7 +527,7 @@ def parse_content_type(value: str) -> ContentType:
             sink.add(BAD_TYPE, "subtype after '/' is empty", sub_start)
             ok = False
         elif not _TOKEN_RE.fullmatch(subtype):
-            sink.add(BAD_TYPE, f"subtype {_q(subtype)} is not a token", sub_start)
+            sink.add(BAD_TYPE, f"subtype {_q(subtype)} is not a token", sub_start, pos)
             ok = False
     elif maintype:
         sink.add(BAD_TYPE, f"media type {_q(maintype)} has no '/subtype'", type_start)
@@ -548,7 +550,7 @@ def parse_disposition(value: str) -> Disposition:
     if not kind:
         sink.add(BAD_DISPOSITION, "disposition type is missing", pos)
     elif not _TOKEN_RE.fullmatch(kind):
-        sink.add(BAD_DISPOSITION, f"disposition type {_q(kind)} is not a token", pos)
+        sink.add(BAD_DISPOSITION, f"disposition type {_q(kind)} is not a token", pos, match.end())
         kind = ""
     end = match.end()
     if not match.group():

@@ -57,10 +57,10 @@ class ProblemCollector:
         self._suppressed = 0
         self._first_suppressed: Problem | None = None
 
-    def add(self, name: str, message: str, offset: int) -> None:
+    def add(self, name: str, message: str, offset: int, end: int | None = None) -> None:
         """Record one problem (or count it once the cap is reached)."""
         if len(self._problems) < self._limit:
-            self._problems.append(Problem(name, message, offset))
+            self._problems.append(Problem(name, message, offset, end))
             return
         if self._first_suppressed is None:
             self._first_suppressed = Problem(name, message, offset)

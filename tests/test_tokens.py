@@ -279,3 +279,23 @@ def test_hostile_values_are_read_in_one_pass(value: str) -> None:
     assert all(0 <= t[2] < t[3] <= len(value) for t in tokens)
     end, unclosed = skip_cfws(value, 0)
     assert 0 <= end <= len(value) and unclosed < end
+
+
+def test_content_type_problems_point_at_their_tokens() -> None:
+    value = 'te@xt/pl]ain; n@me=1; b=c d; c="\xe9t\xe9"; d="open (x'
+    ct = _params.parse_content_type(value)
+    spans = {p.message: value[p.offset : p.end] for p in ct.problems if p.end is not None}
+    assert spans == {
+        "media type 'te@xt' is not a token": "te@xt",
+        "subtype 'pl]ain' is not a token": "pl]ain",
+        "parameter name 'n@me' is not a token": "n@me",
+        "unquoted value of 'b' contains characters that need quoting": "c d",
+        "value of 'c' has 8-bit characters instead of RFC 2231 encoding": '\xe9t\xe9"',
+        "quoted value of 'd' is not closed": '"open (x',
+    }
+    value = "attach@ment; a=b (open"
+    disposition = _params.parse_disposition(value)
+    assert [(p.message, value[p.offset : p.end]) for p in disposition.problems] == [
+        ("disposition type 'attach@ment' is not a token", "attach@ment"),
+        ("comment is not closed", "(open"),
+    ]
