@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EditIntegrityError", "check_conserved"]
 
-#: the repair that rewrites every line ending: leaves are then compared with CRLF lines
-_ALL_CRLF = "every line ending is now CRLF"
-
 
 @dataclass(frozen=True, slots=True)
 class _Leaf:
@@ -93,11 +90,6 @@ def _lineage(path: str) -> list[str]:
     return out
 
 
-#: the detail of a "removed" change that dropped bytes outside every part (a preamble
-#: or epilogue holding MIME structure): it removes no leaf, so it is no fate of one
-OUTSIDE_STRUCTURE = "MIME structure in the "
-
-
 class _Fates:
     """What the changes allow to happen to each part, looked up by path."""
 
@@ -107,7 +99,9 @@ class _Fates:
         self.removed = {
             c.part
             for c in changes
-            if c.kind == "removed" and not c.detail.startswith(OUTSIDE_STRUCTURE)
+            # bytes dropped outside every part (a preamble or epilogue holding MIME
+            # structure) remove no leaf, so they are no fate of one
+            if c.kind == "removed" and c.scope == "part"
         }
         self.disclaimer = {c.part for c in changes if c.kind == "disclaimer"}
         # a fix of the root's header fields touches no leaf below it, unless the root
@@ -172,7 +166,7 @@ def check_conserved(before: Message, after: Message, changes: Sequence[Change]) 
     ``changes`` are the changes made since ``before`` was parsed (their paths are
     paths of ``before``); see the module docstring for the invariant.
     """
-    normalise = any(c.kind == "repaired" and c.detail == _ALL_CRLF for c in changes)
+    normalise = any(c.kind == "repaired" and c.scope == "message" for c in changes)
     fates = _Fates(changes, leafy_root=not before.children or not after.children)
     old = _leaves(before, normalise)
     new = _leaves(after, normalise)

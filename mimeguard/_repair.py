@@ -1,16 +1,21 @@
 """Repair: fix what the validator reports, where it can be fixed without inventing data.
 
-A repair round parses the message, rewrites what it can on a node tree (header
-lines, part bodies, multipart delimiters), serialises, and finally turns every
-line ending into CRLF.  Rounds repeat (at most three) while fixable findings
-remain, so a repaired message is a fixed point: repairing it again changes
-nothing.  Headers WorkMail treats as immutable are never touched.
+Each fixable rule has its repair registered here by code (:func:`repairs`,
+:data:`REPAIRS`).  A round validates the message, groups the findings by part and
+runs on each part the repairs its findings name (header lines, part bodies,
+multipart delimiters; then the fields the message lacks and its line endings), on
+a node tree that copies every other part unchanged, and serialises.  Rounds repeat
+(at most three) while fixable findings remain, so a repaired message is a fixed
+point: repairing it again changes nothing.  Headers WorkMail treats as immutable
+are never touched.
 """
 
 from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -24,11 +29,12 @@ from ._lists import (
 )
 from ._params import format_param, parse_content_type, parse_disposition
 from ._parser import parse
-from ._registry import fixable_names
+from ._registry import RULES
 from ._rfc2047 import decode_words
 from ._rules.encoding import KNOWN_ENCODINGS, base64_problem
 from ._scan import first_line_over
 from ._writer import CRLF, Node, encode_body, fold_structured, header_line, new_boundary, serialise
+from .findings import Finding, Report
 from .limits import Limits
 from .message import HeaderField, Message, Part
 from .profiles import Profile
@@ -37,7 +43,7 @@ from .validation import validate
 if TYPE_CHECKING:
     from ._results import Change
 
-__all__ = ["repair_bytes"]
+__all__ = ["REPAIRS", "repair_bytes", "repair_message", "repairs"]
 
 _IMMUTABLE = frozenset(IMMUTABLE_HEADERS)
 _STRUCTURED_PARAMS = frozenset({"content-type", "content-disposition"})
@@ -70,10 +76,62 @@ _STRUCTURED = (SINGLETON_HEADERS - {"subject"}) | frozenset(
     }
 )
 _ALL_EOLS = g.EOL
+#: the note of the one repair that rewrites bytes of every part: the line endings
+_ALL_CRLF = ("", "every line ending is now CRLF")
+
+
+# -- the engine -------------------------------------------------------------------------------
+
+#: A repair: it fixes, on one part of a round's tree, what the findings named for that
+#: part say (rule names); message-wide ones are called once with the root.
+Repair = Callable[["_Round", Part, Node, frozenset[str]], None]
+
+#: rule code -> the repairs that fix it (a line too long or a NUL can be in a header and
+#: in a body); every fixable rule has one at least (tests/test_profiles.py), registered
+#: below with :func:`repairs`
+REPAIRS: dict[str, tuple[Repair, ...]] = {}
+#: the repairs of one part, in the order a round runs them on it: the header block first
+#: (it may take a line back from the body), then the multipart structure or the body
+_PART_REPAIRS: list[tuple[Repair, frozenset[str]]] = []
+#: then, once, those of the whole message: the fields it lacks, its line endings
+_MESSAGE_REPAIRS: list[tuple[Repair, frozenset[str]]] = []
+
+
+def repairs(*codes: str, message_wide: bool = False) -> Callable[[Repair], Repair]:
+    """Register ``fn`` as a repair of the rules ``codes`` (each a fixable rule)."""
+
+    def register(fn: Repair) -> Repair:
+        names = set()
+        for code in codes:
+            rule = RULES.get(code)
+            if rule is None or not rule.fixable:
+                raise ValueError(f"{code} is not a fixable rule")
+            REPAIRS[code] = (*REPAIRS.get(code, ()), fn)
+            names.add(rule.name)
+        (_MESSAGE_REPAIRS if message_wide else _PART_REPAIRS).append((fn, frozenset(names)))
+        return fn
+
+    return register
+
+
+@dataclass(slots=True)
+class _Round:
+    """One repair round: the parse, its node tree and what was done."""
+
+    msg: Message
+    root: Node
+    notes: list[tuple[str, str]]
+    profile: Profile
+    envelope_from: str | None
+    now: datetime | None
+    #: parts whose header block gave a line back to the body: their body waits a round
+    moved: set[int] = field(default_factory=set)
+    #: the output's line endings are all made CRLF when serialised
+    crlf: bool = False
 
 
 def repair_bytes(
-    data: bytes,
+    data: bytes | Message,
     changes: list[Change],
     *,
     envelope_from: str | None,
@@ -81,58 +139,89 @@ def repair_bytes(
     limits: Limits,
     now: datetime | None,
 ) -> bytes:
+    """:func:`repair_message`, as bytes."""
+    msg, _ = repair_message(
+        data, changes, envelope_from=envelope_from, profile=profile, limits=limits, now=now
+    )
+    return msg.to_bytes()
+
+
+def repair_message(
+    data: bytes | Message,
+    changes: list[Change],
+    *,
+    envelope_from: str | None,
+    profile: Profile,
+    limits: Limits,
+    now: datetime | None,
+) -> tuple[Message, Report | None]:
+    """Fix every fixable finding of ``data`` under ``profile``: the fixed point, parsed,
+    with its report under ``profile`` when the last round computed it (else None).
+
+    Each round validates, then runs, part by part, the repairs the findings name
+    (:data:`REPAIRS`), so that a part nothing is reported for is copied as it is.
+    """
     from ._results import Change  # a late import: edit imports this module
 
     notes: list[tuple[str, str]] = []
+    msg = data if isinstance(data, Message) else parse(data, limits=limits)
+    report: Report | None = None
     for _ in range(3):
-        report = validate(data, profile=profile, limits=limits)
-        names = {f.name for f in report.findings} & fixable_names()
+        report = validate(msg, profile=profile, limits=limits)
+        found = [f for f in report.findings if f.code in REPAIRS]
         if envelope_from is None:
-            names.discard("missing-from")
-        if not names:
+            found = [f for f in found if f.name != "missing-from"]
+        if not found:
             break
-        msg = parse(data, limits=limits)
-        out = _round(msg, names, notes, envelope_from=envelope_from, profile=profile, now=now)
-        if out == data:
+        job = _Round(msg, Node.mirror(msg), notes, profile, envelope_from, now)
+        out = _run(job, found)
+        if out == msg.to_bytes():
             break
-        data = out
+        msg, report = parse(out, limits=limits), None
     seen: set[tuple[str, str]] = set()
     for path, detail in notes:
         if (path, detail) not in seen:
             seen.add((path, detail))
-            changes.append(Change("repaired", path, detail))
-    return data
+            # the line endings are the one repair of every part's bytes
+            whole = (path, detail) == _ALL_CRLF
+            changes.append(Change("repaired", path, detail, scope="message" if whole else "part"))
+    return msg, report
 
 
-def _round(
-    msg: Message,
-    names: set[str],
-    notes: list[tuple[str, str]],
-    *,
-    envelope_from: str | None,
-    profile: Profile,
-    now: datetime | None,
-) -> bytes:
-    root = Node.mirror(msg)
-    nodes = {id(n.part): n for n in root.walk() if n.part is not None}
-    for part in msg.walk():
+def _run(job: _Round, found: Sequence[Finding]) -> bytes:
+    """The round's output: the repairs the findings name, part by part, then those of
+    the whole message."""
+    by_path: dict[str, set[str]] = {}
+    for f in found:
+        by_path.setdefault(f.part, set()).add(f.name)
+    nodes = {id(n.part): n for n in job.root.walk() if n.part is not None}
+    for part in job.msg.walk():
+        names = by_path.get(part.path)
         node = nodes.get(id(part))
-        if node is None:
+        if not names or node is None:
             continue
-        if _fix_headers(part, node, notes, is_root=part is msg, profile=profile):
-            continue  # its body was cut: the next round looks at it again
-        if part.opaque:
-            continue
-        if part.is_multipart:
-            _fix_multipart(part, node, notes)
-        elif not part.children or part.encapsulates:
-            _fix_body(part, node, notes)
-    _fix_required(msg, root, names, notes, envelope_from=envelope_from, now=now)
-    out = serialise(root) if root.dirty else msg.to_bytes()
-    if out.count(b"\n") != out.count(b"\r\n") or out.count(b"\r") != out.count(b"\r\n"):
+        named = frozenset(names)
+        for fn, wanted in _PART_REPAIRS:
+            if not named.isdisjoint(wanted):
+                fn(job, part, node, named)
+    everywhere = frozenset(n for names in by_path.values() for n in names)
+    for fn, wanted in _MESSAGE_REPAIRS:
+        if not everywhere.isdisjoint(wanted):
+            fn(job, job.msg, job.root, everywhere)
+    root = job.root
+    out = serialise(root) if root.dirty else job.msg.to_bytes()
+    if job.crlf and (
+        out.count(b"\n") != out.count(b"\r\n") or out.count(b"\r") != out.count(b"\r\n")
+    ):
         out = _ALL_EOLS.sub(CRLF, out)
-        notes.append(("", "every line ending is now CRLF"))
+        job.notes.append(_ALL_CRLF)
     return out
+
+
+@repairs("MG111", "MG112", "MG113", message_wide=True)
+def _repair_line_endings(job: _Round, part: Part, node: Node, names: frozenset[str]) -> None:
+    """Every line ending becomes CRLF (RFC 5322 section 2.3), once the output is written."""
+    job.crlf = True
 
 
 # -- headers ---------------------------------------------------------------------------------
@@ -262,6 +351,16 @@ def _fix_headers(
     return moved
 
 
+@repairs(
+    "MG101", "MG102", "MG103", "MG104", "MG105", "MG106", "MG107", "MG110", "MG114", "MG115",
+    "MG203", "MG204", "MG211", "MG310",
+)  # fmt: skip
+def _repair_headers(job: _Round, part: Part, node: Node, names: frozenset[str]) -> None:
+    """The part's header block: lines that are no field, names, duplicates, encoding."""
+    if _fix_headers(part, node, job.notes, is_root=part is job.msg, profile=job.profile):
+        job.moved.add(id(part))  # its body was cut: the next round looks at it again
+
+
 def _join_body_param(
     part: Part, node: Node, out: list[bytes], notes: list[tuple[str, str]]
 ) -> bool:
@@ -330,6 +429,14 @@ def _show(raw: bytes) -> str:
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
+@repairs("MG201", "MG202", "MG209", message_wide=True)
+def _repair_required(job: _Round, part: Part, node: Node, names: frozenset[str]) -> None:
+    """Fields the message must have: From (from the envelope), Date, MIME-Version."""
+    _fix_required(
+        job.msg, job.root, set(names), job.notes, envelope_from=job.envelope_from, now=job.now
+    )
+
+
 def _fix_required(
     msg: Message,
     root: Node,
@@ -372,6 +479,13 @@ def _text_child(body: bytes) -> Node:
     text.headers = [b"Content-Type: text/plain; charset=us-ascii\r\n"]
     text.body = body
     return text
+
+
+@repairs("MG301", "MG302", "MG303", "MG304", "MG305", "MG306", "MG313", "MG314", "MG317")
+def _repair_multipart(job: _Round, part: Part, node: Node, names: frozenset[str]) -> None:
+    """A multipart's encoding label, boundary, delimiters and parts."""
+    if part.is_multipart and not part.opaque and id(part) not in job.moved:
+        _fix_multipart(part, node, job.notes)
 
 
 def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
@@ -499,6 +613,15 @@ def _overlaps(part: Part) -> bool:
         if other and other != mine and (other.startswith(mine) or mine.startswith(other)):
             return True
     return False
+
+
+@repairs("MG110", "MG114", "MG313", "MG315", "MG316", "MG317", "MG318", "MG319", "MG320", "MG325")
+def _repair_body(job: _Round, part: Part, node: Node, names: frozenset[str]) -> None:
+    """A leaf's body (or an attached message's encoding): encoded as its content needs."""
+    if part.is_multipart or part.opaque or id(part) in job.moved:
+        return
+    if not part.children or part.encapsulates:
+        _fix_body(part, node, job.notes)
 
 
 def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:

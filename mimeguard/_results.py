@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from .findings import Report
+
+#: which bytes a :class:`Change` is about
+ChangeScope = Literal["part", "outside", "message"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,11 +17,16 @@ class Change:
 
     ``kind`` is one of ``disclaimer``, ``subject``, ``removed``, ``added``,
     ``wrapped``, ``repaired`` or ``skipped``; ``part`` the dotted part path.
+    ``scope`` says which bytes the change is about: ``"part"`` (the part itself),
+    ``"outside"`` (bytes of the multipart ``part`` outside every part of it: its
+    preamble or epilogue) or ``"message"`` (every byte of the message, e.g. line
+    endings).
     """
 
     kind: str
     part: str
     detail: str
+    scope: ChangeScope = "part"
 
     def __str__(self) -> str:
         where = f" (part {self.part})" if self.part else ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ._attachments import Policy, plan
-from ._conservation import OUTSIDE_STRUCTURE
 from ._filenames import candidate_names
 from ._results import Change
 from ._session import _Session, _text_part
@@ -106,7 +105,8 @@ def _apply_strip(
         what = outside.get(id(part))
         if what and not node.removed and node.body is None:
             _drop_outside(node, part)
-            changes.append(Change("removed", part.path, f"{OUTSIDE_STRUCTURE}{' and '.join(what)}"))
+            detail = f"MIME structure in the {' and '.join(what)}"
+            changes.append(Change("removed", part.path, detail, scope="outside"))
         if isinstance(part, Message) and part.outer is not None and node.dirty:
             # an attached message carried encoded: the edited message is encoded again
             outer = nodes.get(id(part.outer))

@@ -284,6 +284,19 @@ def test_invariant_catches_a_dropped_part() -> None:
     check_conserved(parse(data), parse(out), [Change("removed", "2", "a.pdf")])
 
 
+def test_a_removal_outside_the_parts_licenses_no_lost_leaf() -> None:
+    # dropping a preamble or epilogue (scope "outside") removes no part: a leaf lost
+    # with it is caught, whatever the detail says
+    data = mixed("B", text(b"hello"), PDF, text(b"bye"))
+    out = mixed("B", text(b"hello"), text(b"bye"))
+    for path in ("", "2"):
+        outside = Change("removed", path, "MIME structure in the epilogue", scope="outside")
+        with pytest.raises(InvalidMessageError, match=r"part 2 .*application/pdf.* missing"):
+            check_conserved(parse(data), parse(out), [outside])
+    # the scope, not the words, decides: the same detail as a removal of part 2 is one
+    check_conserved(parse(data), parse(out), [Change("removed", "2", "MIME structure in the ")])
+
+
 def test_invariant_catches_a_changed_part() -> None:
     data = mixed("B", text(b"hello"), PDF)
     out = data.replace(b"JVBERi0xLjQK", b"JVBERi0xLjUK")

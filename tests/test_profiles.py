@@ -645,3 +645,48 @@ def test_check_takes_every_profile(
     out = capsys.readouterr().out
     assert (status != 0) is (name == "gmail"), out
     assert ("MG420" in out) is (name == "gmail")
+
+
+# -- repair runs from findings ----------------------------------------------------------------
+
+
+def test_every_fixable_rule_has_a_registered_repair_and_only_those() -> None:
+    from mimeguard._repair import REPAIRS
+
+    assert set(REPAIRS) == {r.code for r in RULES.values() if r.fixable}
+    assert all(REPAIRS[code] for code in REPAIRS)
+
+
+def test_a_repair_can_only_be_registered_for_a_fixable_rule() -> None:
+    from mimeguard._repair import repairs
+
+    for code in ("MG205", "MG999"):  # invalid-from is reported only; MG999 is no rule
+        with pytest.raises(ValueError, match="not a fixable rule"):
+            repairs(code)(lambda job, part, node, names: None)
+
+
+_TWO_BAD_PARTS = (
+    b"From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n"
+    b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n"
+    b"\r\ncaf\xc3\xa9\r\n"
+    b"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+    b"\r\nAAAA*AAA=\r\n"
+    b"--b--\r\n"
+)
+
+
+def test_repair_changes_only_what_the_profile_reports() -> None:
+    # MG316 (8-bit under 7bit) in part 1, MG318 (invalid base64) in part 2: a profile
+    # that does not report MG318 gets part 1 fixed and part 2 copied byte for byte
+    lenient = get_profile("rfc").derive(
+        "rfc-lenient", "rfc without MG318", overrides={"MG318": None}
+    )
+    strict = mimeguard.repair_result(_TWO_BAD_PARTS, profile="rfc")
+    assert {c.part for c in strict.changes} == {"1", "2"}
+    kept = mimeguard.repair_result(_TWO_BAD_PARTS, profile=lenient)
+    assert {c.part for c in kept.changes} == {"1"}
+    assert b"\r\nAAAA*AAA=\r\n--b--\r\n" in kept.data
+    assert "MG318" not in validate(kept.data, profile=lenient).codes
+    assert "MG316" not in validate(kept.data, profile=lenient).codes
