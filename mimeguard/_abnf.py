@@ -5,12 +5,13 @@ deliberately reads more than the RFC allows (real mail does).  Character classes
 are kept as the *contents* of a class (``..._CHARS``) so that a pattern built
 elsewhere composes them instead of spelling them again;
 ``tests/test_architecture.py`` fails when a module outside this one writes one of
-them (or a line-ending alternation, or the 998 limit) itself.
+them, a pattern of this module, a line-ending alternation or the 998 and 78 limits
+itself.
 
 Patterns over the message buffer run with ``pos``/``endpos`` (no slice is copied)
-and cannot backtrack more than a constant amount per byte.  Header *values* are cut
-into lexical tokens by ``_tokens``; the parsers of ``_params``, ``_rfc2047``,
-``_address``, ``_date`` and ``_msgid`` read those tokens.
+and cannot backtrack more than a constant amount per byte.  Structured header
+values are cut into lexical tokens by ``_tokens`` (for ``_address``, ``_msgid``,
+``_date``, ``_params`` and ``_filenames``) with the patterns of section 3.2 below.
 """
 
 from __future__ import annotations
