@@ -29,7 +29,7 @@ __all__ = [
     "BCHARS_NOSPACE",
     "BLANK_LINE",
     "BOUNDARY_OK",
-    "CFWS_FLAT",
+    "CFWS_SHALLOW",
     "CTEXT_RUN",
     "DELIMITER_LIKE",
     "DELIMITER_TAIL",
@@ -43,7 +43,6 @@ __all__ = [
     "EOL_TEXT",
     "EXT_NAME",
     "FIELD",
-    "FLAT_COMMENT",
     "FTEXT_CHARS",
     "HEADER_NAME_OK",
     "LEXEME",
@@ -56,6 +55,7 @@ __all__ = [
     "QTEXT_RUN",
     "QUOTED_PAIR",
     "QUOTED_STRING",
+    "SHALLOW_COMMENT",
     "SPECIALS_CHARS",
     "TOKEN",
     "TOKEN_CHARS",
@@ -158,18 +158,21 @@ DTEXT_RUN: Final = re.compile(r"[^\[\]\\ \t\r\n]+")
 QUOTED_PAIR: Final = re.compile(r"\\([\s\S])")
 _QUOTED_STRING: Final = r'"(?:[^"\\]++|\\[\s\S])*+"'
 _FLAT_COMMENT: Final = r"\((?:[^()\\]++|\\[\s\S])*+\)"
-#: Section 3.2.2: a ``comment`` with no comment inside it, in one match; a nested one
-#: is left to ``_tokens``' scanner, which counts the depth.
-FLAT_COMMENT: Final = re.compile(_FLAT_COMMENT)
+_SHALLOW_COMMENT: Final = rf"\((?:[^()\\]++|\\[\s\S]|{_FLAT_COMMENT})*+\)"
+#: Section 3.2.2: a ``comment`` nested at most two deep (comments inside it have none
+#: inside them), in one match; a deeper one is left to ``_tokens``' scanner, which
+#: counts the depth.  The alternatives start with different characters and the
+#: repeats are possessive: nothing backtracks.
+SHALLOW_COMMENT: Final = re.compile(_SHALLOW_COMMENT)
 #: Section 3.2.4: ``quoted-string = [CFWS] DQUOTE *([FWS] qcontent) [FWS] DQUOTE
 #: [CFWS]``, a closed one in one match (possessive: no backtracking).
 QUOTED_STRING: Final = re.compile(_QUOTED_STRING)
 #: Section 3.2.2: ``FWS = ([*WSP CRLF] 1*WSP) / obs-FWS``, once unfolded; CR and LF
 #: are in the class because a value may still hold stray ones.
 _FWS: Final = r"[ \t\r\n]"
-#: ``CFWS = (1*([FWS] comment) [FWS]) / FWS`` when no comment in it nests, in one
-#: match (possessive, so a nested or unclosed comment stops it where it starts).
-CFWS_FLAT: Final = re.compile(rf"(?:{_FWS}++|{_FLAT_COMMENT})*+")
+#: ``CFWS = (1*([FWS] comment) [FWS]) / FWS`` when its comments are shallow, in one
+#: match (possessive, so a deeper or unclosed comment stops it where it starts).
+CFWS_SHALLOW: Final = re.compile(rf"(?:{_FWS}++|{_SHALLOW_COMMENT})*+")
 #: The common tokens in one pattern: FWS; an atom; a special that is a token by
 #: itself (the ones that open a comment, a domain-literal or a quoted-string are read
 #: by ``_tokens``' scanners); or a whole quoted-string.

@@ -18,14 +18,14 @@ from __future__ import annotations
 from typing import Final
 
 from ._abnf import (
-    CFWS_FLAT,
+    CFWS_SHALLOW,
     CTEXT_RUN,
     DTEXT_RUN,
-    FLAT_COMMENT,
     LEXEME,
     QTEXT_RUN,
     QUOTED_PAIR,
     QUOTED_STRING,
+    SHALLOW_COMMENT,
 )
 from ._problem import Problem
 
@@ -72,13 +72,23 @@ def comment_end(value: str, start: int) -> tuple[int, bool, int]:
     ``comment = "(" *([FWS] ccontent) [FWS] ")"``, ``ccontent = ctext / quoted-pair /
     comment``.  Returns the index just past it (``len(value)`` when it is not closed),
     whether it was closed, and the index of the first "(" nested deeper than
-    :data:`MAX_COMMENT_DEPTH` (-1 if none).  Depth is counted in a loop rather than
-    by recursion, so 100,000 "(" cost one pass.
+    :data:`MAX_COMMENT_DEPTH` (-1 if none).
     """
-    flat = FLAT_COMMENT.match
-    m = flat(value, start)
+    m = SHALLOW_COMMENT.match(value, start)
     if m is not None:  # the usual comment, in one match
         return m.end(), True, -1
+    return _deep_comment_end(value, start)
+
+
+def _deep_comment_end(value: str, start: int) -> tuple[int, bool, int]:
+    """:func:`comment_end` of a comment that is not shallow (or not closed).
+
+    Depth is counted in a loop rather than by recursion, so 100,000 "(" cost one pass;
+    each shallow comment inside is skipped in one match while it cannot pass the
+    depth limit.  A failed match stops at the next unescaped "(" past its first two,
+    so no character is scanned more than a few times.
+    """
+    shallow = SHALLOW_COMMENT.match
     n = len(value)
     depth = 1
     i = start + 1
@@ -87,8 +97,8 @@ def comment_end(value: str, start: int) -> tuple[int, bool, int]:
     while i < n:
         c = value[i]
         if c == "(":
-            if depth < MAX_COMMENT_DEPTH and (m := flat(value, i)) is not None:
-                i = m.end()  # a comment inside, with none inside it: not too deep
+            if depth + 2 <= MAX_COMMENT_DEPTH and (m := shallow(value, i)) is not None:
+                i = m.end()  # a comment inside, at most two deep: not too deep
                 continue
             depth += 1
             if depth > MAX_COMMENT_DEPTH and deep < 0:
@@ -130,15 +140,15 @@ def skip_cfws(value: str, pos: int) -> tuple[int, int]:
     n = len(value)
     if pos >= n or value[pos] not in _CFWS_START:
         return pos, -1  # the usual case, without a regex call
-    match = CFWS_FLAT.match
+    match = CFWS_SHALLOW.match
     while True:
         m = match(value, pos)
         assert m is not None  # a possessive "*" always matches
         pos = m.end()
         if pos >= n or value[pos] != "(":
             return pos, -1
-        # a comment with comments inside, or one not closed
-        end, closed, _deep = comment_end(value, pos)
+        # a comment nested deeper than the pattern reads, or one not closed
+        end, closed, _deep = _deep_comment_end(value, pos)
         if not closed:
             return end, pos
         pos = end

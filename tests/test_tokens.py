@@ -246,3 +246,21 @@ def test_content_type_problems_point_at_their_tokens() -> None:
         ("disposition type 'attach@ment' is not a token", "attach@ment"),
         ("comment is not closed", "(open"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("(a (b (c) d) e) x", (15, True, -1)),
+        ("((a)(b(c)))", (11, True, -1)),
+        ("(a\\(b)", (6, True, -1)),
+        ("(" * 63 + "(x)" + ")" * 63, (129, True, -1)),
+        ("(" * 62 + "((x))" + ")" * 62, (129, True, -1)),
+        # the 65th "(" is the second of a shallow comment: still found by the count
+        ("(" * 63 + "((x))" + ")" * 63, (131, True, 64)),
+        ("(" * 62 + "(((x)))" + ")" * 62, (131, True, 64)),
+        ("((a) (b", (7, False, -1)),
+    ],
+)
+def test_comment_end_at_every_depth(value: str, expected: tuple[int, bool, int]) -> None:
+    assert _tokens.comment_end(value, 0) == expected
