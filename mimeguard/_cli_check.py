@@ -19,6 +19,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from . import _abnf as g
+from ._carets import Excerpt, excerpt
 from .validation import validate
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "check_one",
     "default_jobs",
     "mbox_hits",
+    "placed",
     "run",
     "split_mbox",
 ]
@@ -50,6 +52,13 @@ class Hit(NamedTuple):
     column: int
     #: 1-based number of the message in an mbox file, 0 for a single message
     msgno: int = 0
+    #: exclusive end of the span ``[offset, end)`` (``-1``: a point at ``offset``)
+    end: int = -1
+    #: 1-based line and column of ``end`` (0 until :func:`placed` fills them in)
+    end_line: int = 0
+    end_column: int = 0
+    #: the source lines under the span with their caret lines (``mimeguard._carets``)
+    excerpt: Excerpt = ()
 
 
 class FileResult(NamedTuple):
@@ -131,9 +140,25 @@ def _check_bytes(task: Task, data: bytes, settings: Settings) -> FileResult:
     ignore = settings.ignore + task.ignore
     mbox = task.path.lower().endswith(".mbox") or task.display.lower().endswith(".mbox")
     if not mbox:
-        return FileResult(task.display, tuple(_hits(data, settings, ignore)), len(data), 1)
+        hits = placed(data, tuple(_hits(data, settings, ignore)))
+        return FileResult(task.display, hits, len(data), 1)
     hits, messages = mbox_hits(data, settings, ignore)
-    return FileResult(task.display, hits, len(data), messages)
+    return FileResult(task.display, placed(data, hits), len(data), messages)
+
+
+def placed(data: bytes, hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
+    """``hits`` (positioned in ``data``) with the line and column of their end and their excerpt."""
+    out = []
+    for hit in hits:
+        end = max(hit.offset, hit.end)
+        line = hit.line + data.count(b"\n", hit.offset, end)
+        column = end - (data.rfind(b"\n", 0, end) + 1) + 1
+        out.append(
+            hit._replace(
+                end=end, end_line=line, end_column=column, excerpt=excerpt(data, hit.offset, end)
+            )
+        )
+    return tuple(out)
 
 
 def mbox_hits(
@@ -160,7 +185,12 @@ def mbox_hits(
             message, to_original = _as_crlf(message)
         for hit in _hits(message, settings, ignore):
             offset = to_original(hit.offset) if to_original else hit.offset
-            hits.append(hit._replace(offset=offset + start, line=hit.line + base_line, msgno=index))
+            end = to_original(hit.end) if to_original else hit.end
+            hits.append(
+                hit._replace(
+                    offset=offset + start, end=end + start, line=hit.line + base_line, msgno=index
+                )
+            )
     return tuple(hits), len(spans)
 
 
@@ -183,7 +213,9 @@ def _hits(message: bytes, settings: Settings, ignore: tuple[str, ...]) -> Iterat
         severity = f.severity
         if settings.warnings_as_errors and severity == "warning":
             severity = "error"
-        yield Hit(f.code, f.name, severity, f.message, f.part, f.offset, f.line, f.column)
+        yield Hit(
+            f.code, f.name, severity, f.message, f.part, f.offset, f.line, f.column, end=f.end
+        )
 
 
 # -- running many -------------------------------------------------------------------------------

@@ -13,13 +13,14 @@ import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from ._cli_check import Settings, mbox_hits
 from ._cli_output import where
+from ._specs import SPECS, Flag, Spec, build, expand_presets, missing_key, options
 from .cli import Selection, Streams, UsageError, read_stdin
-from .edit import SES_BLOCKED, Editor, repair_result
+from .edit import Editor, repair_result
 from .errors import InvalidMessageError, SignedMessageError
 from .findings import Report
 from .validation import validate
@@ -228,30 +229,75 @@ def _text_or_file(value: str) -> str:
     return value
 
 
+def _dest(flag: Flag) -> str:
+    return flag.name.lstrip("-").replace("-", "_")
+
+
+def _label(spec: type[Spec]) -> Callable[[str], str]:
+    """An option by its first flag, so an error names what was typed."""
+    names = {name: option.flags[0].name for name, option in options(spec) if option.flags}
+    return lambda name: names.get(name, name)
+
+
+def _given(args: argparse.Namespace, spec: type[Spec]) -> dict[str, object]:
+    """The options of ``spec`` the flags give (values as typed: files not read yet)."""
+    given: dict[str, object] = {}
+    for name, option in options(spec):
+        for flag in option.flags:
+            value = getattr(args, _dest(flag))
+            if not value:
+                continue
+            if flag.presets:
+                value = expand_presets(value)
+            if flag.repeat:
+                listed = given.setdefault(name, [])
+                assert isinstance(listed, list)
+                listed.extend(value)
+            else:
+                given[name] = value
+    return given
+
+
+def _read_flags(spec: type[Spec], given: dict[str, object]) -> None:
+    """Replace the values of flags that name files by what the files hold."""
+    for name, option in options(spec):
+        value = given.get(name)
+        if not isinstance(value, str):
+            continue
+        read = option.flags[0].read if option.flags else ""  # a file is named by one flag
+        if read == "text-or-file":
+            given[name] = _text_or_file(value)
+        elif read == "file":
+            with open(value, encoding="utf-8") as fh:
+                given[name] = fh.read()
+
+
 def cmd_edit(args: argparse.Namespace, streams: Streams) -> int:
-    wants = (
-        args.disclaimer_text,
-        args.disclaimer_html,
-        args.subject_prefix,
-        args.subject_suffix,
-        args.strip,
-        args.strip_preset,
-        args.repair,
-    )
-    if not any(wants):
-        raise UsageError(
-            "nothing to do: give --disclaimer-text, --subject-prefix/--subject-suffix, "
-            "--strip/--strip-preset or --repair"
-        )
-    if args.disclaimer_html and not args.disclaimer_text:
-        raise UsageError("--disclaimer-html needs --disclaimer-text for the plain-text parts")
-    html: str | None = None
+    given = {spec: _given(args, spec) for spec in SPECS}
+    asks = [
+        name
+        for spec in SPECS
+        for name, option in options(spec)
+        if option.role != "modifier" and name in given[spec]
+    ]
+    if not asks:
+        flags = [
+            f.name
+            for spec in SPECS
+            for _, option in options(spec)
+            if option.role in ("key", "switch")
+            for f in option.flags
+        ]
+        raise UsageError(f"nothing to do: give {', '.join(flags[:-1])} or {flags[-1]}")
+    try:
+        for spec in SPECS:
+            missing_key(spec, given[spec], _label(spec))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     try:
         data = read_stdin() if args.input == "-" else _read(args.input)
-        text = _text_or_file(args.disclaimer_text) if args.disclaimer_text else None
-        if args.disclaimer_html:
-            with open(args.disclaimer_html, encoding="utf-8") as fh:
-                html = fh.read()
+        for spec in SPECS:
+            _read_flags(spec, given[spec])
     except OSError as exc:
         name = exc.filename or args.input
         streams.error(f"{name}: {exc.strerror or exc}")
@@ -259,21 +305,8 @@ def cmd_edit(args: argparse.Namespace, streams: Streams) -> int:
     except UnicodeDecodeError as exc:
         raise UsageError(f"the disclaimer must be UTF-8 text: {exc}") from None
     try:
-        editor = Editor(
-            data, profile=args.profile, repair=args.repair, envelope_from=args.envelope_from
-        )
-        if text is not None:
-            editor.add_disclaimer(
-                text=text, html=html, position=args.position, on_signed=args.on_signed
-            )
-        if args.subject_prefix or args.subject_suffix:
-            editor.rewrite_subject(prefix=args.subject_prefix, suffix=args.subject_suffix)
-        notice = {} if args.strip_notice is None else {"notice": args.strip_notice}
-        if args.strip:
-            editor.strip_attachments(match=list(args.strip), **notice)
-        if args.strip_preset:
-            editor.strip_attachments(match=SES_BLOCKED, **notice)
-        result = editor.result()
+        specs = [s for spec in SPECS if (s := build(spec, given[spec], _label(spec))) is not None]
+        result = Editor(data, profile=args.profile)._append(*specs).result()
     except SignedMessageError as exc:
         streams.error(f"{args.input}: {exc}")
         return 1

@@ -31,7 +31,7 @@ __all__ = [
     "make_reporter",
 ]
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "concise", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -264,7 +264,16 @@ def statistics_row(row: dict[str, Any], style: Style) -> str:
     )
 
 
+#: what the source lines and carets under a finding are indented by
+_INDENT = "    "
+
+
 class TextReporter(Reporter):
+    """``path:line:col: CODE [severity] message``, the source line, ``^~~`` under the span."""
+
+    #: whether the source lines and carets are drawn under each finding
+    source = True
+
     def file(self, result: FileResult) -> bool:
         if result.error is not None or self.statistics or not result.hits:
             return False
@@ -276,6 +285,10 @@ class TextReporter(Reporter):
                 f"{path}:{hit.line}:{hit.column}: {s(hit.code, *SEVERITY_STYLE[hit.severity])}"
                 f"{mark} [{s.severity(hit.severity)}] {hit.message}{s(where(hit), 'dim')}\n"
             )
+            for source, carets in hit.excerpt if self.source else ():
+                self.out.write(f"{_INDENT}{source}\n" if source else "\n")
+                if carets:
+                    self.out.write(f"{_INDENT}{s.severity(hit.severity, carets)}\n")
         return True
 
     def finish(self, summary: Summary) -> None:
@@ -286,6 +299,12 @@ class TextReporter(Reporter):
             color = "red" if summary.errors or summary.failures else "green"
             self.out.write(summary.files_line() + "\n")
             self.out.write(self.style(summary.findings_line(), "bold", color) + "\n")
+
+
+class ConciseReporter(TextReporter):
+    """One line per finding, no source lines: for grep and scripts."""
+
+    source = False
 
 
 class JsonReporter(Reporter):
@@ -343,8 +362,11 @@ def _hit_dict(hit: Hit) -> dict[str, Any]:
         "message": hit.message,
         "part": hit.part,
         "offset": hit.offset,
+        "end": max(hit.offset, hit.end),
         "line": hit.line,
         "column": hit.column,
+        "end_line": hit.end_line or hit.line,
+        "end_column": hit.end_column or hit.column,
         "fixable": is_fixable(hit.code),
     }
     if hit.msgno:
@@ -411,11 +433,7 @@ class SarifReporter(Reporter):
                     {
                         "physicalLocation": {
                             "artifactLocation": location,
-                            "region": {
-                                "startLine": hit.line,
-                                "startColumn": hit.column,
-                                "byteOffset": hit.offset,
-                            },
+                            "region": _sarif_region(hit),
                         }
                     }
                 ],
@@ -449,6 +467,19 @@ class SarifReporter(Reporter):
         body = json.dumps([invocation], indent=2, ensure_ascii=False).replace("\n", "\n      ")
         self.out.write(("\n      ]" if not self._first else "]") + ',\n      "invocations": ')
         self.out.write(body + "\n    }\n  ]\n}\n")
+
+
+def _sarif_region(hit: Hit) -> dict[str, int]:
+    """The hit's span as a SARIF region: line/column (columns count bytes) and byte range."""
+    end = max(hit.offset, hit.end)
+    return {
+        "startLine": hit.line,
+        "startColumn": hit.column,
+        "endLine": hit.end_line or hit.line,
+        "endColumn": hit.end_column or hit.column,
+        "byteOffset": hit.offset,
+        "byteLength": end - hit.offset,
+    }
 
 
 def _sarif_rule(code: str, profile: str) -> dict[str, Any]:
@@ -493,15 +524,11 @@ class GithubReporter(Reporter):
             )
             return True
         for hit in result.hits:
-            props = ",".join(
-                f"{k}={_escape_property(v)}"
-                for k, v in (
-                    ("file", result.display),
-                    ("line", str(hit.line)),
-                    ("col", str(hit.column)),
-                    ("title", f"{hit.code} {hit.name}"),
-                )
-            )
+            fields = [("file", result.display), ("line", str(hit.line)), ("col", str(hit.column))]
+            if hit.end > hit.offset and hit.end_line:  # a span, not a point
+                fields += [("endLine", str(hit.end_line)), ("endColumn", str(hit.end_column))]
+            fields.append(("title", f"{hit.code} {hit.name}"))
+            props = ",".join(f"{k}={_escape_property(v)}" for k, v in fields)
             text = _escape_data(f"{hit.message}{where(hit)}")
             self.out.write(f"::{_GITHUB_LEVEL[hit.severity]} {props}::{text}\n")
         return bool(result.hits)
@@ -516,6 +543,7 @@ class GithubReporter(Reporter):
 
 _REPORTERS: dict[str, Callable[..., Reporter]] = {
     "text": TextReporter,
+    "concise": ConciseReporter,
     "json": JsonReporter,
     "sarif": SarifReporter,
     "github": GithubReporter,

@@ -180,7 +180,12 @@ def _rfc5322(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
         elif name in _FULL_DAYS:
             dow = _FULL_DAYS[name]
             problems.append(
-                Problem(RULE, f"day of week {first.text!r} must be abbreviated", first.start)
+                Problem(
+                    RULE,
+                    f"day of week {first.text!r} must be abbreviated",
+                    first.start,
+                    first.start + len(first.text),
+                )
             )
         else:
             return None
@@ -203,7 +208,12 @@ def _rfc5322(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
     elif name in _FULL_MONTHS:
         month_number = _FULL_MONTHS[name]
         problems.append(
-            Problem(RULE, f"month {month.text!r} must be a three-letter abbreviation", month.start)
+            Problem(
+                RULE,
+                f"month {month.text!r} must be a three-letter abbreviation",
+                month.start,
+                month.start + len(month.text),
+            )
         )
     else:
         return None
@@ -221,7 +231,12 @@ def _rfc5322(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
             return None
         if len(part.text) != 2:
             problems.append(
-                Problem(RULE, f"time field {part.text!r} must have two digits", part.start)
+                Problem(
+                    RULE,
+                    f"time field {part.text!r} must have two digits",
+                    part.start,
+                    part.start + len(part.text),
+                )
             )
         clock.append(int(part.text))
         i += 1
@@ -245,6 +260,7 @@ def _rfc5322(toks: list[_Tok]) -> tuple[_Fields, list[Problem]] | None:
                     RULE,
                     f"time zone {word.text!r} is not an RFC 5322 zone; read as UTC",
                     word.start,
+                    word.start + len(word.text),
                 )
             )
         i += 1

@@ -87,6 +87,7 @@ def parse_tag_list(raw: bytes) -> tuple[dict[bytes, tuple[bytes, int]], list[Pro
                         "dkim-duplicate-tag",
                         f"tag {name.decode()}= occurs twice (RFC 6376 section 3.2)",
                         m.start(1),
+                        m.end(2),
                     )
                 )
             else:
@@ -107,6 +108,7 @@ def _bad_spec(raw: bytes, pos: int, stop: int) -> Problem:
     spec = raw[at:stop].strip()
     if not spec:
         return Problem("dkim-tag-syntax", "empty tag-spec between two ';'", at)
+    spec_end = at + len(spec)
     shown = spec[:40].decode("ascii", "backslashreplace")
     if b"=" not in spec:
         why = "has no '='"
@@ -114,7 +116,9 @@ def _bad_spec(raw: bytes, pos: int, stop: int) -> Problem:
         why = "has a tag name that is not ALPHA *(ALPHA / DIGIT / '_')"
     else:
         why = "has a value with a byte outside %x21-3A / %x3C-7E"
-    return Problem("dkim-tag-syntax", f"tag-spec {shown!r} {why} (RFC 6376 section 3.2)", at)
+    return Problem(
+        "dkim-tag-syntax", f"tag-spec {shown!r} {why} (RFC 6376 section 3.2)", at, spec_end
+    )
 
 
 # -- the signature -----------------------------------------------------------------------------
@@ -155,8 +159,9 @@ def read_signature(field: HeaderField) -> Signature:
     # Offsets of values are relative to ``raw``, which starts at value_start.
 
     def bad(tag: bytes, why: str) -> None:
-        at = tags[tag][1] if tag in tags else 0
-        problems.append(Problem("dkim-bad-tag-value", f"{tag.decode()}= {why}", at))
+        value, at = tags.get(tag, (b"", 0))
+        end = at + len(value)
+        problems.append(Problem("dkim-bad-tag-value", f"{tag.decode()}= {why}", at, end))
 
     for tag in REQUIRED:
         if tag not in tags:

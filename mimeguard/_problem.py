@@ -20,10 +20,10 @@ class Problem:
 
     ``name`` is a rule name from the catalog (kebab-case, e.g.
     ``"malformed-encoded-word"``); ``offset`` is relative to the start of the
-    value that was handed to the parser (index into the bytes or str given);
-    ``end``, when known, is the end of the span it is about (exclusive), in the same
-    terms: the token the lexer read, say.  It takes no part in equality: a problem is
-    its name, message and offset.
+    value that was handed to the parser (index into the bytes or str given), and
+    ``end``, when the parser knows the bad token's extent, is its exclusive end
+    in the same index (``None``: only the start is known).  ``end`` takes no part
+    in equality: a problem is its name, message and offset.
     """
 
     name: str

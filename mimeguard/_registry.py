@@ -2,7 +2,8 @@
 
 Rule families live in ``mimeguard._rules``; each rule function takes a
 :class:`Context` and yields hits ``(part, offset, message)`` where ``offset``
-indexes the part's buffer.  The engine (``mimeguard.validation``) adds code,
+indexes the part's buffer (or ``(part, offset, message, end)``: the bytes
+``[offset, end)`` of what is wrong).  The engine (``mimeguard.validation``) adds code,
 name, severity and line numbers.  ``docs/rules.md`` is generated from here.
 """
 
@@ -33,7 +34,8 @@ __all__ = [
     "severities",
 ]
 
-Hit = tuple[Part, int, str]
+#: ``(part, offset, message)``, or ``(part, offset, message, end)`` for a span ``[offset, end)``
+Hit = tuple[Part, int, str] | tuple[Part, int, str, int]
 Check = Callable[["Context"], Iterable[Hit]]
 
 #: profile fields a rule may need (it runs only under profiles where the field is set)

@@ -12,6 +12,7 @@ from ._scan import first_line_over
 from ._writer import Node, crlf, encode_body, looks_like_delimiter, serialise
 from .limits import Limits
 from .message import Message, Part
+from .profiles import Profile
 
 # -- shared helpers --------------------------------------------------------------------------
 
@@ -33,15 +34,31 @@ class _Session:
     invented a part.
     """
 
-    __slots__ = ("changes", "limits", "mark", "msg", "nodes", "reshaped", "root", "texts_changed")
+    __slots__ = (
+        "changes",
+        "limits",
+        "mark",
+        "msg",
+        "nodes",
+        "profile",
+        "reshaped",
+        "root",
+        "texts_changed",
+    )
 
-    def __init__(self, data: bytes, limits: Limits, changes: list[Change]) -> None:
+    def __init__(
+        self, data: bytes | Message, limits: Limits, changes: list[Change], profile: Profile
+    ) -> None:
         self.limits = limits
+        #: the profile the edit is judged by (repair fixes what it reports)
+        self.profile = profile
         #: every change of the edit; those from ``mark`` on were made on this parse
         self.changes = changes
-        self._load(parse(data, limits=limits))
+        # a parse given is used as it is: it is a read-only value
+        self.load(data if isinstance(data, Message) else parse(data, limits=limits))
 
-    def _load(self, msg: Message) -> None:
+    def load(self, msg: Message) -> None:
+        """Go on from ``msg`` (a parse of what the tree holds, or of what repair made of it)."""
         self.msg = msg
         self.mark = len(self.changes)
         self.root = Node.mirror(msg)
@@ -65,7 +82,7 @@ class _Session:
     def commit(self) -> None:
         """Write the tree out and parse the result: the parse shows every change."""
         if self.reshaped or self.texts_changed:
-            self._load(self.finish())
+            self.load(self.finish())
 
 
 def _ensure_mime_version(root: Node) -> None:

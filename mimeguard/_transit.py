@@ -28,7 +28,8 @@ from ._parser import parse
 from .edit import Change
 from .errors import InvalidMessageError, SignedMessageError
 from .findings import Report
-from .recipe import ConfigurationError, Recipe, final_report
+from .message import Message
+from .recipe import ConfigurationError, Recipe, _edit_and_check, final_report
 
 __all__ = [
     "MARK_FIELD",
@@ -68,23 +69,29 @@ def check_gateway_id(gateway_id: str) -> str:
     return gateway_id
 
 
-def _mac(data: bytes, gateway_id: str, key: bytes) -> str:
-    msg = parse(data)
+def _mac(msg: Message, gateway_id: str, key: bytes) -> str:
     h = hmac.new(key, gateway_id.encode("ascii") + b"\0", hashlib.sha256)
     for hf in msg.headers:
         if hf.lname == "mime-version" or hf.lname.startswith("content-"):
             # the unfolded value: a relay that refolds a line does not break the mark
             h.update(hf.lname.encode("ascii", "replace") + b":" + hf.value.encode() + b"\0")
-    h.update(memoryview(data)[msg.body_start :])
+    h.update(memoryview(msg.buffer)[msg.body_start :])
     return h.hexdigest()[:32]
+
+
+def _unmarked(data: bytes, msg: Message) -> Message:
+    """The parse of ``data`` (parsed as ``msg``) without its mark fields: ``msg`` itself
+    when it has none, so a message is parsed again only when a mark is cut out."""
+    rest = _drop(data, msg, {_MARK_LNAME})
+    return msg if rest is data else parse(rest)
 
 
 def mark(data: bytes, *, gateway_id: str, key: bytes) -> bytes:
     """``data`` with the loop mark prepended (any earlier mark of any gateway removed)."""
     check_gateway_id(gateway_id)
-    data = drop_fields(data, (MARK_FIELD,))
-    line = f"{MARK_FIELD}: id={gateway_id}; mac={_mac(data, gateway_id, key)}\r\n"
-    return line.encode("ascii") + data
+    rest = _unmarked(data, parse(data))
+    line = f"{MARK_FIELD}: id={gateway_id}; mac={_mac(rest, gateway_id, key)}\r\n"
+    return line.encode("ascii") + rest.buffer
 
 
 def is_marked(data: bytes, *, gateway_id: str, key: bytes) -> bool:
@@ -93,8 +100,7 @@ def is_marked(data: bytes, *, gateway_id: str, key: bytes) -> bool:
     marks = [hf for hf in msg.headers if hf.lname == _MARK_LNAME]
     if not marks:
         return False
-    rest = drop_fields(data, (MARK_FIELD,))
-    expected = _mac(rest, gateway_id, key)
+    expected = _mac(_unmarked(data, msg), gateway_id, key)
     for hf in marks:
         m = _MARK_VALUE.fullmatch(hf.value)
         if m and m.group(1) == gateway_id and hmac.compare_digest(m.group(2), expected):
@@ -104,8 +110,11 @@ def is_marked(data: bytes, *, gateway_id: str, key: bytes) -> bool:
 
 def drop_fields(data: bytes, names: Iterable[str]) -> bytes:
     """``data`` without the root header fields called ``names``; every other byte kept."""
-    wanted = {n.lower() for n in names}
-    cuts = [(hf.start, hf.end) for hf in parse(data).headers if hf.lname in wanted]
+    return _drop(data, parse(data), {n.lower() for n in names})
+
+
+def _drop(data: bytes, msg: Message, wanted: set[str]) -> bytes:
+    cuts = [(hf.start, hf.end) for hf in msg.headers if hf.lname in wanted]
     if not cuts:
         return data
     out = bytearray()
@@ -169,11 +178,10 @@ def apply_recipe(
             return Applied("invalid", data, report, detail="the message would not be accepted")
         return Applied("not-edited", data, report, detail="the recipe has no edit")
     try:
-        result = recipe.editor(
-            data, profile=profile, envelope_from=safe_envelope_from(envelope_from)
-        ).result()
+        result, report = _edit_and_check(
+            recipe, data, profile=profile, envelope_from=safe_envelope_from(envelope_from)
+        )
         out, changes = result.data, result.changes
-        report = final_report(out, data, profile)
     except InvalidMessageError as exc:
         return Applied("invalid", data, exc.report, detail=str(exc.args[0] if exc.args else exc))
     except SignedMessageError as exc:

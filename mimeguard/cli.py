@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from ._cli_check import FileResult, Settings, Task, default_jobs, run
@@ -34,6 +34,7 @@ from ._config import (
 )
 from ._gitattrs import normalised
 from ._gitattrs import warning as gitattrs_warning
+from ._specs import SPECS, Flag, options
 from .errors import UnknownProfileError, UnknownRuleError
 from .profiles import DEFAULT_PROFILE, PROFILES
 from .validation import select_rules
@@ -341,52 +342,29 @@ def _add_edit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     edit.add_argument(
         "-o", "--output", metavar="OUT", help="write here (atomically) instead of standard output"
     )
-    d = edit.add_argument_group("disclaimer")
-    d.add_argument(
-        "--disclaimer-text",
-        metavar="FILE|TEXT",
-        help="plain-text disclaimer: a file to read, or the text itself",
-    )
-    d.add_argument("--disclaimer-html", metavar="FILE", help="HTML disclaimer for HTML parts")
-    d.add_argument("--position", choices=("top", "bottom"), default="bottom")
-    d.add_argument(
-        "--on-signed",
-        choices=("skip", "wrap", "error"),
-        default="skip",
-        help="signed or encrypted messages: leave alone (default), wrap, or fail",
-    )
-    s = edit.add_argument_group("subject")
-    s.add_argument("--subject-prefix", metavar="TEXT", default="")
-    s.add_argument("--subject-suffix", metavar="TEXT", default="")
-    a = edit.add_argument_group("attachments")
-    a.add_argument(
-        "--strip",
-        metavar="PATTERN",
-        action="append",
-        default=[],
-        help="remove attachments whose file name (*.exe) or type (image/*) matches; repeatable",
-    )
-    a.add_argument(
-        "--strip-preset",
-        choices=("ses-blocked",),
-        action="append",
-        default=[],
-        help="remove every attachment type Amazon SES refuses",
-    )
-    a.add_argument(
-        "--strip-notice",
-        metavar="TEXT",
-        help="text left in place of a removed attachment ({filename}, {content_type}, {size})",
-    )
+    # the flags of each edit come from its spec, with the option they set
+    for spec in SPECS:
+        group = edit.add_argument_group(spec.group)
+        for _, option in options(spec):
+            for flag in option.flags:
+                group.add_argument(flag.name, **_flag_arguments(flag))
     e = edit.add_argument_group("other")
-    e.add_argument("--repair", action="store_true", help="repair the input first")
-    e.add_argument("--envelope-from", metavar="ADDRESS", help="with --repair: fill a missing From")
     e.add_argument(
         "--profile", choices=list(PROFILES), default=DEFAULT_PROFILE, help="validation profile"
     )
     e.add_argument("-q", "--quiet", action="store_true", help="do not list the changes")
     _add_common(edit, color=False)
     edit.set_defaults(func=_lazy("edit"))
+
+
+def _flag_arguments(flag: Flag) -> dict[str, Any]:
+    """``add_argument``'s keywords for an edit option's flag."""
+    if flag.switch:
+        return {"action": "store_true", "help": flag.help}
+    found: dict[str, Any] = {"help": flag.help, "metavar": flag.metavar, "choices": flag.choices}
+    if flag.repeat:
+        found["action"] = "append"
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -581,7 +559,7 @@ def cmd_check(args: argparse.Namespace, streams: Streams) -> int:
             raise UsageError(f"{args.output_file}: {exc.strerror or exc}") from None
         out = opened
     try:
-        style = Style(args.format == "text" and color_enabled(out, args.color))
+        style = Style(args.format in ("text", "concise") and color_enabled(out, args.color))
         reporter = make_reporter(
             args.format,
             out,

@@ -9,20 +9,27 @@ Inputs are never mutated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from ._attachments import EXECUTABLES
-from ._conservation import EditIntegrityError, check_conserved
-from ._disclaimer import OnNoText, OnSigned, Position, _apply_disclaimer
+from ._conservation import EditIntegrityError
+from ._disclaimer import OnNoText, OnSigned, Position
 from ._dkim import broken_signatures
-from ._lists import SES_BLOCKED_EXTENSIONS
 from ._parser import parse
 from ._results import Change, EditResult
 from ._session import _ensure_mime_version, _Session
-from ._strip import Match, _apply_strip, _matcher, larger_than
-from ._subject import _apply_subject
+from ._specs import (
+    DEFAULT_NOTICE,
+    SES_BLOCKED,
+    Disclaimer,
+    Repair,
+    Spec,
+    StripAttachments,
+    SubjectRewrite,
+)
+from ._strip import Match, larger_than
 from .errors import InvalidMessageError
+from .findings import Report
 from .limits import DEFAULT_LIMITS, Limits
 from .message import Message
 from .profiles import DEFAULT_PROFILE, Profile, get_profile
@@ -45,57 +52,8 @@ __all__ = [
 
 Input = bytes | bytearray | memoryview | Message
 
-#: The notice that replaces a removed attachment; ``{filename}``, ``{content_type}``
-#: and ``{size}`` are filled in.
-DEFAULT_NOTICE = 'The attachment "{filename}" ({content_type}, {size}) was removed.'
-
-#: Filename patterns for every attachment extension Amazon SES refuses.
-SES_BLOCKED: tuple[str, ...] = tuple(f"*.{ext}" for ext in sorted(SES_BLOCKED_EXTENSIONS))
-
-
-# -- argument checks --------------------------------------------------------------------------
-
-
-def _check_header_text(name: str, value: str | None) -> None:
-    _check_text(name, value, optional=True)
-    if value is not None and ("\r" in value or "\n" in value):
-        raise ValueError(f"{name} must not contain CR or LF (header injection)")
-
-
-def _check_text(name: str, value: object, *, optional: bool = False) -> None:
-    """``value`` is a str that can be written in some charset (None when ``optional``)."""
-    if value is None and optional:
-        return
-    if not isinstance(value, str):
-        wanted = "a str or None" if optional else "a str"
-        raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            # a lone surrogate (U+D800-U+DFFF) is no character: no charset can carry it
-            raise ValueError(
-                f"{name} holds a lone surrogate {value[exc.start]!r} at index {exc.start}"
-            ) from None
-
-
-def _check_notice(notice: object) -> None:
-    """A notice template names only ``{filename}``, ``{content_type}`` and ``{size}``."""
-    _check_text("notice", notice, optional=True)
-    if not isinstance(notice, str):
-        return
-    try:
-        notice.format(filename="", content_type="", size="")
-    except (KeyError, IndexError, AttributeError, ValueError) as exc:
-        raise ValueError(
-            f"notice template {notice!r} is not valid ({type(exc).__name__}: {exc}); it may use "
-            "{filename}, {content_type} and {size}, and {{ }} for a literal brace"
-        ) from None
-
 
 # -- the Editor -------------------------------------------------------------------------------
-
-Operation = Callable[[_Session, list[Change]], None]
 
 
 def _as_bytes(data: Input) -> bytes:
@@ -108,6 +66,13 @@ def _as_bytes(data: Input) -> bytes:
     return bytes(data)
 
 
+def _check_output(out: Message, *, profile: Profile, original: bytes, limits: Limits) -> Report:
+    """The one validation of an edit's output (``original``: the root header block the
+    immutable fields are compared with).  An incremental validation reusing the
+    findings of unchanged parts goes here."""
+    return validate(out, profile=profile, original=original, limits=limits)
+
+
 class Editor:
     """Chain edits on one message; :meth:`to_bytes` applies them and validates once.
 
@@ -117,9 +82,9 @@ class Editor:
 
     >>> out = Editor(data).add_disclaimer(text="Sent from outside").to_bytes()  # doctest: +SKIP
 
-    With ``repair=True`` the input is repaired first, so that real inbound mail,
-    which often breaks the rules, still comes out compliant; ``envelope_from``
-    then fills a missing From.
+    With ``repair=True`` (or :meth:`repair`) the input is repaired first, so that
+    real inbound mail, which often breaks the rules, still comes out compliant;
+    ``envelope_from`` then fills a missing From.
     """
 
     def __init__(
@@ -139,17 +104,40 @@ class Editor:
             raise TypeError(f"repair must be a bool, not {type(repair).__name__}")
         if not isinstance(limits, Limits):
             raise TypeError(f"limits must be a Limits, not {type(limits).__name__}")
-        if now is not None and not isinstance(now, datetime):
-            raise TypeError(f"now must be a datetime or None, not {type(now).__name__}")
         self._profile = get_profile(profile)
-        self._repair = repair
-        self._envelope_from = envelope_from
         self._limits = limits
-        self._now = now
-        self._ops: list[Operation] = []
-        #: the strip edits again, run on the input before repair (see :meth:`result`)
-        self._strips: list[Operation] = []
-        _check_header_text("envelope_from", envelope_from)
+        # a parse given is a read-only value: the edit starts from it
+        self._parsed: Message | None = None
+        if (
+            isinstance(data, Message)
+            # an attached message reports to its root: edited, it is parsed on its own
+            and data.parent is None
+            and data.outer is None
+            and data.to_bytes() is data.buffer
+            and data.limits == limits
+        ):
+            self._parsed = data
+        spec = Repair(envelope_from=envelope_from, now=now)  # checked even when not repairing
+        #: run first, before the edits (see :meth:`_result`)
+        self._repair: Repair | None = spec if repair else None
+        self._specs: list[Spec] = []
+        #: the parse of the last result, for the checks a caller runs on it (final_report)
+        self._output: Message | None = None
+
+    def _append(self, *specs: Spec) -> Editor:
+        """Add edits given as specs (:mod:`mimeguard._specs`); a :class:`Repair` replaces
+        the repair asked for before, and runs first whatever its place."""
+        for spec in specs:
+            if isinstance(spec, Repair):
+                self._repair = spec
+            else:
+                self._specs.append(spec)
+        return self
+
+    def repair(self, *, envelope_from: str | None = None, now: datetime | None = None) -> Editor:
+        """Repair the input first (see :func:`mimeguard.repair`), whatever the place of
+        this call in the chain: the same as ``Editor(data, repair=True, …)``."""
+        return self._append(Repair(envelope_from=envelope_from, now=now))
 
     def add_disclaimer(
         self,
@@ -161,43 +149,17 @@ class Editor:
         on_no_text: OnNoText = "add",
     ) -> Editor:
         """Add ``text`` (and ``html`` for HTML parts) to every body text part."""
-        _check_text("text", text)
-        _check_text("html", html, optional=True)
-        if position not in ("top", "bottom"):
-            raise ValueError(f"position must be 'top' or 'bottom', not {position!r}")
-        if on_signed not in ("skip", "wrap", "error"):
-            raise ValueError(f"on_signed must be 'skip', 'wrap' or 'error', not {on_signed!r}")
-        if on_no_text not in ("add", "skip"):
-            raise ValueError(f"on_no_text must be 'add' or 'skip', not {on_no_text!r}")
-        if not text.strip():
-            raise ValueError("the disclaimer text is empty")
-        self._ops.append(
-            lambda session, ch: _apply_disclaimer(
-                session,
-                ch,
-                text=text,
-                html=html,
-                position=position,
-                on_signed=on_signed,
-                on_no_text=on_no_text,
+        return self._append(
+            Disclaimer(
+                text=text, html=html, position=position, on_signed=on_signed, on_no_text=on_no_text
             )
         )
-        return self
 
     def rewrite_subject(
         self, *, prefix: str = "", suffix: str = "", replace: str | None = None
     ) -> Editor:
         """Prefix, suffix or replace the decoded subject (never doubling a prefix)."""
-        _check_text("prefix", prefix)
-        _check_text("suffix", suffix)
-        for name, value in (("prefix", prefix), ("suffix", suffix), ("replace", replace)):
-            _check_header_text(name, value)
-        self._ops.append(
-            lambda session, ch: _apply_subject(
-                session, ch, prefix=prefix, suffix=suffix, replace=replace
-            )
-        )
-        return self
+        return self._append(SubjectRewrite(prefix=prefix, suffix=suffix, replace=replace))
 
     def strip_attachments(
         self, *, match: Match, notice: str | None = DEFAULT_NOTICE, descend: bool = True
@@ -208,64 +170,54 @@ class Editor:
         candidate name judged by its final extension, every Content-Type, the files
         in TNEF containers, attached messages and uuencoded blocks (docs/attachments.md).
         """
-        _check_notice(notice)
-        if not isinstance(descend, bool):
-            raise TypeError(f"descend must be a bool, not {type(descend).__name__}")
-        matcher = _matcher(match)
+        return self._append(StripAttachments(match=match, notice=notice, descend=descend))
 
-        def op(session: _Session, ch: list[Change]) -> None:
-            _apply_strip(session, ch, match=matcher, notice=notice, descend=descend)
+    def _input_message(self) -> Message:
+        """The parse of the input, made once and shared by every step that reads it."""
+        if self._parsed is None:
+            self._parsed = parse(self._input, limits=self._limits)
+        return self._parsed
 
-        self._ops.append(op)
-        self._strips.append(op)
-        return self
+    def _parses(self) -> tuple[Message, Message]:
+        """The parses of the input and of the last result (after :meth:`result`, also
+        one that raised :class:`InvalidMessageError`), so that a caller's own check of
+        them (:func:`mimeguard.recipe.final_report`) parses neither again."""
+        if self._output is None:
+            raise RuntimeError("no result yet: call result() first")
+        return self._input_message(), self._output
 
     def result(self) -> EditResult:
         """Apply the edits; raise :class:`InvalidMessageError` unless the result is clean."""
         try:
             return self._result()
         except EditIntegrityError as exc:
-            report = validate(self._input, profile=self._profile, limits=self._limits)
+            report = validate(self._input_message(), profile=self._profile, limits=self._limits)
             raise EditIntegrityError(str(exc.args[0]), report) from None
 
     def _result(self) -> EditResult:
-        from ._repair import repair_bytes
-
         changes: list[Change] = []
-        data = baseline = self._input
-        if self._repair and self._strips:
+        session = _Session(self._input_message(), self._limits, changes, self._profile)
+        if self._repair is not None:
             # Repair settles an ambiguity on one reading (the first of two fields, a NUL
-            # dropped): strip first judges the input as every client reads it.
-            session = _Session(data, self._limits, changes)
-            for op in self._strips:
-                op(session, changes)
-            data = session.finish().to_bytes()
-            del session
-        if self._repair:
+            # dropped): strip first judges the input as every client reads it, and
+            # again what repair made of it.
+            for spec in self._specs:
+                if isinstance(spec, StripAttachments):
+                    spec.apply(session, changes)
             # Repair adds missing required fields (Date, From, MIME-Version) but never
             # changes an immutable field that is present, so the repaired message is
             # the baseline the immutable-header rule compares with.
-            data = baseline = repair_bytes(
-                data,
-                changes,
-                envelope_from=self._envelope_from,
-                profile=self._profile,
-                limits=self._limits,
-                now=self._now,
-            )
-        session = _Session(data, self._limits, changes)
-        if data is not self._input:
-            check_conserved(parse(self._input, limits=self._limits), session.msg, changes)
+            self._repair.apply(session, changes)
         # Only the root header block is compared with the result (immutable fields), so
         # only it is kept: a repaired copy of the whole message need not stay alive.
-        baseline = baseline[: session.msg.body_start]
-        del data
-        for op in self._ops:
-            op(session, changes)
+        baseline = session.msg.buffer[: session.msg.body_start]
+        for spec in self._specs:
+            spec.apply(session, changes)
         _ensure_mime_version(session.root)
         out = session.finish()
         del session
-        report = validate(out, profile=self._profile, original=baseline, limits=self._limits)
+        report = _check_output(out, profile=self._profile, original=baseline, limits=self._limits)
+        self._output = out
         data = out.buffer
         if not report.ok:
             error = InvalidMessageError(

@@ -24,10 +24,12 @@ _RANK = {"error": 0, "warning": 1, "info": 2}
 class Finding:
     """One problem: which rule, how bad, where.
 
-    ``part`` is the dotted part path (``""`` for the root), ``offset`` the byte
-    offset in the message, ``line`` and ``column`` are 1-based (column counts
-    bytes).  Inside an attached message that was carried encoded (against
-    RFC 2046) the position is that of the encoded body.
+    ``part`` is the dotted part path (``""`` for the root); ``offset`` and ``end``
+    are the byte span ``data[offset:end]`` of what is wrong (``end`` defaults to
+    ``offset``: a point, for findings with no extent); ``line`` and ``column`` are
+    1-based and locate ``offset`` (column counts bytes).  Inside an attached
+    message that was carried encoded (against RFC 2046) the position is that of
+    the encoded body.
     """
 
     code: str
@@ -38,6 +40,14 @@ class Finding:
     offset: int = 0
     line: int = 1
     column: int = 1
+    #: exclusive end of the span; ``-1`` (the default) means ``offset``
+    end: int = -1
+
+    def __post_init__(self) -> None:
+        if self.end == -1:
+            object.__setattr__(self, "end", self.offset)
+        elif self.end < self.offset:
+            raise ValueError(f"end {self.end} is before offset {self.offset}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +57,7 @@ class Finding:
             "message": self.message,
             "part": self.part,
             "offset": self.offset,
+            "end": self.end,
             "line": self.line,
             "column": self.column,
         }

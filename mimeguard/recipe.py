@@ -8,19 +8,34 @@ ARC sealing (RFC 8617), each option checked when the recipe is made; and
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
 
 from ._aws import _default_client, _error_code
+from ._disclaimer import OnSigned as OnSigned
+from ._disclaimer import Position as Position
 from ._parser import parse
-from .edit import DEFAULT_NOTICE, EXECUTABLES, SES_BLOCKED, Editor
+from ._specs import (
+    DEFAULT_NOTICE,
+    Disclaimer,
+    EnvKind,
+    Repair,
+    Spec,
+    StripAttachments,
+    SubjectRewrite,
+    build,
+    expand_presets,
+    options,
+)
+from .edit import Editor, EditResult
 from .errors import MimeguardError
 from .findings import Report
-from .message import Part
-from .validation import validate
+from .message import Message
+from .validation import Input, validate
 
 __all__ = ["ACTIONS", "ConfigurationError", "Recipe", "final_report"]
 
@@ -32,8 +47,8 @@ ON_FAILURE: tuple[OnFailure, ...] = get_args(OnFailure)
 #: Every action a synchronous Run Lambda rule may answer with.
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
-Position = Literal["top", "bottom"]
-OnSigned = Literal["skip", "wrap", "error"]
+#: the edits a recipe makes, in the order it makes them (repair runs first in any case)
+_EDITS: tuple[type[Spec], ...] = (Repair, StripAttachments, Disclaimer, SubjectRewrite)
 
 # -- errors ------------------------------------------------------------------------------------
 
@@ -78,6 +93,15 @@ def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _split_list(value: str) -> tuple[str, ...]:
     return tuple(s for s in re.split(r"[\s,]+", value) if s)
+
+
+#: how a ``MIMEGUARD_*`` variable of an edit option is read (``Option.env_kind``)
+_ENV_READERS: dict[EnvKind, Callable[[str], object]] = {
+    "text": lambda value: value,
+    "lower": lambda value: value.strip().lower(),
+    "list": _split_list,
+    "optional": lambda value: None if value.strip().lower() == "none" else value,
+}
 
 
 _SEAL_FIELDS = (
@@ -142,10 +166,6 @@ class Recipe:
             object.__setattr__(self, "strip", _split_list(self.strip))
         else:
             object.__setattr__(self, "strip", tuple(self.strip))
-        if self.position not in ("top", "bottom"):
-            raise ValueError(f"position must be 'top' or 'bottom', not {self.position!r}")
-        if self.on_signed not in ("skip", "wrap", "error"):
-            raise ValueError(f"on_signed must be 'skip', 'wrap' or 'error', not {self.on_signed!r}")
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {self.action!r}")
         if self.on_failure is not None and self.on_failure not in ON_FAILURE:
@@ -154,21 +174,31 @@ class Recipe:
             )
         if self.bounce_message is not None and self.action != "BOUNCE":
             raise ValueError("bounce_message only goes with action='BOUNCE'")
-        if self.disclaimer_text is not None and not self.disclaimer_text.strip():
-            raise ValueError("disclaimer_text is empty")
-        if self.disclaimer_html is not None and self.disclaimer_text is None:
-            raise ValueError("disclaimer_html needs disclaimer_text (used for text/plain parts)")
-        for name in ("subject_prefix", "subject_suffix"):
-            if any(c in getattr(self, name) for c in "\r\n"):
-                raise ValueError(f"{name} must not contain CR or LF")
-        if self.strip_notice is not None:
-            try:
-                self.strip_notice.format(filename="", content_type="", size="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(
-                    f"strip_notice {self.strip_notice!r} is not a valid template "
-                    f"(placeholders: {{filename}}, {{content_type}}, {{size}}): {exc!r}"
-                ) from None
+        self._edit_specs()  # the edit options are checked by their specs
+
+    def _given(self, spec: type[Spec]) -> dict[str, object]:
+        """The options of ``spec`` this recipe sets: its fields off their default."""
+        given: dict[str, object] = {}
+        for name, option in options(spec):
+            if option.recipe is None:
+                continue
+            value = getattr(self, option.recipe)
+            if option.role != "switch" and value == _DEFAULTS[option.recipe]:
+                continue
+            given[name] = expand_presets(value) if option.presets else value
+        return given
+
+    def _edit_specs(self, envelope_from: str | None = None) -> list[Spec]:
+        """The edits this recipe stands for, built from its fields in one place."""
+        try:
+            specs = _recipe_specs(self)
+        except TypeError:  # a field of a type no option takes: unhashable, so not cached
+            specs = _build_specs(self)
+        if envelope_from is None:
+            return list(specs)
+        return [
+            replace(s, envelope_from=envelope_from) if isinstance(s, Repair) else s for s in specs
+        ]
 
     @property
     def failure_policy(self) -> OnFailure:
@@ -180,9 +210,7 @@ class Recipe:
     @property
     def has_edits(self) -> bool:
         """True when the recipe changes content (disclaimer, subject or attachments)."""
-        return bool(
-            self.disclaimer_text or self.subject_prefix or self.subject_suffix or self.strip
-        )
+        return any(not isinstance(spec, Repair) for spec in self._edit_specs())
 
     # -- ARC sealing ---------------------------------------------------------------------------
 
@@ -302,28 +330,8 @@ class Recipe:
         self, data: bytes, *, profile: str = "workmail", envelope_from: str | None = None
     ) -> Editor:
         """The :class:`~mimeguard.Editor` chain this recipe stands for."""
-        ed = Editor(data, profile=profile, repair=self.repair, envelope_from=envelope_from)
-        if self.strip:
-            patterns: list[str | Callable[[Part], bool]] = []
-            for p in self.strip:
-                preset = p.lower()
-                if preset == "ses-blocked":
-                    patterns.extend(SES_BLOCKED)
-                elif preset == "executables":
-                    patterns.append(EXECUTABLES)  # content, whatever the name says
-                else:
-                    patterns.append(p)
-            ed = ed.strip_attachments(match=patterns, notice=self.strip_notice)
-        if self.disclaimer_text:
-            ed = ed.add_disclaimer(
-                text=self.disclaimer_text,
-                html=self.disclaimer_html,
-                position=self.position,
-                on_signed=self.on_signed,
-            )
-        if self.subject_prefix or self.subject_suffix:
-            ed = ed.rewrite_subject(prefix=self.subject_prefix, suffix=self.subject_suffix)
-        return ed
+        editor = Editor(data, profile=profile, envelope_from=envelope_from)
+        return editor._append(*self._edit_specs(envelope_from))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Recipe:
@@ -340,30 +348,28 @@ class Recipe:
         """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        for spec in _EDITS:
+            for _, option in options(spec):
+                if option.env is None or option.recipe is None:
+                    continue
+                if option.env_kind == "bool":
+                    default = _DEFAULTS[option.recipe]
+                    assert isinstance(default, bool)
+                    values[option.recipe] = _env_bool(env, option.env, default)
+                elif (value := _env_text(env, option.env)) is not None:
+                    values[option.recipe] = _ENV_READERS[option.env_kind](value)
         for name, var in (
-            ("disclaimer_text", "MIMEGUARD_DISCLAIMER_TEXT"),
-            ("disclaimer_html", "MIMEGUARD_DISCLAIMER_HTML"),
-            ("position", "MIMEGUARD_DISCLAIMER_POSITION"),
-            ("on_signed", "MIMEGUARD_ON_SIGNED"),
-            ("subject_prefix", "MIMEGUARD_SUBJECT_PREFIX"),
-            ("subject_suffix", "MIMEGUARD_SUBJECT_SUFFIX"),
             ("action", "MIMEGUARD_ACTION"),
             ("bounce_message", "MIMEGUARD_BOUNCE_MESSAGE"),
             ("on_failure", "MIMEGUARD_ON_FAILURE"),
         ):
             value = _env_text(env, var)
             if value is not None:
-                lowered = name in ("position", "on_signed", "on_failure")
-                values[name] = value.strip().lower() if lowered else value
+                values[name] = value
         if "action" in values:
             values["action"] = values["action"].strip().upper()
-        strip = _env_text(env, "MIMEGUARD_STRIP")
-        if strip is not None:
-            values["strip"] = _split_list(strip)
-        notice = _env_text(env, "MIMEGUARD_STRIP_NOTICE")
-        if notice is not None:
-            values["strip_notice"] = None if notice.strip().lower() == "none" else notice
-        values["repair"] = _env_bool(env, "MIMEGUARD_REPAIR", True)
+        if "on_failure" in values:
+            values["on_failure"] = values["on_failure"].strip().lower()
         for name in _SEAL_FIELDS:  # MIMEGUARD_SEAL_DOMAIN, …_SEAL_KEY_SECRET_ARN, …
             value = _env_text(env, f"MIMEGUARD_{name.upper()}")
             if value is not None:
@@ -380,25 +386,68 @@ class Recipe:
             raise ConfigurationError(f"MIMEGUARD_* recipe variables: {exc}") from None
 
 
+@functools.lru_cache(maxsize=64)
+def _recipe_specs(recipe: Recipe) -> tuple[Spec, ...]:
+    """The specs of ``recipe``, built once per recipe (a gateway applies one recipe to
+    every message, and a strip policy of SES's list compiles hundreds of patterns)."""
+    return _build_specs(recipe)
+
+
+def _build_specs(recipe: Recipe) -> tuple[Spec, ...]:
+    specs: list[Spec] = []
+    for spec in _EDITS:
+        made = build(spec, recipe._given(spec), _LABELS[spec])
+        if made is not None:
+            specs.append(made)
+    return tuple(specs)
+
+
+#: each Recipe field's default, to tell the options a recipe sets
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in fields(Recipe)}
+
+
+def _labeller(spec: type[Spec]) -> Callable[[str], str]:
+    names = {name: option.recipe or name for name, option in options(spec)}
+    return lambda name: names[name]
+
+
+#: an edit option by its Recipe field name, so an error names the field given
+_LABELS = {spec: _labeller(spec) for spec in _EDITS}
+
+
 # -- the final check ---------------------------------------------------------------------------
+
+
+def _edit_and_check(
+    recipe: Recipe, data: bytes, *, profile: str, envelope_from: str | None
+) -> tuple[EditResult, Report]:
+    """Apply ``recipe`` to ``data`` and run :func:`final_report` on the result, the check
+    sharing the edit's parses of both messages; raises as :meth:`Editor.result` does."""
+    editor = recipe.editor(data, profile=profile, envelope_from=envelope_from)
+    result = editor.result()
+    before, after = editor._parses()
+    return result, final_report(after, before, profile)
+
 
 #: Fields a repair may add when the message has none (mimeguard.edit's repair adds
 #: them; WorkMail requires them).
 _ADDABLE = frozenset({"from", "date"})
 
 
-def final_report(out: bytes, original: bytes, profile: str = "workmail") -> Report:
-    """Validate ``out`` under ``profile`` with ``original=`` the fetched message.
+def final_report(out: Input, original: Input, profile: str = "workmail") -> Report:
+    """Validate ``out`` under ``profile`` with ``original=`` the fetched message (bytes,
+    or the parses an :class:`~mimeguard.Editor` already made, so neither is parsed again).
 
     The one exception to "immutable headers unchanged": a From or Date the
     original did not have at all (added by repair, because WorkMail also
     requires them) is reported as an info, not an error.
     """
-    report = validate(out, profile=profile, original=original)
+    new = out if isinstance(out, Message) else parse(out)
+    old = original if isinstance(original, Message) else parse(original)
+    report = validate(new, profile=profile, original=old)
     hits = [f for f in report.findings if f.code == "MG501" and f.severity == "error"]
     if not hits:
         return report
-    new, old = parse(out), parse(original)
     added = {
         hf.start for hf in new.headers if hf.lname in _ADDABLE and old.header(hf.lname) is None
     }

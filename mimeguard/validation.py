@@ -105,12 +105,22 @@ def validate(
     msg = _as_message(data, limits)
     orig = None if original is None else _as_message(original, limits)
     ctx = Context(msg, prof, orig)
-    hits: list[tuple[int, str, Rule, Severity, str]] = []
+    hits: list[_Located] = []
     for r, sev in rules:
-        for part, offset, text in r.check(ctx):
-            hits.append((_offset(msg, part, offset), part.path, r, sev, text))
-    hits.sort(key=lambda h: (h[0], h[2].code))
+        for hit in r.check(ctx):
+            part, offset = hit[0], hit[1]
+            if part.buffer is msg.buffer:
+                end = hit[3] if len(hit) > 3 else offset
+                hits.append((offset, max(offset, end), part.path, r, sev, hit[2]))
+            else:  # a point at the encoded body that carried the attached message
+                at = _offset(msg, part, offset)
+                hits.append((at, at, part.path, r, sev, hit[2]))
+    hits.sort(key=lambda h: (h[0], h[3].code))
     return Report(_findings(msg.buffer, hits), prof.name, msg.end - msg.start)
+
+
+#: a hit placed in the message buffer: start, end, part path, rule, severity, message
+_Located = tuple[int, int, str, Rule, Severity, str]
 
 
 #: the rules of each profile when nothing is selected or ignored, keyed by profile
@@ -151,13 +161,15 @@ def _offset(msg: Message, part: Part, offset: int) -> int:
     return offset
 
 
-def _findings(buf: bytes, hits: list[tuple[int, str, Rule, Severity, str]]) -> list[Finding]:
+def _findings(buf: bytes, hits: list[_Located]) -> list[Finding]:
     out: list[Finding] = []
     line, pos = 1, 0
-    for offset, path, r, sev, text in hits:
+    size = len(buf)
+    for offset, end, path, r, sev, text in hits:
         if offset > pos:
             line += buf.count(b"\n", pos, offset)
             pos = offset
         column = offset - (buf.rfind(b"\n", 0, offset) + 1) + 1
-        out.append(Finding(r.code, r.name, sev, text, path, offset, line, column))
+        end = min(end, max(offset, size))  # a span never runs past the buffer
+        out.append(Finding(r.code, r.name, sev, text, path, offset, line, column, end))
     return out

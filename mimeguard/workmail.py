@@ -89,6 +89,7 @@ from .recipe import (  # noqa: F401  (re-exported: the ses and gateway faces rea
     _split_list,
     final_report,
 )
+from .validation import Input
 
 __all__ = [
     "ACTIONS",
@@ -637,11 +638,15 @@ class _Run:
             envelope_from = None  # an address repair cannot write into a 7-bit header
         try:
             if isinstance(recipe, Recipe):
-                result = recipe.editor(
+                editor = recipe.editor(
                     data, profile=self.settings.profile, envelope_from=envelope_from
-                ).result()
+                )
+                result = editor.result()
                 out, self.changes = result.data, result.changes
                 self.broken = result.broken_signatures
+                # the final check reads the edit's parses of both messages
+                before, after = editor._parses()
+                checked: tuple[Input, Input] = (after, before)
                 self.timed("edit", started)
             else:
                 produced: Any = recipe(data)
@@ -652,8 +657,9 @@ class _Run:
                 out = bytes(produced)
                 self.timed("edit", started)
                 self.broken = broken_signatures(data, out)
+                checked = (out, data)
             started = self.clock()
-            self.report = final_report(out, data, self.settings.profile)
+            self.report = final_report(*checked, self.settings.profile)
             self.timed("validate", started)
         except InvalidMessageError as exc:
             self.timed("edit", started)

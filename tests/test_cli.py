@@ -136,7 +136,7 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_examples_prints_one_line_per_finding_and_a_summary(
     capsys: pytest.CaptureFixture[str], in_root: Path
 ) -> None:
-    status, out, err = cli(capsys, "check", "examples/")
+    status, out, err = cli(capsys, "check", "examples/", "--format", "concise")
     assert status == 1
     lines = out.splitlines()
     found = finding_lines(out)
@@ -243,7 +243,7 @@ def test_stdin(
     capsys: pytest.CaptureFixture[str], work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_stdin(monkeypatch, NO_DATE)
-    status, out, _ = cli(capsys, "check", "-")
+    status, out, _ = cli(capsys, "check", "-", "--format", "concise")
     assert status == 1
     assert out.splitlines() == [
         "-:1:1: MG202 [*] [error] no Date field",
@@ -274,7 +274,7 @@ def test_mbox_messages_are_checked_one_by_one(
         + second
     )
     write(work, "box.mbox", box)
-    status, out, _ = cli(capsys, "check", "box.mbox")
+    status, out, _ = cli(capsys, "check", "box.mbox", "--format", "concise")
     assert status == 1
     line_of_second = box[: box.index(second)].count(b"\n") + 1
     assert out.splitlines() == [
@@ -338,7 +338,7 @@ def test_statistics_and_quiet(capsys: pytest.CaptureFixture[str], in_root: Path)
     assert re.fullmatch(r"\s+1  MG101  \[\*\]  \[error\]\s+missing-header-body-separator", lines[0])
     assert len(lines) == 9 and counts(out) == (10, 7, 0)
 
-    status, out, _ = cli(capsys, "check", "examples/", "-q")
+    status, out, _ = cli(capsys, "check", "examples/", "-q", "--format", "concise")
     assert status == 1 and len(finding_lines(out)) == 7 == len(out.splitlines())
     status, out, _ = cli(capsys, "check", "examples/clean-plain.eml", "-q")
     assert status == 0 and out == ""
@@ -378,8 +378,11 @@ def test_json_format(capsys: pytest.CaptureFixture[str], in_root: Path) -> None:
             "message": "the closing delimiter --cut-0001-- is missing",
             "part": "",
             "offset": 374,
+            "end": 374,
             "line": 13,
             "column": 1,
+            "end_line": 13,
+            "end_column": 1,
             "fixable": True,
         }
     ]

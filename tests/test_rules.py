@@ -103,6 +103,7 @@ def test_report_serialises() -> None:
         "message",
         "part",
         "offset",
+        "end",
         "line",
         "column",
     }

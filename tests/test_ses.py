@@ -614,7 +614,7 @@ def test_example_template_sets_only_variables_mimeguard_reads() -> None:
 
     text = (EXAMPLE / "template.yaml").read_text()
     used = set(re.findall(r"\b(MIMEGUARD_[A-Z_]+):", text))
-    modules = ("ses.py", "_ses_inbound.py", "workmail.py", "recipe.py", "_jsonlog.py")
+    modules = ("ses.py", "_ses_inbound.py", "workmail.py", "recipe.py", "_specs.py", "_jsonlog.py")
     source = "".join((ROOT / "mimeguard" / f).read_text() for f in modules)
     assert used and all(f'"{name}"' in source for name in used), used
     for ref in set(re.findall(r"!Ref ([\w:]+)", text)) - {"AWS::NoValue", "AWS::AccountId"}:

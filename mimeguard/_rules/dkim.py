@@ -48,7 +48,9 @@ def _problems(ctx: Context, name: str) -> Iterator[Hit]:
         for sig in sigs:
             for p in sig.problems:
                 if p.name == name:
-                    yield msg, sig.field.value_start + p.offset, f"DKIM-Signature: {p.message}"
+                    at = sig.field.value_start + p.offset
+                    end = at if p.end is None else sig.field.value_start + p.end
+                    yield msg, at, f"DKIM-Signature: {p.message}", end
 
 
 @rule(

@@ -9,6 +9,7 @@ from .. import _abnf as g
 from .._registry import Context, Hit, rule
 from .._rfc2047 import lookup_charset
 from .._scan import base64_body, first_line_over
+from .._spans import eight_bit_run, line_end, value_span
 from ._fixture import TEXT_PART, build, multipart
 
 __all__: list[str] = []
@@ -34,10 +35,12 @@ def unknown_transfer_encoding(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
         if part.transfer_encoding not in KNOWN_ENCODINGS:
             f = part.header("content-transfer-encoding")
+            a, b = (part.start, part.start) if f is None else value_span(f)
             yield (
                 part,
-                part.start if f is None else f.start,
+                a,
                 f"unknown Content-Transfer-Encoding {part.transfer_encoding[:40]!r}",
+                b,
             )
 
 
@@ -55,11 +58,13 @@ def multipart_encoded(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
         if part.is_multipart and part.transfer_encoding not in _IDENTITY:
             f = part.header("content-transfer-encoding")
+            a, b = (part.start, part.start) if f is None else value_span(f)
             yield (
                 part,
-                part.start if f is None else f.start,
+                a,
                 f"{part.mime_type} declares Content-Transfer-Encoding "
                 f"{part.transfer_encoding[:40]!r}",
+                b,
             )
 
 
@@ -105,7 +110,8 @@ def eight_bit_in_7bit(ctx: Context) -> Iterator[Hit]:
         if part.transfer_encoding == "7bit":
             m = g.EIGHT_BIT.search(part.buffer, part.body_start, part.body_end)
             if m is not None:
-                yield part, m.start(), "8-bit bytes in a 7bit part"
+                end = eight_bit_run(part.buffer, m.start(), part.body_end)
+                yield part, m.start(), "8-bit bytes in a 7bit part", end
 
 
 @rule(
@@ -174,10 +180,12 @@ def invalid_quoted_printable(ctx: Context) -> Iterator[Hit]:
         buf, bs, be = part.buffer, part.body_start, part.body_end
         m = g.QP_BAD_ESCAPE.search(buf, bs, be)
         if m is not None:
-            yield part, m.start(), f"bad escape {buf[m.start() : m.start() + 3]!r}"
+            end = min(m.start() + 3, line_end(buf, m.start(), be))
+            yield part, m.start(), f"bad escape {buf[m.start() : m.start() + 3]!r}", end
         m = None if ctx.ascii else g.EIGHT_BIT.search(buf, bs, be)
         if m is not None:
-            yield part, m.start(), "raw 8-bit bytes in a quoted-printable body"
+            end = eight_bit_run(buf, m.start(), be)
+            yield part, m.start(), "raw 8-bit bytes in a quoted-printable body", end
 
 
 @rule(
@@ -200,7 +208,8 @@ def encoded_line_too_long(ctx: Context) -> Iterator[Hit]:
                 continue  # lines of one width, known without looking at them again
             at = first_line_over(part.buffer, part.body_start, part.body_end, 76)
             if at >= 0:
-                yield part, at, f"{part.transfer_encoding} line over 76 characters"
+                end = line_end(part.buffer, at, part.body_end)
+                yield part, at, f"{part.transfer_encoding} line over 76 characters", end
 
 
 @rule(
@@ -278,4 +287,5 @@ def unencoded_8bit(ctx: Context) -> Iterator[Hit]:
         if part.transfer_encoding == "8bit":
             m = g.EIGHT_BIT.search(part.buffer, part.body_start, part.body_end)
             if m is not None:
-                yield part, m.start(), "8-bit content sent unencoded"
+                end = eight_bit_run(part.buffer, m.start(), part.body_end)
+                yield part, m.start(), "8-bit content sent unencoded", end

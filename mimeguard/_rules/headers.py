@@ -11,6 +11,7 @@ from .._lists import MIME_UNIQUE_HEADERS, SINGLETON_HEADERS
 from .._msgid import parse_msg_id, parse_msg_id_list
 from .._registry import Context, Hit, rule
 from .._rfc2047 import decode_words
+from .._spans import field_bytes, problem_span, value_span
 from ..message import HeaderField, Part
 from ._fixture import build, multipart
 from ._shared import address_list, mailbox_list
@@ -64,7 +65,8 @@ def malformed_encoded_word(ctx: Context) -> Iterator[Hit]:
         for f in part.headers:
             if f.lname in _ENCODED_WORD_FIELDS and b"=?" in f.raw:
                 for problem in decode_words(f.value)[1]:
-                    yield part, f.start, f"{f.name}: {problem.message}"
+                    a, b = problem_span(f, problem)
+                    yield part, a, f"{f.name}: {problem.message}", b
 
 
 @rule(
@@ -114,7 +116,7 @@ def duplicate_header(ctx: Context) -> Iterator[Hit]:
     counts: Counter[str] | None = None  # counted only when there is a duplicate
     for f in _duplicates(ctx.msg, SINGLETON_HEADERS):
         counts = counts or _count(ctx.msg)
-        yield ctx.msg, f.start, f"{f.name} occurs {counts[f.lname]} times"
+        yield ctx.msg, f.start, f"{f.name} occurs {counts[f.lname]} times", field_bytes(f)[1]
 
 
 @rule(
@@ -137,6 +139,7 @@ def duplicate_ses_header(ctx: Context) -> Iterator[Hit]:
             ctx.msg,
             f.start,
             f"{f.name} occurs {counts[f.lname]} times ({ctx.profile.name} allows one)",
+            field_bytes(f)[1],
         )
 
 
@@ -154,7 +157,8 @@ def invalid_from(ctx: Context) -> Iterator[Hit]:
     for f in ctx.msg.headers:
         if f.lname == "from":
             for p in mailbox_list(ctx, f.value).problems[:1]:
-                yield ctx.msg, f.start, f"{f.name}: {p.message}"
+                a, b = problem_span(f, p)
+                yield ctx.msg, a, f"{f.name}: {p.message}", b
 
 
 @rule(
@@ -179,7 +183,8 @@ def invalid_address(ctx: Context) -> Iterator[Hit]:
         else:
             continue
         for p in problems[:1]:
-            yield ctx.msg, f.start, f"{f.name}: {p.message}"
+            a, b = problem_span(f, p)
+            yield ctx.msg, a, f"{f.name}: {p.message}", b
 
 
 @rule(
@@ -196,7 +201,8 @@ def invalid_date(ctx: Context) -> Iterator[Hit]:
     for f in ctx.msg.headers:
         if f.lname == "date":
             for p in parse_date(f.value)[1][:1]:
-                yield ctx.msg, f.start, f"Date: {p.message}"
+                a, b = problem_span(f, p)
+                yield ctx.msg, a, f"Date: {p.message}", b
 
 
 @rule(
@@ -220,7 +226,8 @@ def invalid_message_id(ctx: Context) -> Iterator[Hit]:
             else:
                 continue
             for p in problems[:1]:
-                yield part, f.start, f"{f.name}: {p.message}"
+                a, b = problem_span(f, p)
+                yield part, a, f"{f.name}: {p.message}", b
 
 
 @rule(
@@ -259,7 +266,8 @@ def sender_required(ctx: Context) -> Iterator[Hit]:
     if f is not None and ctx.msg.header("sender") is None:
         n = len(mailbox_list(ctx, f.value).mailboxes)
         if n > 1:
-            yield ctx.msg, f.start, f"From names {n} mailboxes and there is no Sender"
+            a, b = value_span(f)
+            yield ctx.msg, a, f"From names {n} mailboxes and there is no Sender", b
 
 
 @rule(
@@ -281,4 +289,5 @@ def duplicate_mime_header(ctx: Context) -> Iterator[Hit]:
         counts: Counter[str] | None = None
         for f in _duplicates(part, MIME_UNIQUE_HEADERS):
             counts = counts or _count(part)
-            yield part, f.start, f"{f.name} occurs {counts[f.lname]} times in this part"
+            end = field_bytes(f)[1]
+            yield part, f.start, f"{f.name} occurs {counts[f.lname]} times in this part", end

@@ -14,6 +14,7 @@ from .._attachments import all_saved_names
 from .._defects import Defect
 from .._filenames import final_extension
 from .._registry import Context, Hit, parser_rule, rule
+from .._spans import value_span
 from ..limits import Limits
 from ..message import Part
 from ._fixture import TEXT_PART, build, multipart
@@ -234,7 +235,8 @@ def multiple_from_mailboxes(ctx: Context) -> Iterator[Hit]:
         if f.lname == "from":
             n = len(mailbox_list(ctx, f.value).mailboxes)
             if n > 1:
-                yield ctx.msg, f.start, f"From names {n} mailboxes; {ctx.profile.name} takes one"
+                a, b = value_span(f)
+                yield ctx.msg, a, f"From names {n} mailboxes; {ctx.profile.name} takes one", b
 
 
 _LIMIT_FIX = "Not fixable: the part is kept as it is; raise the limit with mimeguard.Limits."

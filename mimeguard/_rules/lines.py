@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from .. import _abnf as g
 from .._defects import Defect
 from .._registry import Context, Hit, parser_rule, rule, severities  # noqa: F401  # old form
+from .._spans import eight_bit_run
 from ..message import Part
 from ._fixture import CLEAN, build
 
@@ -100,7 +101,7 @@ parser_rule(
     fix="Header fields are refolded; a body part is re-encoded as quoted-printable.",
 )
 def line_too_long(ctx: Context) -> Iterator[Hit]:
-    found: dict[str, list[int]] = {}  # part path -> [first offset, count, longest]
+    found: dict[str, list[int]] = {}  # part path -> [first offset, count, longest, first's length]
     parts: dict[str, Part] = {}
     limit = ctx.profile.max_line_octets  # the scan finds lines over 998; a profile may allow more
     for offset, length in ctx.stats.long_lines:
@@ -109,14 +110,19 @@ def line_too_long(ctx: Context) -> Iterator[Hit]:
         part = ctx.part_at(offset)
         entry = found.get(part.path)
         if entry is None:
-            found[part.path] = [offset, 1, length]
+            found[part.path] = [offset, 1, length, length]
             parts[part.path] = part
         else:
             entry[1] += 1
             entry[2] = max(entry[2], length)
-    for path, (first, count, longest) in found.items():
+    for path, (first, count, longest, size) in found.items():
         lines = "a line" if count == 1 else f"{count:,} lines"
-        yield parts[path], first, f"{lines} over {limit:,} octets (longest {longest:,})"
+        yield (
+            parts[path],
+            first,
+            f"{lines} over {limit:,} octets (longest {longest:,})",
+            first + size,
+        )
 
 
 @rule(
@@ -133,7 +139,7 @@ def bare_lf(ctx: Context) -> Iterator[Hit]:
     st = ctx.stats
     if st.lf and not st.crlf:
         at = st.first_bare_lf
-        yield ctx.part_at(at), at, f"all {st.lf:,} lines end with a bare LF, not CRLF"
+        yield ctx.part_at(at), at, f"all {st.lf:,} lines end with a bare LF, not CRLF", at + 1
 
 
 @rule(
@@ -150,7 +156,7 @@ def bare_cr(ctx: Context) -> Iterator[Hit]:
     st = ctx.stats
     if st.cr:
         at = st.first_bare_cr
-        yield ctx.part_at(at), at, f"{st.cr:,} bare CR (carriage return without LF)"
+        yield ctx.part_at(at), at, f"{st.cr:,} bare CR (carriage return without LF)", at + 1
 
 
 @rule(
@@ -167,7 +173,8 @@ def mixed_line_endings(ctx: Context) -> Iterator[Hit]:
     st = ctx.stats
     if st.lf and st.crlf:
         at = st.first_bare_lf
-        yield (ctx.part_at(at), at, f"{st.lf:,} lines end with a bare LF and {st.crlf:,} with CRLF")
+        text = f"{st.lf:,} lines end with a bare LF and {st.crlf:,} with CRLF"
+        yield ctx.part_at(at), at, text, at + 1
 
 
 @rule(
@@ -184,7 +191,8 @@ def mixed_line_endings(ctx: Context) -> Iterator[Hit]:
 def nul_byte(ctx: Context) -> Iterator[Hit]:
     st = ctx.stats
     if st.nul:
-        yield ctx.part_at(st.first_nul), st.first_nul, f"{st.nul:,} NUL bytes"
+        at = st.first_nul
+        yield ctx.part_at(at), at, f"{st.nul:,} NUL bytes", at + 1
 
 
 def _eight_bit_fields(ctx: Context, kept: bool) -> Iterator[Hit]:
@@ -213,7 +221,8 @@ def _eight_bit_fields(ctx: Context, kept: bool) -> Iterator[Hit]:
             if (g.EOL.sub(b"\r\n", field.raw) in original) is kept:
                 label = field.name or "a header line"
                 tail = ", as it arrived" if kept else ""
-                yield part, m.start(), f"{label} holds raw 8-bit bytes{tail}"
+                end = eight_bit_run(buf, m.start(), field.end)
+                yield part, m.start(), f"{label} holds raw 8-bit bytes{tail}", end
 
 
 @rule(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from .. import _abnf as g
 from .._registry import Context, Hit, rule
+from .._spans import field_bytes
 from ..message import Part
 from ._fixture import build
 
@@ -48,4 +49,5 @@ def immutable_header_changed(ctx: Context) -> Iterator[Hit]:
         else:
             what = "changed"
         label = first.name if first is not None else name
-        yield ctx.msg, where, f"{label} was {what} (it is immutable in transit)"
+        end = where if first is None else field_bytes(first)[1]  # the whole field
+        yield ctx.msg, where, f"{label} was {what} (it is immutable in transit)", end

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from .. import _abnf as g
 from .._defects import Defect
 from .._registry import Context, Hit, parser_rule, rule
+from .._spans import problem_span
 from ._fixture import TEXT_PART, build, multipart
 
 __all__: list[str] = []
@@ -117,7 +118,8 @@ def malformed_content_type(ctx: Context) -> Iterator[Hit]:
         for p in part.content_type.problems:
             if p.name == "malformed-content-type":
                 f = part.header("content-type")
-                yield part, part.start if f is None else f.start, f"Content-Type: {p.message}"
+                a, b = (part.start, part.start) if f is None else problem_span(f, p)
+                yield part, a, f"Content-Type: {p.message}", b
 
 
 @rule(
@@ -140,7 +142,8 @@ def malformed_content_disposition(ctx: Context) -> Iterator[Hit]:
             continue
         for p in part._disposition.problems if part._disposition else ():
             if p.name == "malformed-content-disposition":
-                yield part, f.start, f"Content-Disposition: {p.message}"
+                a, b = problem_span(f, p)
+                yield part, a, f"Content-Disposition: {p.message}", b
 
 
 @rule(
@@ -159,14 +162,16 @@ def malformed_parameter(ctx: Context) -> Iterator[Hit]:
         f = part.header("content-type")
         for p in part.content_type.problems:
             if p.name == "malformed-parameter" and f is not None:
-                yield part, f.start, f"Content-Type: {p.message}"
+                a, b = problem_span(f, p)
+                yield part, a, f"Content-Type: {p.message}", b
         d = part._disposition
         if d is not None:
             f = part.header("content-disposition")
             assert f is not None
             for p in d.problems:
                 if p.name == "malformed-parameter":
-                    yield part, f.start, f"Content-Disposition: {p.message}"
+                    a, b = problem_span(f, p)
+                    yield part, a, f"Content-Disposition: {p.message}", b
 
 
 @rule(
