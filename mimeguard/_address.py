@@ -7,9 +7,9 @@ domain, and phrases containing ".".
 
 The value is first cut into the lexical tokens of section 3.2 (atoms,
 quoted-strings, domain-literals, specials) with white space and comments
-dropped; the parser then walks the tokens once without backtracking, so time is
-linear in the length of the value.  The lexer is shared with ``_msgid`` and its
-comment scanner with ``_date``.
+dropped, by ``_tokens`` (the tokenizer every structured field shares); the parser
+then walks the tokens once without backtracking, so time is linear in the length
+of the value.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from . import _abnf as g
 from ._problem import Problem
+from ._tokens import END, KIND, SPACE, START, TEXT, Token, tokenize
 
 __all__ = [
     "AddressList",
@@ -30,53 +32,8 @@ __all__ = [
 
 RULE: Final = "invalid-address"
 
-#: Comments nest (RFC 5322 section 3.2.2); deeper than this is reported, since
-#: no real mail needs it and some parsers recurse on it.
-MAX_COMMENT_DEPTH: Final = 64
-
-# Every pattern below is matched at a given position and cannot backtrack (a
-# repeated character class, or possessive quantifiers), so each character is
-# looked at a bounded number of times.
-
-#: atext (RFC 5322 section 3.2.3) plus UTF8-non-ascii (RFC 6532 section 3.2):
-#: anything but controls, space, DEL and specials.
-_ATOM_RUN: Final = re.compile(r'[^\x00-\x20\x7f()<>\[\]:;@\\,."]+')
-#: qtext and ctext runs: the characters needing no special handling.
-_QTEXT_RUN: Final = re.compile(r'[^"\\]+')
-_CTEXT_RUN: Final = re.compile(r"[^()\\]+")
-#: dtext run; white space is excluded so it can be dropped (it is FWS).
-_DTEXT_RUN: Final = re.compile(r"[^\[\]\\ \t\r\n]+")
-
-#: The common tokens in one pattern: white space, an atom, a special that is a
-#: token by itself, or a whole quoted-string.  Possessive quantifiers: no
-#: backtracking.  Comments (which nest), domain-literals, unclosed quotes and
-#: control characters are left to the scanners above.
-_LEXEME: Final = re.compile(
-    r"(?P<wsp>[ \t\r\n]++)"
-    r'|(?P<atom>[^\x00-\x20\x7f()<>\[\]:;@\\,."]++)'
-    r"|(?P<special>[<>:;@,.)\]\\])"
-    r'|(?P<quoted>"(?:[^"\\]++|\\[\s\S])*+")'
-)
-_QUOTED_PAIR: Final = re.compile(r"\\([\s\S])")
-_WSP: Final = frozenset(" \t\r\n")
 #: Tokens that can make up a phrase or a local part (obs-phrase allows ".").
 _WORD_KINDS: Final = frozenset({"atom", "quoted", "."})
-
-
-#: One lexical token of a structured value (RFC 5322 section 3.2):
-#: ``(kind, text, start, end, space)``.  ``kind`` is "atom", "quoted",
-#: "literal", "other" (a stray control character) or the special character
-#: itself ("<", "@", ",", ...); ``text`` is the semantic text (quoted-string
-#: content with quoted-pairs undone, a domain-literal without its FWS, else as
-#: written); ``space`` is true when white space or a comment came before it.
-#: A plain tuple: a NamedTuple costs twice as much to build, and a megabyte
-#: value can hold a million tokens.
-Token = tuple[str, str, int, int, bool]
-KIND: Final = 0
-TEXT: Final = 1
-START: Final = 2
-END: Final = 3
-SPACE: Final = 4
 
 
 def snippet(text: str) -> str:
@@ -86,158 +43,9 @@ def snippet(text: str) -> str:
     return repr(text)
 
 
-def _run_end(pattern: re.Pattern[str], value: str, i: int) -> int:
-    match = pattern.match(value, i)
-    return match.end() if match else i + 1
-
-
-def scan_comment(value: str, start: int, rule: str, problems: list[Problem]) -> int:
-    """Skip the ``comment`` (RFC 5322 section 3.2.2) opening at ``value[start]``.
-
-    Returns the index just past it.  Depth is counted in a loop rather than by
-    recursion, so 100,000 "(" cost one pass; nesting past
-    :data:`MAX_COMMENT_DEPTH` is reported once.
-    """
-    n = len(value)
-    depth = 0
-    i = start
-    too_deep = False
-    while i < n:
-        c = value[i]
-        if c == "(":
-            depth += 1
-            if depth > MAX_COMMENT_DEPTH and not too_deep:
-                too_deep = True
-                problems.append(
-                    Problem(rule, f"comments are nested more than {MAX_COMMENT_DEPTH} deep", i)
-                )
-            i += 1
-        elif c == ")":
-            depth -= 1
-            i += 1
-            if depth == 0:
-                return i
-        elif c == "\\":
-            i += 2  # quoted-pair: the next character is literal, even "(" or ")"
-        else:
-            i = _run_end(_CTEXT_RUN, value, i)
-    problems.append(Problem(rule, "unbalanced parentheses: a comment is not closed", start))
-    return n
-
-
-def _scan_quoted(value: str, start: int, rule: str, problems: list[Problem]) -> tuple[str, int]:
-    """Read the ``quoted-string`` (RFC 5322 section 3.2.4) opening at ``value[start]``.
-
-    Returns the content with quoted-pairs undone, and the index past the
-    closing quote.
-    """
-    n = len(value)
-    parts: list[str] = []
-    i = start + 1
-    while i < n:
-        c = value[i]
-        if c == '"':
-            return "".join(parts), i + 1
-        if c == "\\":
-            if i + 1 < n:
-                parts.append(value[i + 1])
-            i += 2
-        else:
-            j = _run_end(_QTEXT_RUN, value, i)
-            parts.append(value[i:j])
-            i = j
-    problems.append(Problem(rule, "unbalanced quotes: a quoted string is not closed", start))
-    return "".join(parts), n
-
-
-def _scan_literal(value: str, start: int, rule: str, problems: list[Problem]) -> tuple[str, int]:
-    """Read the ``domain-literal`` (RFC 5322 section 3.4.1) opening at ``value[start]``.
-
-    FWS inside is dropped; quoted-pairs (obs-dtext, section 4.4) are kept as
-    written.  Returns the literal with its brackets, and the index past it.
-    """
-    n = len(value)
-    parts = ["["]
-    i = start + 1
-    nested = False
-    while i < n:
-        c = value[i]
-        if c == "]":
-            parts.append("]")
-            return "".join(parts), i + 1
-        if c == "\\":
-            parts.append(value[i : i + 2])
-            i += 2
-        elif c in _WSP:
-            i += 1
-        elif c == "[":
-            if not nested:  # once per literal: "[" * 100_000 must not yield 100,000 problems
-                nested = True
-                problems.append(Problem(rule, "'[' inside a domain literal", i))
-            parts.append(c)
-            i += 1
-        else:
-            j = _run_end(_DTEXT_RUN, value, i)
-            parts.append(value[i:j])
-            i = j
-    problems.append(Problem(rule, "unbalanced brackets: a domain literal is not closed", start))
-    return "".join(parts), n
-
-
-def tokenize(value: str, rule: str) -> tuple[list[Token], list[Problem]]:
-    """Cut a structured value into tokens (RFC 5322 sections 3.2.2 to 3.2.5).
-
-    CFWS is dropped and recorded in the ``space`` field of the next token.
-    Lexical defects (unclosed quotes, comments or literals, deep comments) are
-    returned as problems named ``rule``.
-    """
-    tokens: list[Token] = []
-    append = tokens.append
-    problems: list[Problem] = []
-    match_at = _LEXEME.match
-    n = len(value)
-    i = 0
-    space = False
-    while i < n:
-        match = match_at(value, i)
-        if match is not None:
-            kind = match.lastgroup
-            j = match.end()
-            if kind == "wsp":
-                space = True
-                i = j
-                continue
-            text = match.group()
-            if kind == "quoted":
-                text = text[1:-1]
-                if "\\" in text:
-                    text = _QUOTED_PAIR.sub(r"\1", text)
-            else:
-                kind = text if kind == "special" else "atom"
-            append((kind, text, i, j, space))
-        else:
-            c = value[i]
-            if c == "(":
-                i = scan_comment(value, i, rule, problems)
-                space = True
-                continue
-            if c == '"':  # not closed: _LEXEME only matches whole quoted-strings
-                text, j = _scan_quoted(value, i, rule, problems)
-                append(("quoted", text, i, j, space))
-            elif c == "[":
-                text, j = _scan_literal(value, i, rule, problems)
-                append(("literal", text, i, j, space))
-            else:  # a control character: valid only inside quotes and comments
-                j = i + 1
-                append(("other", c, i, j, space))
-        space = False
-        i = j
-    return tokens, problems
-
-
 def _is_dot_atom(text: str) -> bool:
     """True if ``text`` is a ``dot-atom-text`` (RFC 5322 section 3.2.3, RFC 6532)."""
-    return all(part and _ATOM_RUN.fullmatch(part) for part in text.split("."))
+    return all(part and g.ATOM_RUN.fullmatch(part) for part in text.split("."))
 
 
 def _quote(text: str) -> str:
@@ -322,8 +130,9 @@ def _local_part(value: str, words: list[Token], at: int) -> tuple[str, list[Prob
         expect_word = False
     text = "".join(parts)
     offset = words[0][START] if words else at
+    end = words[-1][END] if words else at + 1
     if not text:
-        problems.append(Problem(RULE, "empty local part before '@'", offset))
+        problems.append(Problem(RULE, "empty local part before '@'", offset, end))
         return text, problems
     bad_dot |= expect_word
     if not (spaced or glued or bad_dot) and text.isascii():
@@ -331,14 +140,14 @@ def _local_part(value: str, words: list[Token], at: int) -> tuple[str, list[Prob
     raw = snippet(value[words[0][START] : words[-1][END]])
     if spaced:
         problems.append(
-            Problem(RULE, f"local part {raw} has unquoted spaces; it must be quoted", offset)
+            Problem(RULE, f"local part {raw} has unquoted spaces; it must be quoted", offset, end)
         )
     if glued:
         problems.append(
-            Problem(RULE, f"local part {raw} joins a quoted string to other text", offset)
+            Problem(RULE, f"local part {raw} joins a quoted string to other text", offset, end)
         )
     if bad_dot:
-        problems.append(Problem(RULE, f"local part {raw} has a misplaced '.'", offset))
+        problems.append(Problem(RULE, f"local part {raw} has a misplaced '.'", offset, end))
     if not text.isascii():
         problems.append(
             Problem(
@@ -346,6 +155,7 @@ def _local_part(value: str, words: list[Token], at: int) -> tuple[str, list[Prob
                 f"non-ASCII local part {raw}: it needs SMTPUTF8 (RFC 6532), "
                 "which Amazon WorkMail and SES do not support",
                 offset,
+                end,
             )
         )
     return text, problems
@@ -370,8 +180,8 @@ class _Parser:
         """Kind of the current token, "" at the end."""
         return self.tokens[self.pos][KIND] if self.pos < self.n else ""
 
-    def report(self, message: str, offset: int) -> None:
-        self.problems.append(Problem(RULE, message, offset))
+    def report(self, message: str, offset: int, end: int | None = None) -> None:
+        self.problems.append(Problem(RULE, message, offset, end))
 
     def words(self) -> list[Token]:
         """Consume the longest run of atoms, quoted-strings and dots."""
@@ -391,7 +201,9 @@ class _Parser:
             return
         if ok:  # otherwise the element already reported why it stopped
             token = self.tokens[self.pos]
-            self.report(_unexpected(self.value, token, "after the address"), token[START])
+            self.report(
+                _unexpected(self.value, token, "after the address"), token[START], token[END]
+            )
         self.skip(stops)
 
     def display_name(self, words: list[Token]) -> str | None:
@@ -399,7 +211,7 @@ class _Parser:
         if not words:
             return None
         if words[0][KIND] == ".":
-            self.report("display name starts with '.'", words[0][START])
+            self.report("display name starts with '.'", words[0][START], words[0][END])
         return _phrase_text(words)
 
     # -- grammar ---------------------------------------------------------
@@ -432,13 +244,15 @@ class _Parser:
             # No "@", no "<": a local part alone (or a display name alone).
             local, _ = _local_part(self.value, words, words[0][START])
             raw = snippet(self.value[words[0][START] : words[-1][END]])
-            self.report(f"address {raw} has no '@' and domain", words[0][START])
+            self.report(f"address {raw} has no '@' and domain", words[0][START], words[-1][END])
             self.mailboxes.append(Mailbox(None, local, "", group))
             return True
         if self.pos < self.n:
             token = self.tokens[self.pos]
             self.report(
-                _unexpected(self.value, token, "where an address was expected"), token[START]
+                _unexpected(self.value, token, "where an address was expected"),
+                token[START],
+                token[END],
             )
         return False
 
@@ -452,8 +266,9 @@ class _Parser:
             # "john@x.com <john@x.com>": what looked like an addr-spec is an
             # unquoted display name; its local-part/domain defects do not apply.
             first = words[0][START] if words else at[START]
-            self.report("display name contains '@' and must be quoted", first)
-            name = self.value[first : self.tokens[self.pos - 1][END]]
+            last = self.tokens[self.pos - 1][END]
+            self.report("display name contains '@' and must be quoted", first, last)
+            name = self.value[first:last]
             return self.angle_addr(name, group)
         self.problems += problems
         self.mailboxes.append(Mailbox(None, local, domain, group))
@@ -468,7 +283,12 @@ class _Parser:
         if self.kind() != "@":
             return local, domain
         problems.append(
-            Problem(RULE, "address has more than one '@'", self.tokens[self.pos][START])
+            Problem(
+                RULE,
+                "address has more than one '@'",
+                self.tokens[self.pos][START],
+                self.tokens[self.pos][END],
+            )
         )
         pieces = [local, domain]
         last: list[Problem] = []
@@ -506,19 +326,19 @@ class _Parser:
             parts.append(token[TEXT])
             self.pos += 1
         if self.pos == start:
-            problems.append(Problem(RULE, "empty domain after '@'", at[START]))
+            problems.append(Problem(RULE, "empty domain after '@'", at[START], at[END]))
             return ""
         text = "".join(parts)
         bad_dot |= expect_label
         mixed = literal and self.pos - start > 1
         if bad_dot or mixed or not text.isascii():
-            offset = tokens[start][START]
-            raw = snippet(self.value[offset : tokens[self.pos - 1][END]])
+            offset, end = tokens[start][START], tokens[self.pos - 1][END]
+            raw = snippet(self.value[offset:end])
             if bad_dot:
-                problems.append(Problem(RULE, f"domain {raw} has a misplaced '.'", offset))
+                problems.append(Problem(RULE, f"domain {raw} has a misplaced '.'", offset, end))
             if mixed:
                 problems.append(
-                    Problem(RULE, f"domain {raw} mixes a domain literal with names", offset)
+                    Problem(RULE, f"domain {raw} mixes a domain literal with names", offset, end)
                 )
             if not text.isascii():
                 problems.append(
@@ -527,6 +347,7 @@ class _Parser:
                         f"non-ASCII domain {raw}: an internationalized domain must be "
                         "written in punycode (xn--)",
                         offset,
+                        end,
                     )
                 )
         return text
@@ -554,9 +375,9 @@ class _Parser:
             local, _ = _local_part(self.value, words, words[0][START])
             domain = ""
             raw = snippet(self.value[words[0][START] : words[-1][END]])
-            self.report(f"address {raw} has no '@' and domain", words[0][START])
+            self.report(f"address {raw} has no '@' and domain", words[0][START], words[-1][END])
         elif kind == ">":
-            self.report("no address between '<' and '>'", lt[START])
+            self.report("no address between '<' and '>'", lt[START], self.tokens[self.pos][END])
             self.pos += 1
             return True
         else:
@@ -571,10 +392,12 @@ class _Parser:
 
     def unclosed_angle(self, lt: Token) -> None:
         if self.kind() in ("", ",", ";"):
-            self.report("unbalanced angle brackets: '<' is not closed with '>'", lt[START])
+            self.report("unbalanced angle brackets: '<' is not closed with '>'", lt[START], lt[END])
         else:
             token = self.tokens[self.pos]
-            self.report(_unexpected(self.value, token, "inside angle brackets"), token[START])
+            self.report(
+                _unexpected(self.value, token, "inside angle brackets"), token[START], token[END]
+            )
 
     def route(self) -> str:
         """``obs-route = obs-domain-list ":"`` (4.4); the route itself is dropped.
@@ -612,7 +435,7 @@ class _Parser:
         colon = self.tokens[self.pos]
         name = self.display_name(words)
         if name is None:
-            self.report("group has no name before ':'", colon[START])
+            self.report("group has no name before ':'", colon[START], colon[END])
             name = ""
         if not groups_allowed:
             self.report(
@@ -624,7 +447,9 @@ class _Parser:
         while True:
             kind = self.kind()
             if kind == "":
-                self.report(f"group {snippet(name)} is not closed with ';'", colon[START])
+                self.report(
+                    f"group {snippet(name)} is not closed with ';'", colon[START], colon[END]
+                )
                 return True
             if kind == ";":
                 self.pos += 1
@@ -640,8 +465,8 @@ class _Parser:
         return AddressList(tuple(self.mailboxes), tuple(self.groups), tuple(problems))
 
 
-_FAST_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_FAST_DOT_ATOM = rf"{_FAST_ATOM}(?:\.{_FAST_ATOM})*"
+_FAST_ATOM = rf"[{g.ATEXT_CHARS}]+"
+_FAST_DOT_ATOM = g.DOT_ATOM_TEXT
 #: One common mailbox and what follows it: ``a@b.c``, ``<a@b.c>``, ``Name Name <a@b.c>``
 #: or ``"Name, Name" <a@b.c>`` (ASCII atoms, encoded-words among them, no comments), then a
 #: comma or the end.  A list made only of these is read without the tokenizer.

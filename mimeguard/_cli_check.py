@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
 
+from . import _abnf as g
 from ._carets import Excerpt, excerpt
 from .validation import validate
 
@@ -34,8 +35,8 @@ __all__ = [
     "split_mbox",
 ]
 
-_BARE_LF = re.compile(rb"(?<!\r)\n")
-_FROM_LINE = re.compile(rb"^From [^\r\n]*(?:\r\n|\n|\r)?", re.MULTILINE)
+_BARE_LF = g.BARE_LF
+_FROM_LINE = re.compile(rb"^From [^\r\n]*(?:" + g.EOL.pattern + rb")?", re.MULTILINE)
 
 
 class Hit(NamedTuple):

@@ -18,8 +18,9 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, NamedTuple
 
-from ._address import scan_comment, snippet
+from ._address import snippet
 from ._problem import Problem
+from ._tokens import scan_comment
 
 __all__ = ["format_date", "parse_date", "received_date"]
 

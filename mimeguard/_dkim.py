@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from . import _grammar as g
+from . import _abnf as g
 from ._problem import Problem
 from .message import HeaderField, Message
 

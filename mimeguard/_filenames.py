@@ -32,7 +32,9 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
+from . import _abnf as g
 from ._rfc2047 import lookup_charset
+from ._tokens import comment_end
 from .message import HeaderField, Part
 
 __all__ = [
@@ -51,11 +53,8 @@ MAX_CANDIDATES = 256
 #: padding pushes a name out of sight (every step below is linear in the length)
 _MAX_VALUE = 1 << 20
 
-_FOLD = re.compile(r"\r?\n|\r")
-# RFC 2047 section 2, read leniently: glued to text, any text up to "?=".
-# The text holds no "?" (RFC 2047 section 4.2 rule 3; B has none): a failed attempt stops
-# at the next "?", so finding words is linear.
-_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?]*)\?=")
+_FOLD = g.EOL_TEXT
+_WORD = g.ENCODED_WORD_LENIENT  # RFC 2047 section 2, read as clients read it
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
 _NAIVE = re.compile(
     r"""(?i)(?<![\w*-])((?:file)?name)((?:\*[0-9]*)*)[ \t]*=[ \t]*("[^"]*"?|[^;"\r\n]*)"""
@@ -73,7 +72,6 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAME_PARAMS = frozenset({"name", "filename"})
 _NAME_END = re.compile(r'[^=;"(]*')
 _QTEXT = re.compile(r'[^"\\]*')
-_CTEXT = re.compile(r"[^()\\]*")
 # A value every reading parses the same way: tokens and plain quoted strings only (no
 # comments, quoted-pairs, RFC 2231 or 2047, 8-bit): read once, by one regex.
 _SIMPLE = re.compile(
@@ -98,22 +96,8 @@ def _unfold(field: HeaderField) -> list[str]:
 
 
 def _skip_comment(value: str, pos: int) -> int:
-    """The end of the (nested) comment starting at ``pos`` (RFC 5322 section 3.2.2)."""
-    depth = 0
-    n = len(value)
-    while pos < n:
-        c = value[pos]
-        if c == "\\":
-            pos += 2
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return pos + 1
-        pos = _CTEXT.match(value, pos + 1).end()  # type: ignore[union-attr]
-    return n
+    """The end of the (nested) comment starting at ``pos`` (:func:`_tokens.comment_end`)."""
+    return comment_end(value, pos)[0]
 
 
 def _tokenize(value: str) -> list[tuple[str, str, str]]:

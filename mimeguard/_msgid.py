@@ -7,7 +7,8 @@ the dots and the "@" (``<1234   @   local(blah)  .machine .example>`` in
 Appendix A.6.3), so that is not reported; two words side by side
 (``<a b@c>``) fit no form and are.
 
-The value is cut with the lexer of ``_address`` and read in one pass, so time is
+The value is cut by ``_tokens`` (the tokenizer every structured field shares) and
+read in one pass, so time is
 linear in its length.
 """
 
@@ -16,8 +17,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ._address import END, KIND, SPACE, START, TEXT, Token, snippet, tokenize
+from . import _abnf as g
+from ._address import snippet
 from ._problem import Problem
+from ._tokens import END, KIND, SPACE, START, TEXT, Token, tokenize
 
 __all__ = ["parse_msg_id", "parse_msg_id_list"]
 
@@ -41,8 +44,8 @@ class _Reader:
     def kind(self) -> str:
         return self.tokens[self.pos][KIND] if self.pos < self.n else ""
 
-    def report(self, message: str, offset: int) -> None:
-        self.problems.append(Problem(RULE, message, offset))
+    def report(self, message: str, offset: int, end: int | None = None) -> None:
+        self.problems.append(Problem(RULE, message, offset, end))
 
     def parts(self) -> list[Token]:
         start = self.pos
@@ -96,6 +99,7 @@ class _Reader:
         Reports what is wrong and returns the id as read ("left@right"), or
         None when there is nothing at all.
         """
+        first = self.pos
         start = self.tokens[self.pos][START] if self.pos < self.n else len(self.value)
         left = self.parts()
         has_at = self.kind() == "@"
@@ -104,9 +108,8 @@ class _Reader:
             self.pos += 1
             right = self.parts()
             if self.kind() == "@":
-                self.report(
-                    "message identifier has more than one '@'", self.tokens[self.pos][START]
-                )
+                at = self.tokens[self.pos]
+                self.report("message identifier has more than one '@'", at[START], at[END])
                 while self.kind() == "@":  # best reading: keep it all on the right
                     right.append(self.tokens[self.pos])
                     self.pos += 1
@@ -119,20 +122,21 @@ class _Reader:
             right_text, right_bad = self.value[right[0][START] : right[-1][END]], None
         text = f"{left_text}@{right_text}" if has_at else left_text
         shown = snippet(text)
+        end = self.tokens[self.pos - 1][END] if self.pos > first else start
         if not bracketed:
-            self.report(f"message identifier {shown} is not enclosed in angle brackets", start)
+            self.report(f"message identifier {shown} is not enclosed in angle brackets", start, end)
         if not has_at:
-            self.report(f"message identifier {shown} has no '@'", start)
+            self.report(f"message identifier {shown} has no '@'", start, end)
         else:
             if not left:
-                self.report(f"message identifier {shown} has nothing before '@'", start)
+                self.report(f"message identifier {shown} has nothing before '@'", start, end)
             if not right:
-                self.report(f"message identifier {shown} has nothing after '@'", start)
+                self.report(f"message identifier {shown} has nothing after '@'", start, end)
         for bad in (left_bad, right_bad):
             if bad:
-                self.report(f"message identifier {shown} {bad}", start)
+                self.report(f"message identifier {shown} {bad}", start, end)
         if not text.isascii():
-            self.report(f"message identifier {shown} contains non-ASCII characters", start)
+            self.report(f"message identifier {shown} contains non-ASCII characters", start, end)
         return text
 
     def bracketed(self) -> None:
@@ -143,19 +147,24 @@ class _Reader:
         if self.kind() == ">":
             self.pos += 1
             if text is None:
-                self.report("no message identifier between '<' and '>'", lt[START])
+                gt = self.tokens[self.pos - 1][END]
+                self.report("no message identifier between '<' and '>'", lt[START], gt)
         elif text is None and self.kind() == "<":
             # "<<<<": report the run once, not each "<" of it
             if self.stray_lt != self.pos - 2:
-                self.report("unbalanced angle brackets: '<' is not closed with '>'", lt[START])
+                self.report(
+                    "unbalanced angle brackets: '<' is not closed with '>'", lt[START], lt[END]
+                )
             self.stray_lt = self.pos - 1
         else:
             if self.kind() in ("", "<"):
-                self.report("unbalanced angle brackets: '<' is not closed with '>'", lt[START])
+                self.report(
+                    "unbalanced angle brackets: '<' is not closed with '>'", lt[START], lt[END]
+                )
             else:
                 token = self.tokens[self.pos]
                 raw = snippet(self.value[token[START] : token[END]])
-                self.report(f"unexpected {raw} inside angle brackets", token[START])
+                self.report(f"unexpected {raw} inside angle brackets", token[START], token[END])
                 # Resynchronise on the next bracket so one bad id hides nothing.
                 while self.kind() not in ("", "<", ">"):
                     self.pos += 1
@@ -185,16 +194,18 @@ class _Reader:
             if words:
                 if not phrases_allowed:
                     raw = snippet(self.value[words[0][START] : words[-1][END]])
-                    self.report(f"unexpected {raw} outside the angle brackets", words[0][START])
+                    start, end = words[0][START], words[-1][END]
+                    self.report(f"unexpected {raw} outside the angle brackets", start, end)
                 continue
             if stray != self.pos - 1:  # one report per run: ",,,," is one mistake
                 raw = snippet(self.value[token[START] : token[END]])
+                span = token[START], token[END]
                 if token[KIND] == ">":
-                    self.report("unbalanced angle brackets: '>' without '<'", token[START])
+                    self.report("unbalanced angle brackets: '>' without '<'", *span)
                 elif token[KIND] == ")":
-                    self.report("unbalanced parentheses: ')' without '('", token[START])
+                    self.report("unbalanced parentheses: ')' without '('", *span)
                 else:
-                    self.report(f"unexpected {raw} between message identifiers", token[START])
+                    self.report(f"unexpected {raw} between message identifiers", *span)
             stray = self.pos
             self.pos += 1
         if not self.ids and not self.problems:
@@ -204,7 +215,7 @@ class _Reader:
                 self.report("value is empty: a message identifier is required", 0)
 
 
-_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOT_ATOM = g.DOT_ATOM_TEXT
 #: ``<left@right>`` with dot-atoms on both sides, the form nearly every identifier has:
 #: matched in one go (:func:`parse_msg_id`, :func:`parse_msg_id_list`)
 _SIMPLE_ID = re.compile(rf"[ \t]*<({_DOT_ATOM}@{_DOT_ATOM})>[ \t]*")

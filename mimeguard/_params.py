@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from mimeguard import _abnf as g
 from mimeguard._charset import decode_8bit
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import (
@@ -27,6 +28,7 @@ from mimeguard._rfc2047 import (
     lookup_charset,
 )
 from mimeguard._rfc2047 import short_repr as _q
+from mimeguard._tokens import scan_quoted, skip_cfws
 
 __all__ = [
     "ContentType",
@@ -85,13 +87,9 @@ class Disposition:
 # Lexical scanning
 # ---------------------------------------------------------------------------
 
-# RFC 2045 section 5.1: token = 1*<any CHAR except SPACE, CTLs, or tspecials>.
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]++")
+_TOKEN_RE = g.TOKEN
 # An unquoted value: a token, 8-bit characters allowed (reported apart).
-_WORD_RE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~\x80-\U0010ffff]*+")
-_WS_RE = re.compile(r"[ \t\r\n]*+")
-_CTEXT_RE = re.compile(r"[^()\\]++")
-_QTEXT_RE = re.compile(r'[^"\\]*+')
+_WORD_RE = re.compile(rf"[{g.TOKEN_CHARS}\x80-\U0010ffff]*+")
 _SEMIS_RE = re.compile(r"[; \t\r\n]*+")
 _TO_SEMI_OR_QUOTE_RE = re.compile(r'[^;"]*+')
 # A type, subtype or disposition word: everything up to a delimiter, so that
@@ -99,84 +97,30 @@ _TO_SEMI_OR_QUOTE_RE = re.compile(r'[^;"]*+')
 _TYPE_RE = re.compile(r'[^/;( \t\r\n"]*+')
 _SUBTYPE_RE = re.compile(r'[^;( \t\r\n"]*+')
 _NAME_RE = re.compile(r'[^=;"( \t\r\n]*+')
-# RFC 2231 section 3 and 4: name*, name*N and name*N*.  Section numbers past
-# nine digits are nonsense and would only make int() slow.
-_EXT_NAME_RE = re.compile(r"([^*]++)\*(?:([0-9]{1,9})(\*)?)?")
+_EXT_NAME_RE = g.EXT_NAME
 # The common well-formed ``; name=value`` in one match, to keep long parameter
 # lists fast; anything unusual falls back to the step-by-step scan.
 _FAST_PARAM_RE = re.compile(
-    r"(;[ \t]*+)([!#$%&'*+\-.0-9A-Z^_`a-z{|}~]++)[ \t]*+=[ \t]*+"
-    r'(?:([!#$%&\'*+\-.0-9A-Z^_`a-z{|}~]++)|"([ !#-\[\]-~]*+)")[ \t]*+(?=;|\Z)'
+    rf"(;[ \t]*+)([{g.TOKEN_CHARS}]++)[ \t]*+=[ \t]*+"
+    rf'(?:([{g.TOKEN_CHARS}]++)|"([ !#-\[\]-~]*+)")[ \t]*+(?=;|\Z)'
 )
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]++|[\x00-\x7f]++")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-# RFC 2231 section 7: attribute-char, the characters left as is in a value.
-_ATTRIBUTE_CHARS = frozenset(
-    "!#$&+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
+_ATTRIBUTE_CHARS = g.ATTRIBUTE_CHARS
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 _WSP = " \t\r\n"
 _CFWS_START = frozenset(" \t\r\n(")
-_MAX_PARAM_LINE = 76  # " " + param + ";" fits in 78 when folded after ";"
-
-
-def _skip_comment(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:
-    """Skip an RFC 822 comment (nested, with quoted-pairs) starting at ``pos``."""
-    start = pos
-    depth = 0
-    n = len(value)
-    while pos < n:
-        char = value[pos]
-        if char == "(":
-            depth += 1
-            pos += 1
-        elif char == ")":
-            depth -= 1
-            pos += 1
-            if depth == 0:
-                return pos
-        elif char == "\\":
-            pos += 2
-        else:
-            match = _CTEXT_RE.match(value, pos)
-            assert match is not None
-            pos = match.end()
-    sink.add(problem, "comment is not closed", start)
-    return n
+_MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
 
 
 def _skip_cfws(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:
-    """Skip whitespace and comments (RFC 822 section 3.4.3)."""
-    n = len(value)
-    if pos >= n or value[pos] not in _CFWS_START:
-        return pos  # the usual case, without a regex call
-    while True:
-        match = _WS_RE.match(value, pos)
-        assert match is not None
-        pos = match.end()
-        if pos < n and value[pos] == "(":
-            pos = _skip_comment(value, pos, sink, problem)
-        else:
-            return pos
-
-
-def _read_quoted(value: str, pos: int) -> tuple[str, int, bool]:
-    """Read a quoted-string at ``pos``: (content unescaped, end, was it closed)."""
-    pieces: list[str] = []
-    pos += 1
-    n = len(value)
-    while pos < n:
-        match = _QTEXT_RE.match(value, pos)
-        assert match is not None
-        pieces.append(match.group())
-        pos = match.end()
-        if pos >= n:
-            break
-        if value[pos] == '"':
-            return "".join(pieces), pos + 1, True
-        pieces.append(value[pos + 1 : pos + 2])  # quoted-pair: keep the character
-        pos += 2
-    return "".join(pieces), n, False
+    """Skip whitespace and comments (RFC 822 section 3.4.3, :func:`_tokens.skip_cfws`)."""
+    if pos >= len(value) or value[pos] not in _CFWS_START:
+        return pos  # the usual case, without a call
+    pos, unclosed = skip_cfws(value, pos)
+    if unclosed >= 0:
+        sink.add(problem, "comment is not closed", unclosed, pos)
+    return pos
 
 
 def _skip_to_semicolon(value: str, pos: int) -> int:
@@ -188,7 +132,7 @@ def _skip_to_semicolon(value: str, pos: int) -> int:
         pos = match.end()
         if pos >= n or value[pos] == ";":
             return pos
-        pos = _read_quoted(value, pos)[1]
+        pos = scan_quoted(value, pos)[1]
     return n
 
 
@@ -293,7 +237,7 @@ def _scan_one(
         sink.add(BAD_PARAM, "parameter has no name", pos)
         return _skip_to_semicolon(value, pos)
     if not _TOKEN_RE.fullmatch(name):
-        sink.add(BAD_PARAM, f"parameter name {_q(name)} is not a token", pos)
+        sink.add(BAD_PARAM, f"parameter name {_q(name)} is not a token", pos, match.end())
     pos = _skip_cfws(value, match.end(), sink, BAD_PARAM)
     if pos >= n or value[pos] != "=":
         sink.add(BAD_PARAM, f"parameter {_q(name)} has no '=' and value", name_start)
@@ -303,9 +247,9 @@ def _scan_one(
     pos = _skip_cfws(value, pos + 1, sink, BAD_PARAM)
     value_start = pos
     if pos < n and value[pos] == '"':
-        text, end, closed = _read_quoted(value, pos)
+        text, end, closed = scan_quoted(value, pos)
         if not closed:
-            sink.add(BAD_PARAM, f"quoted value of {_q(name)} is not closed", pos)
+            sink.add(BAD_PARAM, f"quoted value of {_q(name)} is not closed", pos, end)
         after = _skip_cfws(value, end, sink, BAD_PARAM)
         if after < n and value[after] != ";":
             sink.add(BAD_PARAM, f"unexpected text after the quoted value of {_q(name)}", after)
@@ -331,6 +275,7 @@ def _scan_one(
                 BAD_PARAM,
                 f"unquoted value of {_q(name)} contains characters that need quoting",
                 pos,
+                end,
             )
         text = value[pos:end]
         if not text:
@@ -341,6 +286,7 @@ def _scan_one(
             BAD_PARAM,
             f"value of {_q(name)} has 8-bit characters instead of RFC 2231 encoding",
             value_start,
+            end,
         )
     if extended and quoted:
         sink.add(
@@ -568,7 +514,7 @@ def parse_content_type(value: str) -> ContentType:
         sink.add(BAD_TYPE, "media type is missing", type_start)
         ok = False
     elif not _TOKEN_RE.fullmatch(maintype):
-        sink.add(BAD_TYPE, f"media type {_q(maintype)} is not a token", type_start)
+        sink.add(BAD_TYPE, f"media type {_q(maintype)} is not a token", type_start, match.end())
         ok = False
     if pos < n and value[pos] == "/":
         pos = _skip_cfws(value, pos + 1, sink, BAD_TYPE)
@@ -581,7 +527,7 @@ def parse_content_type(value: str) -> ContentType:
             sink.add(BAD_TYPE, "subtype after '/' is empty", sub_start)
             ok = False
         elif not _TOKEN_RE.fullmatch(subtype):
-            sink.add(BAD_TYPE, f"subtype {_q(subtype)} is not a token", sub_start)
+            sink.add(BAD_TYPE, f"subtype {_q(subtype)} is not a token", sub_start, pos)
             ok = False
     elif maintype:
         sink.add(BAD_TYPE, f"media type {_q(maintype)} has no '/subtype'", type_start)
@@ -604,7 +550,7 @@ def parse_disposition(value: str) -> Disposition:
     if not kind:
         sink.add(BAD_DISPOSITION, "disposition type is missing", pos)
     elif not _TOKEN_RE.fullmatch(kind):
-        sink.add(BAD_DISPOSITION, f"disposition type {_q(kind)} is not a token", pos)
+        sink.add(BAD_DISPOSITION, f"disposition type {_q(kind)} is not a token", pos, match.end())
         kind = ""
     end = match.end()
     if not match.group():

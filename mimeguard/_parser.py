@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from . import _grammar as g
+from . import _abnf as g
 from ._defects import Defect
 from ._params import ContentType, parse_content_type
 from .limits import DEFAULT_LIMITS, Limits
@@ -27,16 +27,14 @@ _HEADERISH = re.compile(rb"[ \t]|[^\x00-\x20:]+[ \t]*:")
 #: A well-formed field in one match: a valid name (RFC 5322 section 3.6.8) right before
 #: its colon, the rest of the line, and its continuation lines (section 2.2.3), each
 #: line ended like g.LINE ends it.  Anything else goes through the line-by-line path.
-_FIELD = re.compile(
-    rb"([\x21-\x39\x3b-\x7e]+):[^\r\n]*(?:\r\n|\n|\r|)(?:[ \t][^\r\n]*(?:\r\n|\n|\r|))*"
-)
+_FIELD = g.FIELD
 _CTE_TOKEN = re.compile(r'\s*"?([^\s";()]*)"?\s*;?\s*(?:\([^()]*\)\s*)?$')
 _TEXT_PLAIN = parse_content_type("text/plain; charset=us-ascii")
 _RFC822 = parse_content_type("message/rfc822")
 #: What may follow ``--boundary`` on a delimiter line (RFC 2046 section 5.1.1): ``--`` for
 #: the close delimiter, transport padding, then the line break.  The same grammar as
-#: :func:`_grammar.boundary_delimiter`, without compiling a pattern per boundary.
-_DELIMITER_TAIL = re.compile(rb"(--)?[ \t]*(?=[\r\n]|\Z)")
+#: :func:`_abnf.boundary_delimiter`, without compiling a pattern per boundary.
+_DELIMITER_TAIL = g.DELIMITER_TAIL
 #: After this many lines that start like a delimiter but are not one, the boundary's own
 #: pattern is compiled and the regex engine scans the rest (a body of look-alikes).
 _LOOKALIKES = 32

@@ -9,7 +9,7 @@ absolute byte offset in the message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Problem"]
 
@@ -22,10 +22,11 @@ class Problem:
     ``"malformed-encoded-word"``); ``offset`` is relative to the start of the
     value that was handed to the parser (index into the bytes or str given), and
     ``end``, when the parser knows the bad token's extent, is its exclusive end
-    in the same index (``None``: only the start is known).
+    in the same index (``None``: only the start is known).  ``end`` takes no part
+    in equality: a problem is its name, message and offset.
     """
 
     name: str
     message: str
     offset: int = 0
-    end: int | None = None
+    end: int | None = field(default=None, compare=False)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from . import _grammar as g
+from . import _abnf as g
 from ._charset import decode_8bit
 from ._date import format_date, received_date
 from ._incremental import revalidate
@@ -76,7 +76,7 @@ _STRUCTURED = (SINGLETON_HEADERS - {"subject"}) | frozenset(
         "return-receipt-to",
     }
 )
-_ALL_EOLS = re.compile(rb"\r\n|\r|\n")
+_ALL_EOLS = g.EOL
 #: the note of the one repair that rewrites bytes of every part: the line endings
 _ALL_CRLF = ("", "every line ending is now CRLF")
 
@@ -240,10 +240,12 @@ def _value_text(field: HeaderField) -> str:
 
 
 #: a field once its leading whitespace is stripped: a valid name right before the colon
-_STRIPPED_FIELD = re.compile(rb"[ \t]+([\x21-\x39\x3b-\x7e]+):")
+_STRIPPED_FIELD = re.compile(rb"[ \t]+([" + g.FTEXT_CHARS.encode() + rb"]+):")
 #: a line that only continues a parameter list: ``name=value`` (RFC 2045 section 5.1,
 #: RFC 2231 section 3 names), optionally more parameters after a ";"
-_PARAM_LINE = re.compile(rb"[ \t]*[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+[ \t]*=[^\r\n]*(?:\r\n|\n|\r|)\Z")
+_PARAM_LINE = re.compile(
+    rb"[ \t]*[" + g.TOKEN_CHARS.encode() + rb"]+[ \t]*=" + g.LINE.pattern + rb"\Z"
+)
 
 
 def _stripped_field(f: HeaderField) -> HeaderField | None:
@@ -396,7 +398,7 @@ def _fix_field(f: HeaderField, raw: bytes) -> tuple[bytes, str] | None:
     """A new line for a field with 8-bit bytes, NUL or a line over 998 and what was done,
     else None."""
     eight_bit = not raw.isascii()
-    too_long = any(len(line) > 998 for line in _ALL_EOLS.split(raw))
+    too_long = any(len(line) > g.MAX_LINE_OCTETS for line in _ALL_EOLS.split(raw))
     if f.lname == "content-type" and not (eight_bit or too_long):
         ct = parse_content_type(f.value)
         if not ct.mime_type and f.value.split(";")[0].strip().lower() == "text":
@@ -503,7 +505,7 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         # not: once no line is over 998 octets and no NUL is left (its parts are
         # re-encoded in this round), the label says what the body is
         buf, bs, be = part.buffer, part.body_start, part.body_end
-        if b"\x00" not in buf[bs:be] and first_line_over(buf, bs, be, 998) < 0:
+        if b"\x00" not in buf[bs:be] and first_line_over(buf, bs, be, g.MAX_LINE_OCTETS) < 0:
             label = "7bit" if g.EIGHT_BIT.search(buf, bs, be) is None else "8bit"
             node.set_header(
                 "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
@@ -534,10 +536,8 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         notes.append((part.path, "added the closing delimiter"))
 
 
-#: a line that looks like a delimiter: "--" and a boundary of bchars (RFC 2046 section
-#: 5.1.1) after a line feed; the pattern starts with its literal, so sre jumps from line
-#: feed to line feed, and the bounded repeat cannot backtrack far
-_DELIMITER_LIKE = re.compile(rb"\n--([0-9A-Za-z'()+_,\-./:=?]{1,70})[ \t]*\r?$", re.M)
+#: a line that looks like a delimiter: "--" and a boundary of bchars (RFC 2046 section 5.1.1)
+_DELIMITER_LIKE = g.DELIMITER_LIKE
 _ALNUM = re.compile(rb"[0-9A-Za-z]")
 #: lines of dashes looked past before the first delimiter-like line
 _DASH_LINES = 100
@@ -638,7 +638,7 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
     if part.encapsulates:
         if cte == "binary" or cte not in KNOWN_ENCODINGS:
             body = buf[bs:be]
-            if b"\x00" not in body and first_line_over(buf, bs, be, 998) < 0:
+            if b"\x00" not in body and first_line_over(buf, bs, be, g.MAX_LINE_OCTETS) < 0:
                 label = "7bit" if body.isascii() else "8bit"
                 node.set_header(
                     "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
@@ -648,7 +648,7 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
         if cte not in ("", "7bit", "8bit") and part.children:
             inner = part.children[0].buffer
             inner = _ALL_EOLS.sub(CRLF, inner)
-            if first_line_over(inner, 0, len(inner), 998) < 0:
+            if first_line_over(inner, 0, len(inner), g.MAX_LINE_OCTETS) < 0:
                 label = "7bit" if inner.isascii() else "8bit"
                 node.children = []
                 node.body = inner
@@ -678,7 +678,11 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
         if cte.startswith("x-") or "64" in cte or "quoted" in cte:
             return  # a real encoding we cannot undo: what the bytes mean is unknown
         # "7-bit", "plain", "text", "none"…: the body is not encoded, only mislabelled
-        if not eight_bit and b"\x00" not in buf[bs:be] and first_line_over(buf, bs, be, 998) < 0:
+        if (
+            not eight_bit
+            and b"\x00" not in buf[bs:be]
+            and first_line_over(buf, bs, be, g.MAX_LINE_OCTETS) < 0
+        ):
             node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
             notes.append((part.path, f"unknown transfer encoding {cte!r} relabelled 7bit"))
             return
@@ -693,20 +697,20 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
             else "it held raw 8-bit bytes (8bit), which the profile wants transfer-encoded"
         )
     nuls = body.count(b"\x00") if cte in ("7bit", "8bit", "binary") else 0
-    if cte in ("7bit", "8bit") and first_line_over(buf, bs, be, 998) >= 0:
+    if cte in ("7bit", "8bit") and first_line_over(buf, bs, be, g.MAX_LINE_OCTETS) >= 0:
         reasons.append("it had lines over 998 octets")
     if cte == "base64":
         problem = base64_problem(buf, bs, be)
         if problem is not None:
             reasons.append(f"its base64 was invalid ({problem[1]}); each byte that decodes is kept")
-        elif first_line_over(buf, bs, be, 76) >= 0:
+        elif first_line_over(buf, bs, be, g.MAX_ENCODED_LINE) >= 0:
             reasons.append("its base64 lines were longer than 76 characters")
     if cte == "quoted-printable":
         if g.QP_BAD_ESCAPE.search(buf, bs, be) is not None:
             reasons.append("its quoted-printable had '=' escapes that are not two hex digits")
         if eight_bit:
             reasons.append("its quoted-printable held raw 8-bit bytes")
-        if first_line_over(buf, bs, be, 76) >= 0:
+        if first_line_over(buf, bs, be, g.MAX_ENCODED_LINE) >= 0:
             reasons.append("its quoted-printable lines were longer than 76 characters")
     if not reasons and not nuls:
         return

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 
 from mimeguard._problem import Problem
 
+from ._abnf import ENCODED_WORD, ENCODED_WORD_8BIT, MAX_LINE_CHARS, MAX_LINE_OCTETS
 from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
@@ -56,10 +57,10 @@ class ProblemCollector:
         self._suppressed = 0
         self._first_suppressed: Problem | None = None
 
-    def add(self, name: str, message: str, offset: int) -> None:
+    def add(self, name: str, message: str, offset: int, end: int | None = None) -> None:
         """Record one problem (or count it once the cap is reached)."""
         if len(self._problems) < self._limit:
-            self._problems.append(Problem(name, message, offset))
+            self._problems.append(Problem(name, message, offset, end))
             return
         if self._first_suppressed is None:
             self._first_suppressed = Problem(name, message, offset)
@@ -82,15 +83,8 @@ class ProblemCollector:
 # Decoding
 # ---------------------------------------------------------------------------
 
-# charset: printable ASCII except "?" and "="; text: printable ASCII except
-# "?", plus the space and tab that broken senders leave in.  Neither part can
-# contain "=?", so a failed attempt never scans past the next candidate word
-# by more than a character, and possessive quantifiers stop backtracking:
-# together that keeps decoding linear.
-_WORD_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~]*+)\?=")
-#: the same over a header read byte for byte (Latin-1): a raw 8-bit byte inside a word's
-#: text is kept and decoded with the word's charset, as the stdlib and clients do
-_WORD_8BIT_RE = re.compile(r"=\?([!-<>@-~]++)\?([BbQq])\?([ \t!->@-~\x80-\xff]*+)\?=")
+_WORD_RE = ENCODED_WORD  # linear to find: see _abnf
+_WORD_8BIT_RE = ENCODED_WORD_8BIT
 _Q_BAD_ESCAPE = re.compile(r"=(?![0-9A-Fa-f]{2})")
 
 _WSP = " \t\r\n"
@@ -337,7 +331,7 @@ _Q_PREFIX = "=?utf-8?q?"
 _B_PREFIX = "=?utf-8?b?"
 _WORD_OVERHEAD = len(_Q_PREFIX) + len("?=")
 _MAX_WORD = 75  # RFC 2047 section 2
-_MAX_LINE = 998  # RFC 5322 section 2.1.1
+_MAX_LINE = MAX_LINE_OCTETS
 # A run of spaces longer than this cannot share a line with an encoded-word.
 _MAX_LITERAL_SPACES = _MAX_LINE - _MAX_WORD - 1
 _CRAMPED = 30  # below this much room, start a new line rather than a tiny word
@@ -443,7 +437,7 @@ def _plan(text: str, prefix_len: int) -> list[tuple[str, bool, str]]:
     return items
 
 
-def encode_header(text: str, *, name: str, max_line: int = 78) -> str:
+def encode_header(text: str, *, name: str, max_line: int = MAX_LINE_CHARS) -> str:
     """Return ``text`` as a folded header value to follow ``f"{name}: "``.
 
     Printable ASCII words are kept and folded at existing spaces (RFC 5322

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import _grammar as g
+from . import _abnf as g
 
 __all__ = ["Base64Body", "ByteStats", "base64_body", "first_line_over", "scan"]
 
@@ -28,6 +28,9 @@ CHUNK = 1 << 16
 _SHORT = 1 << 15
 #: keep at most this many long-line positions (all are counted)
 MAX_LONG_LINES = 1000
+_MAX_LINE = g.MAX_LINE_OCTETS
+#: a chunk longer than this holds a line over the limit (it ends at the first LF past CHUNK)
+_LONG_CHUNK = CHUNK + _MAX_LINE + 1
 
 #: Every byte becomes ``x`` except CR and LF, which stay: in the translated chunk a
 #: run of ``x`` is a piece of a line between line breaks.
@@ -113,12 +116,12 @@ def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
             st.first_bare_cr = -1 if bare_cr is None else bare_cr.start()
     # Lines over 998 octets are exactly the runs of more than 998 bytes that are
     # neither CR nor LF (a CR ends a line too, like the parser reads it).
-    run = _run(998)
+    run = _run(_MAX_LINE)
     pos = start
     while pos < end:
         stop = _chunk_end(buf, pos, end)
         size = stop - pos
-        if size > 998 and (size > CHUNK + 999 or run in buf[pos:stop].translate(_BREAKS)):
+        if size > _MAX_LINE and (size > _LONG_CHUNK or run in buf[pos:stop].translate(_BREAKS)):
             _long_lines(st, buf, pos, stop)
         pos = stop
 
@@ -136,12 +139,12 @@ def _long_lines(st: ByteStats, buf: bytes, pos: int, stop: int) -> None:
     while pos < stop:
         nl = buf.find(b"\n", pos, stop)
         eol = stop if nl < 0 else nl
-        if eol - pos > 998:
+        if eol - pos > _MAX_LINE:
             off = pos
             while off <= eol:
                 r = buf.find(b"\r", off, eol)
                 piece = eol if r < 0 else r
-                if piece - off > 998:
+                if piece - off > _MAX_LINE:
                     st.long_line_count += 1
                     if len(st.long_lines) < MAX_LONG_LINES:
                         st.long_lines.append((off, piece - off))
@@ -273,15 +276,15 @@ def _regular_width(buf: bytes, start: int, end: int, k: int) -> int:
     them; else 0.  Lines over 998 octets give 0 too."""
     if k == 0:
         width = end - start
-        return width if width <= 998 else 0
+        return width if width <= _MAX_LINE else 0
     w = buf.find(b"\r\n", start, end) - start
     last = buf.rfind(b"\r\n", start, end)
-    if w <= 0 or w > 998:
+    if w <= 0 or w > _MAX_LINE:
         return 0
     step = w + 2
     tail_line = last - (start + (k - 1) * step)  # the last CRLF-ended line
     tail = end - (last + 2)  # what follows the last CRLF
-    if not 0 <= tail_line <= w or tail > 998:
+    if not 0 <= tail_line <= w or tail > _MAX_LINE:
         return 0
     # the k - 1 CRLFs before the last one, read a block of lines at a time (memory stays flat)
     crs, lfs = b"\r" * _LINES_PER_SLICE, b"\n" * _LINES_PER_SLICE

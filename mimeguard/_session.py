@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from ._abnf import MAX_LINE_OCTETS
 from ._conservation import check_conserved
 from ._parser import parse
 from ._results import Change
@@ -152,6 +153,6 @@ def _fits_7bit(
     return (
         (eight_bit or data.isascii())
         and b"\x00" not in data
-        and first_line_over(data, 0, len(data), 998) < 0
+        and first_line_over(data, 0, len(data), MAX_LINE_OCTETS) < 0
         and not looks_like_delimiter(data, boundaries)
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 
-from . import _grammar as g
+from . import _abnf as g
 from ._problem import Problem
 from ._rfc2047 import _WORD_8BIT_RE
 from .message import HeaderField

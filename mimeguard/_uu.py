@@ -10,12 +10,14 @@ from __future__ import annotations
 import binascii
 import re
 
+from . import _abnf as g
+
 __all__ = ["UuBlock", "uu_blocks", "uu_head"]
 
 # "begin" mode name (mode octal; "begin-base64" is uuencode -m)
 _BEGIN = re.compile(rb"(?m)^[ \t]*begin(?:-base64)?[ \t]+[0-7]{1,6}[ \t]+([^\r\n]*?)[ \t]*\r?$")
 _END = re.compile(rb"(?m)^[ \t]*(?:end|====)[ \t]*\r?$")
-_EOL = re.compile(rb"\r\n|\r|\n")
+_EOL = g.EOL
 
 UuBlock = tuple[int, int, bytes]
 

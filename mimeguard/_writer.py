@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import AnyStr
 
+from . import _abnf as g
 from ._params import set_param
 from ._rfc2047 import encode_header
 from ._scan import first_line_over
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 CRLF = b"\r\n"
-_EOLS = re.compile(r"\r\n|\r|\n")
+_EOLS = g.EOL_TEXT
 #: a run without whitespace outside quotes and comments: where a fold may not go
 _WORD = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+)+')
 
@@ -257,7 +258,7 @@ def header_line(name: str, text: str) -> bytes:
     return f"{name}: {encode_header(text, name=name)}\r\n".encode("ascii")
 
 
-def fold_structured(name: str, value: str, width: int = 78) -> bytes:
+def fold_structured(name: str, value: str, width: int = g.MAX_LINE_CHARS) -> bytes:
     """``Name: value`` for a structured field, folded only at whitespace outside quoted
     strings and comments, so the meaning cannot change (RFC 5322 section 3.2.2)."""
     line = f"{name}:"
@@ -318,11 +319,11 @@ def _guard_qp(qp: bytes) -> bytes:
     while at >= 0:
         starts.append(at + 1)
         at = qp.find(b"\n--", at + 1)
-    at = first_line_over(qp, 0, len(qp), 76)
+    at = first_line_over(qp, 0, len(qp), g.MAX_ENCODED_LINE)
     while at >= 0:
         starts.append(at)
         end = qp.find(b"\n", at)
-        at = -1 if end < 0 else first_line_over(qp, end + 1, len(qp), 76)
+        at = -1 if end < 0 else first_line_over(qp, end + 1, len(qp), g.MAX_ENCODED_LINE)
     if not starts:
         return qp
     out: list[bytes] = []
@@ -342,9 +343,9 @@ def _qp_line(line: bytes) -> bytes:
     """A quoted-printable line as lines of at most 76 characters, none starting with
     ``--``: a leading ``-`` is written ``=2D`` (RFC 2045 section 6.7 rules 1 and 5)."""
     out: list[bytes] = []
-    while line.startswith(b"--") or len(line) > 76:
+    while line.startswith(b"--") or len(line) > g.MAX_ENCODED_LINE:
         head = b"=2D" if line.startswith(b"--") else line[:1]
-        if len(head) + len(line) - 1 <= 76:
+        if len(head) + len(line) - 1 <= g.MAX_ENCODED_LINE:
             out.append(head + line[1:])
             return b"".join(out)
         cut = 75 - len(head)  # head + line[1:cut] + "=" is at most 75 characters
@@ -367,7 +368,8 @@ def encode_body(data: bytes, encoding: str, *, text: bool) -> bytes:
     """
     if encoding == "base64":
         encoded = binascii.b2a_base64(data, newline=False)
-        lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+        width = g.MAX_ENCODED_LINE
+        lines = [encoded[i : i + width] for i in range(0, len(encoded), width)]
         return CRLF.join(lines) + CRLF if lines else b""
     if encoding == "quoted-printable":
         if text:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import _grammar as g
+from . import _abnf as g
 from ._charset import decode_8bit
 from ._params import ContentType, Disposition, parse_content_type, parse_disposition
 from ._rfc2047 import decode_words, lookup_charset

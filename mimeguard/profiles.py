@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal
 
+from ._abnf import MAX_LINE_OCTETS
 from ._lists import (
     GMAIL_BLOCKED_EXTENSIONS,
     IMMUTABLE_HEADERS,
@@ -82,7 +83,7 @@ class Profile:
     #: most bytes in the root header block, its final empty line excluded
     max_header_bytes: int | None = None
     #: longest line in octets, CRLF excluded (RFC 5322 section 2.1.1: 998; not lower)
-    max_line_octets: int = 998
+    max_line_octets: int = MAX_LINE_OCTETS
     #: From must name exactly one mailbox
     single_from: bool = False
     #: root header fields allowed once, beyond RFC 5322's and RFC 2045's own (lower-case)
@@ -106,7 +107,7 @@ class Profile:
             value = getattr(self, name)
             if value is not None and (type(value) is not int or value < 1):
                 raise ValueError(f"Profile.{name} must be a positive int or None, not {value!r}")
-        if self.max_line_octets < 998:
+        if self.max_line_octets < MAX_LINE_OCTETS:
             raise ValueError("Profile.max_line_octets cannot be below RFC 5322's 998")
         if self.size_measure not in ("mime", "base64"):
             raise ValueError(

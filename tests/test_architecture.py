@@ -230,3 +230,85 @@ def test_support_modules_do_not_import_the_faces() -> None:
     edges = graph()
     upward = sorted(f"{src} -> {dst}" for src in FACE_SUPPORT for dst in edges[src] if is_face(dst))
     assert not upward, upward
+
+
+# -- the grammar lives in _abnf (issue 14 section 4) -------------------------------------------
+
+GRAMMAR = "mimeguard._abnf"
+#: The strategies are a deliberate oracle (issue 14 section 6): their encoders and
+#: limits are written independently of the package they test.
+ORACLE = "mimeguard.strategies"
+#: Numbers that are RFC limits (RFC 5322 section 2.1.1): written as a literal only in
+#: the grammar module.  (76, RFC 2045's encoded-line limit, is also a plain wrap width
+#: in a bounce text, so it is left to review.)
+LIMITS = frozenset({998, 78})
+MIN_FRAGMENT = 12
+_EOL_PIECES = ("\\r\\n", "\\r", "\\n")
+#: Every way a line-ending alternation has been spelt, as regex source and as the
+#: characters themselves (a non-raw literal).
+EOL_SPELLINGS = frozenset(
+    {f"{a}|{b}|{c}" for a in _EOL_PIECES for b in _EOL_PIECES for c in _EOL_PIECES}
+    | {"\\r?\\n|\\r", "\\r|\\r?\\n", "\r\n|\r|\n", "\r\n|\n|\r", "\r?\n|\r"}
+)
+
+
+def _grammar_fragments() -> frozenset[str]:
+    """The character classes and patterns ``_abnf`` owns, as source text."""
+    from mimeguard import _abnf
+
+    out: set[str] = set()
+    for name in _abnf.__all__:
+        value = getattr(_abnf, name)
+        if isinstance(value, str):  # a character class's contents or a pattern's source
+            out.add(value)
+        elif hasattr(value, "pattern"):
+            pattern = value.pattern
+            out.add(pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern)
+    # a one-character pattern (NUL, a bare CR) is too short a spelling to claim
+    return EOL_SPELLINGS | {f for f in out if len(f) >= MIN_FRAGMENT}
+
+
+def grammar_copies(source: str, fragments: frozenset[str]) -> list[str]:
+    """Where ``source`` spells a limit or a pattern of ``_abnf`` itself (line: what)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Constant):
+            continue
+        value = node.value
+        if type(value) is int and value in LIMITS:
+            found.append(f"{node.lineno}: the limit {value}")
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, str):
+            found += [f"{node.lineno}: {f!r}" for f in sorted(fragments) if f in value]
+    return found
+
+
+def test_the_grammar_checker_finds_copies() -> None:
+    fragments = _grammar_fragments()
+    planted = (
+        'import re\nA = re.compile(rb"\\r\\n|\\r|\\n")\nB = re.compile("\\r?\\n|\\r")\n'
+        "C = 998\nF = 78\n"
+        'D = re.compile(r"[!#$%&\'*+\\-.0-9A-Z^_`a-z{|}~]+")\n'
+        'E = re.compile(r"[0-9A-Za-z\'()+_,\\-./:=?]{1,70}")\n'
+    )
+    lines = {hit.split(":")[0] for hit in grammar_copies(planted, fragments)}
+    assert lines == {"2", "3", "4", "5", "6", "7"}
+    composed = (
+        "from . import _abnf as g\nimport re\n"
+        'A = re.compile(rf"[{g.TOKEN_CHARS}]+")\nB = g.EOL\nC = g.MAX_LINE_OCTETS + 1\n'
+    )
+    assert grammar_copies(composed, fragments) == []
+
+
+def test_the_grammar_is_written_once() -> None:
+    """No module outside ``_abnf`` spells a line-ending regex, a shared character class
+    or pattern, or the 998 limit: it imports them, so no copy can drift."""
+    fragments = _grammar_fragments()
+    copies = [
+        f"{name}:{hit}"
+        for name, path in modules().items()
+        if name != GRAMMAR and not (name == ORACLE or name.startswith(ORACLE + "."))
+        for hit in grammar_copies(path.read_text(encoding="utf-8"), fragments)
+    ]
+    assert not copies, copies

@@ -281,7 +281,7 @@ def test_delimiters_are_found_wherever_the_dash_search_window_ends(
     # _delimiters skips to the next "-" and searches a window after it: a delimiter
     # before, across and after the window's end is found like the regex finds it, also
     # one longer than the window (mime4j's very-very-long-boundary.msg has 7,000 bytes)
-    from mimeguard import _grammar as g
+    from mimeguard import _abnf as g
     from mimeguard._parser import _delimiters
 
     body = b"--" + boundary + b"\r\nContent-Type: text/plain\r\n\r\n-" + (filler * gap)[:gap]
@@ -312,7 +312,7 @@ def test_delimiters_are_found_wherever_the_dash_search_window_ends(
 def test_delimiter_search_equals_the_boundary_pattern(
     boundary: bytes, pieces: list[bytes], copies: int
 ) -> None:
-    from mimeguard import _grammar as g
+    from mimeguard import _abnf as g
     from mimeguard._parser import _delimiters
 
     line = b"--" + boundary

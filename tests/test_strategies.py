@@ -22,9 +22,9 @@ from hypothesis.errors import InvalidArgument
 
 import mimeguard
 from mimeguard import strategies as ms
+from mimeguard._abnf import BOUNDARY_OK
 from mimeguard._address import parse_mailbox
 from mimeguard._date import parse_date
-from mimeguard._grammar import BOUNDARY_OK
 from mimeguard._params import parse_content_type
 from mimeguard._rfc2047 import decode_words
 from mimeguard.message import decode_body

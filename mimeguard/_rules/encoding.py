@@ -5,7 +5,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Iterator
 
-from .. import _grammar as g
+from .. import _abnf as g
 from .._registry import Context, Hit, rule
 from .._rfc2047 import lookup_charset
 from .._scan import base64_body, first_line_over

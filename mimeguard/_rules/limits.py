@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
+from .._abnf import MAX_LINE_OCTETS
 from .._attachments import all_saved_names
 from .._defects import Defect
 from .._filenames import final_extension
@@ -38,7 +39,7 @@ def _quota_source(field: str) -> str:
     "to draw",
     source=_quota_source("max_message_bytes, measured as its size_measure says"),
     fixture=lambda: build(
-        body=(b"A" * 998 + b"\r\n") * (42 * 1024), mime=(b"Content-Type: text/plain",)
+        body=(b"A" * MAX_LINE_OCTETS + b"\r\n") * (42 * 1024), mime=(b"Content-Type: text/plain",)
     ),
     fix="Not fixable: strip attachments to make it smaller.",
 )

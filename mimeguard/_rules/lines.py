@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import _grammar as g
+from .. import _abnf as g
 from .._defects import Defect
 from .._registry import Context, Hit, parser_rule, rule, severities  # noqa: F401  # old form
 from .._spans import eight_bit_run

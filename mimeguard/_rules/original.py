@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import _grammar as g
+from .. import _abnf as g
 from .._registry import Context, Hit, rule
 from .._spans import field_bytes
 from ..message import Part
