@@ -87,9 +87,9 @@ _EOL: Final = r"\r\n|\n|\r"
 
 #: Any line terminator, used to unfold header values (section 2.2.3) and to split
 #: or normalise lines.
-EOL: Final = re.compile(_EOL.encode("ascii"))
+EOL: Final[re.Pattern[bytes]] = re.compile(_EOL.encode("ascii"))
 #: :data:`EOL` over text (values already decoded).
-EOL_TEXT: Final = re.compile(_EOL)
+EOL_TEXT: Final[re.Pattern[str]] = re.compile(_EOL)
 
 #: One physical line: content, then CRLF, LF or a lone CR.  At end of input the
 #: terminator is empty.
