@@ -9,16 +9,20 @@ name, severity and line numbers.  ``docs/rules.md`` is generated from here.
 from __future__ import annotations
 
 import bisect
-import functools
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
 from .limits import Limits
 from .message import Message, Part
 from .profiles import PROFILES, Profile
+
+if TYPE_CHECKING:
+    from ._address import AddressList
+    from ._dkim import Signature
 
 __all__ = [
     "RULES",
@@ -263,22 +267,67 @@ def parser_rule(
     _PARSER_RULES.add(name)
 
 
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):  # noqa: N801 - used like functools.cached_property
+    """``functools.cached_property`` for a slotted class: the value lives in the slot
+    ``_<name>`` (issue 14 section 5: the rule context has no untyped ``__dict__``)."""
+
+    __slots__ = ("fn", "slot")
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.slot = "_" + fn.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _once[_T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> _T: ...
+    def __get__(self, obj: object, owner: type) -> _T | _once[_T]:
+        if obj is None:
+            return self
+        try:
+            value: _T = getattr(obj, self.slot)
+        except AttributeError:
+            value = self.fn(obj)
+            setattr(obj, self.slot, value)
+        return value
+
+
 class Context:
     """What a rule sees: the message, the profile, the original message if any,
     and a few views computed once and shared between rules."""
 
-    __slots__ = ("__dict__", "msg", "original", "profile")
+    __slots__ = (
+        "_addresses",
+        "_ascii",
+        "_base64",
+        "_dkim",
+        "_leaves",
+        "_messages",
+        "_parts",
+        "_stats",
+        "msg",
+        "original",
+        "profile",
+    )
 
     def __init__(self, msg: Message, profile: Profile, original: Message | None) -> None:
         self.msg = msg
         self.profile = profile
         self.original = original
+        self._base64: dict[int, Base64Body] = {}
+        #: parsed address lists by (kind, value), for ``_rules._shared``
+        self._addresses: dict[tuple[int, str], AddressList] = {}
+        #: the DKIM-Signature fields of each message, for ``_rules.dkim`` (None: not read)
+        self._dkim: list[tuple[Message, list[Signature]]] | None = None
 
-    @functools.cached_property
+    @_once
     def parts(self) -> list[Part]:
         return list(self.msg.walk())
 
-    @functools.cached_property
+    @_once
     def stats(self) -> ByteStats:
         """Line endings, NUL, 8-bit and long lines of the root buffer, in one pass
         (base64 bodies of lines of one width, known from :meth:`base64_body`, skipped)."""
@@ -294,13 +343,13 @@ class Context:
 
     def base64_body(self, part: Part) -> Base64Body:
         """:func:`~mimeguard._scan.base64_body` of ``part``'s body, computed once."""
-        cache: dict[int, Base64Body] = self.__dict__.setdefault("_base64", {})
+        cache = self._base64
         found = cache.get(id(part))
         if found is None:
             found = cache[id(part)] = base64_body(part.buffer, part.body_start, part.body_end)
         return found
 
-    @functools.cached_property
+    @_once
     def ascii(self) -> bool:
         """True when no byte of the message (attached messages decoded included) is 8-bit."""
         root = self.msg.buffer
@@ -308,7 +357,7 @@ class Context:
             m.buffer.isascii() for m in self.messages if m.buffer is not root
         )
 
-    @functools.cached_property
+    @_once
     def leaves(self) -> list[Part]:
         """Parts with a body of their own: neither multipart nor parsed attached message."""
         return [p for p in self.parts if not p.children and not p.is_multipart]
@@ -324,7 +373,7 @@ class Context:
             part = children[i]
         return part
 
-    @functools.cached_property
+    @_once
     def messages(self) -> list[Message]:
         """The root and every attached message."""
         return [p for p in self.parts if isinstance(p, Message)]
