@@ -116,8 +116,11 @@ def near_boundary(scale: float) -> bytes:
 
 
 def encoded_words(scale: float) -> bytes:
-    """A Subject of a million encoded-words, one per folded line (RFC 2047 section 2)."""
-    words = b"\r\n ".join([b"=?utf-8?q?caf=C3=A9?="] * int(1_000_000 * scale))
+    """A Subject of a million encoded-words, three to a folded line of 66 characters
+    (RFC 2047 section 2, RFC 5322 section 2.1.1)."""
+    n = int(1_000_000 * scale)
+    line = b" ".join([b"=?utf-8?q?caf=C3=A9?="] * 3)
+    words = b"\r\n ".join([line] * (n // 3) + [b"=?utf-8?b?Y2Fmw6k=?="] * (n % 3))
     return _HEAD + b"Subject: " + words + b"\r\n\r\nbody\r\n"
 
 

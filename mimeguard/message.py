@@ -111,7 +111,8 @@ class HeaderField:
     @property
     def unfolded(self) -> bytes:
         """The raw value unfolded (RFC 5322 section 2.2.3), surrounding whitespace removed."""
-        return g.EOL.sub(b"", self.raw_value).strip(_WSP)
+        # every CR and LF goes (g.EOL matches each of them): translate does it in one pass
+        return self.raw_value.translate(None, b"\r\n").strip(_WSP)
 
     @property
     def value(self) -> str:
