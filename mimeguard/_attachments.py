@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from ._filenames import (
     MAX_CANDIDATES,
-    candidate_names,
+    candidate_name_sets,
     field_params,
     final_extension,
     saved_names,
@@ -135,7 +135,7 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     once per part: strip and three rules ask)."""
     key = "_mimeguard_names" if partial else "_mimeguard_whole_names"
     cache: dict[str, Any] = part._memo
-    found = cache.get(key)
+    found: tuple[set[str], bool] | None = cache.get(key)
     if (
         found is None
         and not partial
@@ -143,11 +143,17 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     ):
         return _readings(part, True)  # no RFC 2231 sections: both readings are one
     if found is None:
-        names = candidate_names(part, partial=partial)
-        out: set[str] = set()
-        for name in names + _uu_name(part) + ([] if names else _location_name(part)):
-            out |= saved_names(name)
-        found = cache[key] = (out, len(names) > MAX_CANDIDATES)
+        # both readings come from one read of the fields; the other is kept for its ask
+        both = candidate_name_sets(part)
+        for mode, names in zip(("_mimeguard_names", "_mimeguard_whole_names"), both, strict=True):
+            if names is both[0] and mode != "_mimeguard_names":
+                cache[mode] = cache["_mimeguard_names"]  # no sections: one reading
+                continue
+            out: set[str] = set()
+            for name in names + _uu_name(part) + ([] if names else _location_name(part)):
+                out |= saved_names(name)
+            cache[mode] = (out, len(names) > MAX_CANDIDATES)
+        found = cache[key]
     return found
 
 

@@ -1,17 +1,22 @@
 """The linear-time paths of issue 16 read exactly what the step-by-step paths read.
 
-Each fast path (encoded-words decoded in batches) is compared with the reference it
+Each fast path (encoded-words decoded in batches, simple RFC 2231 parameters read by
+one regex, clean sections percent-decoded together) is compared with the reference it
 replaces on generated inputs built to sit on its edges: words that are clean but for
 one byte, long words, whitespace inside words, mixed charsets and labels, 8-bit bytes.
 """
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mimeguard import _rfc2047
+from mimeguard import _filenames, _params, _rfc2047, parse
 from mimeguard._charset import decode_8bit
+from mimeguard._params import parse_disposition
+from mimeguard.message import Part
 
 _WORDS = (
     "=?utf-8?q?caf=C3=A9?=",
@@ -103,3 +108,55 @@ def test_a_glued_last_word_is_still_reported() -> None:
     text, problems = _rfc2047.decode_words(value)
     assert text == "a" * 5000 + "x"
     assert [p.message for p in problems] == ["encoded-word is glued to the text after it"]
+
+
+_PARAM_NAMES = ("filename", "name", "FileName", "x-name", "size", "filename*", "name*")
+_PARAM_VALUES = ("a.pdf", "%41", "%4", "%zz", "utf-8''%E2%82%AC.exe", '"q v.pdf"', "''x", "x.exe")
+
+
+@st.composite
+def _param_fields(draw: st.DrawFn) -> bytes:
+    out = [b"Content-Disposition: attachment"]
+    for _ in range(draw(st.integers(0, 12))):
+        name = draw(st.sampled_from(_PARAM_NAMES))
+        if draw(st.booleans()):
+            base = name.rstrip("*")
+            number = draw(st.integers(0, 5))
+            name = f"{base}*{number}" + ("*" if draw(st.booleans()) else "")
+        value = draw(st.sampled_from(_PARAM_VALUES))
+        fold = draw(st.sampled_from((" ", "\r\n ", "")))
+        out.append(f";{fold}{name}={value}".encode())
+    return b"".join(out) + b"\r\n"
+
+
+def _part(field: bytes) -> Part:
+    return parse(b"From: a@example.com\r\n" + field + b"\r\nbody\r\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_param_fields())
+def test_one_read_of_simple_rfc2231_parameters_equals_both_scanners(field: bytes) -> None:
+    part = _part(field)
+    fast = (_filenames.candidate_names(part), _filenames.candidate_names(part, partial=False))
+    both = _filenames.candidate_name_sets(part)
+    saved = _filenames._SIMPLE_2231
+    try:
+        _filenames._SIMPLE_2231 = re.compile(r"(?!)")  # never: both scanners run
+        slow = (_filenames.candidate_names(part), _filenames.candidate_names(part, partial=False))
+    finally:
+        _filenames._SIMPLE_2231 = saved
+    assert fast == slow == both
+
+
+@settings(max_examples=300, deadline=None)
+@given(_param_fields())
+def test_sections_decoded_together_equal_one_by_one(field: bytes) -> None:
+    value = field.split(b":", 1)[1].decode().replace("\r\n", "")
+    fast = parse_disposition(value)
+    saved = _params._BAD_PERCENT_RE
+    try:
+        _params._BAD_PERCENT_RE = re.compile("")  # every section decoded on its own
+        slow = parse_disposition(value)
+    finally:
+        _params._BAD_PERCENT_RE = saved
+    assert fast == slow
