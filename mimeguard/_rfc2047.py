@@ -497,34 +497,46 @@ _SPACES_OR_WORD_RE = re.compile(r" +|[^ ]+")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+_Q_KEEP = bytes(_Q_SAFE) + b" "
+#: each byte as Q writes it (RFC 2047 section 4.2)
+_Q_TEXT = tuple(
+    chr(byte) if byte in _Q_SAFE else "_" if byte == 0x20 else f"={byte:02X}" for byte in range(256)
+)
+
+
 def _q_cost(data: bytes) -> int:
-    return sum(1 if byte in _Q_SAFE or byte == 0x20 else 3 for byte in data)
+    # a byte Q must escape costs three characters, the others one
+    return len(data) + 2 * len(data.translate(None, _Q_KEEP))
 
 
 def _q_encode(data: bytes) -> str:
-    return "".join(
-        chr(byte) if byte in _Q_SAFE else "_" if byte == 0x20 else f"={byte:02X}" for byte in data
-    )
+    return "".join(map(_Q_TEXT.__getitem__, data))
+
+
+def _cost(content: str, pos: int, end: int) -> int:
+    """Characters the shorter of B and Q needs for ``content[pos:end]``, without overhead."""
+    data = content[pos:end].encode("utf-8")
+    return min(_q_cost(data), 4 * ((len(data) + 2) // 3))
 
 
 def _take(content: str, pos: int, budget: int) -> tuple[int, str]:
     """Encode the longest run of whole characters from ``pos`` fitting ``budget``.
 
     At least one character is always taken, so the result may exceed a budget
-    too small for it.  Picks B or Q, whichever is shorter.
+    too small for it.  Picks B or Q, whichever is shorter.  The cost only grows with
+    the run, so the longest run is found by bisection (a character costs at least
+    one, so no run is longer than the budget).
     """
-    end = pos
-    size = 0
-    q_len = 0
-    while end < len(content):
-        data = content[end].encode("utf-8")
-        new_q = q_len + _q_cost(data)
-        new_size = size + len(data)
-        b_len = 4 * ((new_size + 2) // 3)
-        if min(new_q, b_len) + _WORD_OVERHEAD > budget and end > pos:
-            break
-        q_len, size = new_q, new_size
-        end += 1
+    room = budget - _WORD_OVERHEAD
+    lo = pos + 1  # always taken
+    hi = min(len(content), pos + max(room, 1))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _cost(content, pos, mid) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    end = lo
     data = content[pos:end].encode("utf-8")
     q_text = _q_encode(data)
     b_text = base64.b64encode(data).decode("ascii")

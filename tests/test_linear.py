@@ -160,3 +160,32 @@ def test_sections_decoded_together_equal_one_by_one(field: bytes) -> None:
     finally:
         _params._BAD_PERCENT_RE = saved
     assert fast == slow
+
+
+def _reference_take(content: str, pos: int, budget: int) -> int:
+    """The encoder's old character-by-character search for the longest run that fits."""
+    end, size, q_len = pos, 0, 0
+    while end < len(content):
+        data = content[end].encode("utf-8")
+        new_q = q_len + sum(1 if b in _rfc2047._Q_SAFE or b == 0x20 else 3 for b in data)
+        new_size = size + len(data)
+        if min(new_q, 4 * ((new_size + 2) // 3)) + _rfc2047._WORD_OVERHEAD > budget and end > pos:
+            break
+        q_len, size = new_q, new_size
+        end += 1
+    return end
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="ab XZ_=?\t\u00e9\u20ac\U0001f600\u200b~", min_size=1, max_size=200),
+    st.integers(0, 199),
+    st.integers(1, 90),
+)
+def test_bisected_word_length_equals_character_by_character(
+    text: str, pos: int, budget: int
+) -> None:
+    pos = min(pos, len(text) - 1)
+    end, word = _rfc2047._take(text, pos, budget)
+    assert end == _reference_take(text, pos, budget)
+    assert _rfc2047.decode_words(word) == (text[pos:end], [])
