@@ -12,7 +12,7 @@ import bisect
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING
 
 from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
@@ -267,51 +267,36 @@ def parser_rule(
     _PARSER_RULES.add(name)
 
 
-_T = TypeVar("_T")
-
-
-class _once(Generic[_T]):  # noqa: N801 - used like functools.cached_property
-    """``functools.cached_property`` for a slotted class: the value lives in the slot
-    ``_<name>`` (issue 14 section 5: the rule context has no untyped ``__dict__``)."""
-
-    __slots__ = ("fn", "slot")
-
-    def __init__(self, fn: Callable[[Any], _T]) -> None:
-        self.fn = fn
-        self.slot = "_" + fn.__name__
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> _once[_T]: ...
-    @overload
-    def __get__(self, obj: object, owner: type) -> _T: ...
-    def __get__(self, obj: object, owner: type) -> _T | _once[_T]:
-        if obj is None:
-            return self
-        try:
-            value: _T = getattr(obj, self.slot)
-        except AttributeError:
-            value = self.fn(obj)
-            setattr(obj, self.slot, value)
-        return value
-
-
 class Context:
     """What a rule sees: the message, the profile, the original message if any,
     and a few views computed once and shared between rules."""
 
     __slots__ = (
         "_addresses",
-        "_ascii",
         "_base64",
         "_dkim",
-        "_leaves",
-        "_messages",
-        "_parts",
-        "_stats",
+        "ascii",
+        "leaves",
+        "messages",
         "msg",
         "original",
+        "parts",
         "profile",
+        "stats",
     )
+
+    # The views below are slots filled on first use (see ``__getattr__``): once set, a
+    # rule reads them at slot speed, and no untyped ``__dict__`` holds them (issue 14 s5).
+    #: every part, the root first
+    parts: list[Part]
+    #: line endings, NUL, 8-bit and long lines of the root buffer (see ``_stats``)
+    stats: ByteStats
+    #: True when no byte of the message (attached messages decoded included) is 8-bit
+    ascii: bool
+    #: parts with a body of their own: neither multipart nor parsed attached message
+    leaves: list[Part]
+    #: the root and every attached message
+    messages: list[Message]
 
     def __init__(self, msg: Message, profile: Profile, original: Message | None) -> None:
         self.msg = msg
@@ -323,12 +308,21 @@ class Context:
         #: the DKIM-Signature fields of each message, for ``_rules.dkim`` (None: not read)
         self._dkim: list[tuple[Message, list[Signature]]] | None = None
 
-    @_once
-    def parts(self) -> list[Part]:
+    if not TYPE_CHECKING:  # mypy keeps checking attribute names: only the views come here
+
+        def __getattr__(self, name: str) -> object:
+            # called only while a view's slot is empty: compute it once and fill the slot
+            make = _VIEWS.get(name)
+            if make is None:
+                raise AttributeError(f"'Context' object has no attribute {name!r}")
+            value = make(self)
+            setattr(self, name, value)
+            return value
+
+    def _parts(self) -> list[Part]:
         return list(self.msg.walk())
 
-    @_once
-    def stats(self) -> ByteStats:
+    def _stats(self) -> ByteStats:
         """Line endings, NUL, 8-bit and long lines of the root buffer, in one pass
         (base64 bodies of lines of one width, known from :meth:`base64_body`, skipped)."""
         root = self.msg.buffer
@@ -349,16 +343,14 @@ class Context:
             found = cache[id(part)] = base64_body(part.buffer, part.body_start, part.body_end)
         return found
 
-    @_once
-    def ascii(self) -> bool:
+    def _ascii(self) -> bool:
         """True when no byte of the message (attached messages decoded included) is 8-bit."""
         root = self.msg.buffer
         return self.stats.ascii and all(
             m.buffer.isascii() for m in self.messages if m.buffer is not root
         )
 
-    @_once
-    def leaves(self) -> list[Part]:
+    def _leaves(self) -> list[Part]:
         """Parts with a body of their own: neither multipart nor parsed attached message."""
         return [p for p in self.parts if not p.children and not p.is_multipart]
 
@@ -373,10 +365,18 @@ class Context:
             part = children[i]
         return part
 
-    @_once
-    def messages(self) -> list[Message]:
+    def _messages(self) -> list[Message]:
         """The root and every attached message."""
         return [p for p in self.parts if isinstance(p, Message)]
+
+
+_VIEWS: dict[str, Callable[[Context], object]] = {
+    "parts": Context._parts,
+    "stats": Context._stats,
+    "ascii": Context._ascii,
+    "leaves": Context._leaves,
+    "messages": Context._messages,
+}
 
 
 def _start(part: Part) -> int:
