@@ -196,11 +196,13 @@ def _batch_compiled(label: str, kind: str, room: int) -> re.Pattern[str]:
     return re.compile(rf"(?:[ \t\r\n]++{word}(?=[ \t\r\n]))++")
 
 
-def _batch_bytes(region: str, label: str, kind: str) -> bytes:
+def _batch_bytes(region: str | bytes, label: str, kind: str) -> bytes:
     """The bytes of the words of a batch (``region`` starts with whitespace)."""
     prefix = f"=?{label}?{kind}?".encode("ascii")
-    text = region.encode("ascii").replace(prefix, b"").translate(None, b" \t\r\n")
-    text = text.replace(b"?=", b"")
+    raw = region.encode("ascii") if isinstance(region, str) else region
+    # "=?l?k?t1?= =?l?k?t2?=" -> "=?l?k?t1t2?=": the texts joined, one prefix, one suffix
+    text = raw.translate(None, b" \t\r\n").replace(b"?=" + prefix, b"")
+    text = text[len(prefix) : -2]
     if kind in "Bb":
         return binascii.a2b_base64(text)
     return binascii.a2b_qp(text, header=True)
@@ -232,20 +234,20 @@ _BAD_NEIGHBOURS = (b"a ", b"h ", b"\x01 ", b"? ", b" a", b" h", b" =", b" ?")
 _WINDOW = 4096
 
 
-def _bulk_batch(value: str, start: int, limit: int, label: str, kind: str) -> int:
-    """The end of a batch (see :func:`_batch_pattern`) of all the words from ``start``
-    to the last word ending before ``limit``, checked with a few passes of bytes
-    methods instead of one regex step per character; -1 when that stretch is not one
-    clean batch (the caller then takes the regex)."""
+def _bulk_batch(
+    value: str, data: bytes, start: int, limit: int, label: str, kind: str
+) -> tuple[int, bytes]:
+    """The end and the bytes of a batch (see :func:`_batch_pattern`) of all the words
+    from ``start`` to the last word ending before ``limit``, checked with a few passes
+    of bytes methods instead of one regex step per character; ``(-1, b"")`` when that
+    stretch is not one clean batch (the caller then takes the regex).  ``data`` is
+    ``value`` in ASCII (empty when it is not ASCII)."""
     end = value.rfind("?=", start, limit) + 2
-    if end < 2 or end >= len(value) or value[end] not in _WSP:
-        return -1
-    region = value[start:end]
-    if not region.isascii():
-        return -1
-    raw = region.encode("ascii")
+    if not data or end < 2 or end >= len(value) or value[end] not in _WSP:
+        return -1, b""
+    raw = data[start:end]
     if b"\x01" in raw:
-        return -1
+        return -1, b""
     b = kind in "Bb"
     c = raw.replace(f"=?{label}?{kind}?".encode("ascii"), b"\x01")
     c = c.translate(_CANON_B if b else _CANON_Q)
@@ -261,18 +263,18 @@ def _bulk_batch(value: str, start: int, limit: int, label: str, kind: str) -> in
         or c.count(b" \x01") != n
         or any(pair in c for pair in _BAD_NEIGHBOURS)
     ):
-        return -1
+        return -1, b""
     # every "=" is a word's "?=" or, in Q, an escape of two hex digits
     if c.count(b"=") != n + (0 if b else c.count(b"=hh")):
-        return -1
+        return -1, b""
     runs = c.translate(_TEXT_RUNS_B if b else _TEXT_RUNS_Q)
     # Q: the "=" of "?=" makes a run of one after the "?"; a text of more than
     # 75 - 7 - len(label) characters makes the word longer than 75 (RFC 2047 section 2)
     if b"t" * (75 - len(label) - 6) in runs:
-        return -1
+        return -1, b""
     if b and b"t" in runs.replace(b"tttt", b""):
-        return -1  # B text that is not whole groups of four
-    return end
+        return -1, b""  # B text that is not whole groups of four
+    return end, _batch_bytes(raw, label, kind)
 
 
 class _Run:
@@ -384,6 +386,7 @@ def _decode_matches(
     prev_end = -1
     pos = 0
     window = _WINDOW
+    ascii_value: bytes | None = None  # value in ASCII, for batches (empty: not ASCII)
 
     def flush() -> None:
         nonlocal run
@@ -435,16 +438,25 @@ def _decode_matches(
         batch = _batch_pattern(match[1], kind) if batched and codec is not None else None
         if batch is None:
             continue
-        stop = _bulk_batch(value, end, end + window, match[1], kind)
-        if stop > 0:
-            window *= 2
-        else:
-            window = max(_WINDOW, window // 4)
-            found = batch.match(value, end)
-            stop = -1 if found is None else found.end()
+        if ascii_value is None:
+            ascii_value = value.encode("ascii") if value.isascii() else b""
+        # windows double while batches pass and halve when one fails (a failure costs
+        # no more than twice the batch before it: linear); in the last, small window
+        # the regex finds the clean words up to whatever failed
+        while True:
+            stop, decoded = _bulk_batch(value, ascii_value, end, end + window, match[1], kind)
+            if stop > 0:
+                window *= 2
+                break
+            if window <= _WINDOW:
+                found = batch.match(value, end, end + 2 * _WINDOW)
+                if found is not None:
+                    stop, decoded = found.end(), _batch_bytes(found[0], match[1], kind)
+                break
+            window //= 2
         if stop > 0:
             run.batches[len(run.chunks)] = (end, stop, kind)
-            run.chunks.append(_batch_bytes(value[end:stop], match[1], kind))
+            run.chunks.append(decoded)
             run.starts.append(value.find("=?", end))
             last_end = prev_end = pos = stop
     flush()

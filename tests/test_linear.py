@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mimeguard import _filenames, _params, _rfc2047, parse
+from mimeguard import _filenames, _params, _parser, _rfc2047, _scan, parse
 from mimeguard._charset import decode_8bit
 from mimeguard._params import parse_disposition
 from mimeguard.message import Part
@@ -189,3 +189,43 @@ def test_bisected_word_length_equals_character_by_character(
     end, word = _rfc2047._take(text, pos, budget)
     assert end == _reference_take(text, pos, budget)
     assert _rfc2047.decode_words(word) == (text[pos:end], [])
+
+
+_FOLDED = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r|)(?:[ \t][^\r\n]*(?:\r\n|\n|\r|))*")
+_FIELD_PIECES = [b"ab", b" ", b"\t", b"\r\n", b"\n", b"\r", b"\r\n ", b"\n\t", b"x" * 5000]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_FIELD_PIECES),
+        max_size=60,
+    ),
+    st.integers(0, 6),
+)
+def test_field_end_counts_what_the_regex_matches(pieces: list[bytes], cut: int) -> None:
+    buf = b"Subject: " + b"".join(pieces)
+    stop = max(0, len(buf) - cut)
+    end = _scan.field_end(buf, 0, stop)
+    if end >= 0:
+        match = _FOLDED.match(buf, 0, stop)
+        assert match is not None
+        assert end == match.end()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 40_000),
+    st.sampled_from([b"\r\n ", b"\n ", b"\r\n\t", b"\r "]),
+    st.sampled_from([b"\r\nTo: b@example.com\r\n\r\nbody\r\n", b"\r\n\r\n", b"\n\nbody", b""]),
+)
+def test_a_field_past_the_window_parses_as_before(lines: int, fold: bytes, tail: bytes) -> None:
+    data = b"From: a@example.com\r\nSubject: " + fold.join([b"=?utf-8?q?a?="] * lines) + tail
+    fast = [(f.start, f.end, f.name) for f in parse(data).headers]
+    saved = _parser._FIELD_WINDOW
+    try:
+        _parser._FIELD_WINDOW = 1 << 40  # one regex match over the whole field
+        slow = [(f.start, f.end, f.name) for f in parse(data).headers]
+    finally:
+        _parser._FIELD_WINDOW = saved
+    assert fast == slow
