@@ -136,7 +136,7 @@ def run_scaling(*, quick: bool, runs: int) -> list[dict[str, Any]]:
             point = {"x": x, "bytes": len(data), "seconds": seconds, "peak_bytes": peak}
             if dim.pipeline:
                 edit = functools.partial(adversarial.pipeline, data, dim.limits)
-                point["pipeline_seconds"] = time_call(edit, runs=runs)
+                point["pipeline_seconds"] = time_call(edit, runs=1)  # the slow part: once
             points.append(point)
             del data
         xs = [float(p["x"]) for p in points]

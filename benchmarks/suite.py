@@ -476,7 +476,8 @@ def _targets(res: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
         ratio = max(
-            max(r["validate_peak_bytes"], r["pipeline_peak_bytes"]) / max(r["bytes"], 1)
+            max(r["validate_peak_bytes"], r["pipeline_peak_bytes"])
+            / max(r.get("peak_input_bytes", r["bytes"]), 1)
             for r in worst
         )
         out.append(
