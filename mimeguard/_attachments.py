@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from ._filenames import (
     MAX_CANDIDATES,
-    candidate_names,
+    candidate_name_sets,
     field_params,
     final_extension,
     saved_names,
@@ -96,14 +96,18 @@ def type_readings(part: Part) -> set[str]:
 
 
 def boundary_readings(part: Part) -> list[str]:
-    """Every distinct ``boundary`` value in the part's Content-Type fields, in order."""
-    out: list[str] = []
-    for f in part.headers:
-        if f.lname == "content-type":
-            for name, value, _raw in field_params(f):
-                if name == "boundary" and value and value not in out:
-                    out.append(value)
-    return out
+    """Every distinct ``boundary`` value in the part's Content-Type fields, in order
+    (read once per part: a rule, both preamble/epilogue checks and strip ask)."""
+    cache: dict[str, Any] = part._memo
+    found: list[str] | None = cache.get("_mimeguard_boundaries")
+    if found is None:
+        found = cache["_mimeguard_boundaries"] = []
+        for f in part.headers:
+            if f.lname == "content-type":
+                for name, value, _raw in field_params(f):
+                    if name == "boundary" and value and value not in found:
+                        found.append(value)
+    return list(found)
 
 
 def _uu_name(part: Part) -> list[str]:
@@ -130,12 +134,30 @@ def all_saved_names(part: Part, *, partial: bool = True) -> set[str]:
     return set(_readings(part, partial)[0])
 
 
+def _may_have_name(part: Part) -> bool:
+    """Whether a reading could find a name: a Content-Type/-Disposition mentioning
+    ``name``, a Content-Location, or a uuencoded body (the places ``_readings`` reads)."""
+    if part.transfer_encoding in _UU_ENCODINGS:
+        return True
+    for f in part.headers:
+        lname = f.lname
+        if lname == "content-location" or (
+            lname in ("content-type", "content-disposition") and b"name" in f.raw.lower()
+        ):
+            return True
+    return False
+
+
 def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     """The saved names and whether there were too many readings to judge (computed
     once per part: strip and three rules ask)."""
     key = "_mimeguard_names" if partial else "_mimeguard_whole_names"
     cache: dict[str, Any] = part._memo
-    found = cache.get(key)
+    found: tuple[set[str], bool] | None = cache.get(key)
+    if found is None and not _may_have_name(part):
+        # no field that can carry a name: nothing to read (most parts of most mail)
+        found = cache["_mimeguard_names"] = cache["_mimeguard_whole_names"] = (set(), False)
+        return found
     if (
         found is None
         and not partial
@@ -143,11 +165,17 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     ):
         return _readings(part, True)  # no RFC 2231 sections: both readings are one
     if found is None:
-        names = candidate_names(part, partial=partial)
-        out: set[str] = set()
-        for name in names + _uu_name(part) + ([] if names else _location_name(part)):
-            out |= saved_names(name)
-        found = cache[key] = (out, len(names) > MAX_CANDIDATES)
+        # both readings come from one read of the fields; the other is kept for its ask
+        both = candidate_name_sets(part)
+        for mode, names in zip(("_mimeguard_names", "_mimeguard_whole_names"), both, strict=True):
+            if names is both[0] and mode != "_mimeguard_names":
+                cache[mode] = cache["_mimeguard_names"]  # no sections: one reading
+                continue
+            out: set[str] = set()
+            for name in names + _uu_name(part) + ([] if names else _location_name(part)):
+                out |= saved_names(name)
+            cache[mode] = (out, len(names) > MAX_CANDIDATES)
+        found = cache[key]
     return found
 
 
@@ -255,7 +283,16 @@ class Plan:
 
 def outside_structure(part: Part) -> list[str]:
     """``"preamble"``/``"epilogue"`` when that span of a multipart holds MIME
-    structure: header fields of an entity, a delimiter line, a uuencoded file."""
+    structure: header fields of an entity, a delimiter line, a uuencoded file
+    (computed once per part: two rules and strip ask)."""
+    cache: dict[str, Any] = part._memo
+    found: list[str] | None = cache.get("_mimeguard_outside")
+    if found is None:
+        found = cache["_mimeguard_outside"] = _outside_structure(part)
+    return list(found)
+
+
+def _outside_structure(part: Part) -> list[str]:
     out = []
     buf = part.buffer
     bounds = [b.encode("utf-8", "replace") for b in boundary_readings(part)]

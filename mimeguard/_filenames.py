@@ -39,9 +39,11 @@ from .message import HeaderField, Part
 
 __all__ = [
     "MAX_CANDIDATES",
+    "candidate_name_sets",
     "candidate_names",
     "field_params",
     "final_extension",
+    "name_reading_sets",
     "name_readings",
     "saved_names",
 ]
@@ -79,6 +81,13 @@ _SIMPLE = re.compile(
     r'(?:[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+|"[^"\\=*?\x00-\x1f\x7f]*")[ \t]*)*;?[ \t]*'
 )
 _SIMPLE_PARAM = re.compile(r';[ \t]*([^=]+)=("?)([^";]*)\2')
+# The same with RFC 2231 names (``filename*0*``): letters, digits, "-" and "_" only, so the
+# naive reading finds exactly the name parameters the strict one does, at the same
+# places; and no "%" in a quoted value (an extended value is never quoted).
+_SIMPLE_2231 = re.compile(
+    r'[^;"\\()=*?\x00-\x1f\x7f]*(?:;[ \t]*[-0-9A-Za-z_]+(?:\*[0-9]{1,6})?\*?='
+    r'(?:[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+|"[^"\\=*?%\x00-\x1f\x7f]*")[ \t]*)*;?[ \t]*'
+)
 _PLAIN_NAME = re.compile(r"[ !#-)+-.0-9;=@-\[\]-~]*")
 
 
@@ -188,7 +197,15 @@ def field_params(field: HeaderField) -> list[tuple[str, str, str]]:
                 (m.group(1).strip().lower(), m.group(3), m.group(3))
                 for m in _SIMPLE_PARAM.finditer(text)
             ]
-    for text in _unfold(field):
+    texts = _unfold(field)
+    if len(texts) == 1 and _SIMPLE_2231.fullmatch(texts[0]) is not None:
+        # every reading is the strict one: read once (a value of 100,000 RFC 2231
+        # sections is read by one regex instead of two scanners)
+        return [
+            (m.group(1).strip().lower(), m.group(3), m.group(3))
+            for m in _SIMPLE_PARAM.finditer(texts[0])
+        ]
+    for text in texts:
         out += _tokenize(text)
         out += _naive(text)
     return out
@@ -301,7 +318,18 @@ def _sections(pieces: list[tuple[int, bool, str, int]], partial: bool) -> list[s
 def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> list[str]:
     """Every decoded name the ``name``/``filename`` parameters of ``fields`` give;
     ``partial`` adds the readings of parsers that read only some continuations."""
+    return _readings(fields, (partial,))[0]
+
+
+def name_reading_sets(fields: Iterable[HeaderField]) -> tuple[list[str], list[str]]:
+    """:func:`name_readings` with ``partial`` and without, from one read of the fields."""
+    with_partial, whole = _readings(fields, (True, False))
+    return with_partial, whole
+
+
+def _readings(fields: Iterable[HeaderField], modes: tuple[bool, ...]) -> list[list[str]]:
     values: list[str] = []
+    groups: list[list[tuple[int, bool, str, int]]] = []
     for field in fields:
         sections: dict[str, list[tuple[int, bool, str, int]]] = {}
         for order, (name, value, raw) in enumerate(field_params(field)):
@@ -323,8 +351,19 @@ def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> lis
             sections.setdefault(base, []).append((int(m.group(1)), m.group(2) == "*", value, order))
         for pieces in sections.values():
             # the tokenizer and the naive reading find each section: once is enough
-            unique = list({(p[0], p[1], p[2]): p for p in pieces}.values())
-            values += _sections(unique[:64], partial)
+            groups.append(list({(p[0], p[1], p[2]): p for p in pieces}.values())[:64])
+    if not groups:
+        return [_decoded(values)] * len(modes)  # no sections: every mode reads the same
+    out: list[list[str]] = []
+    for partial in modes:
+        found = list(values)
+        for unique in groups:
+            found += _sections(unique, partial)
+        out.append(_decoded(found))
+    return out
+
+
+def _decoded(values: list[str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for v in values:
@@ -337,18 +376,30 @@ def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> lis
     return out
 
 
-def candidate_names(part: Part, *, partial: bool = True) -> list[str]:
-    """Every name a client could read for ``part`` from its Content-Type and
-    Content-Disposition fields (all of them), decoded every way clients decode."""
+def _name_fields(part: Part) -> list[HeaderField]:
     # every spelling of both parameters contains "name" (names are case-insensitive)
-    fields = [
+    return [
         f
         for f in part.headers
         if f.lname in ("content-type", "content-disposition") and b"name" in f.raw.lower()
     ]
+
+
+def candidate_names(part: Part, *, partial: bool = True) -> list[str]:
+    """Every name a client could read for ``part`` from its Content-Type and
+    Content-Disposition fields (all of them), decoded every way clients decode."""
+    fields = _name_fields(part)
     if not fields:
         return []
     return name_readings(fields, partial=partial)
+
+
+def candidate_name_sets(part: Part) -> tuple[list[str], list[str]]:
+    """:func:`candidate_names` with ``partial`` and without, reading the fields once."""
+    fields = _name_fields(part)
+    if not fields:
+        return [], []
+    return name_reading_sets(fields)
 
 
 # -- the name as a client saves it --------------------------------------------------------

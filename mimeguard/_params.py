@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from urllib.parse import unquote_to_bytes
 
 from mimeguard import _abnf as g
 from mimeguard._charset import decode_8bit
@@ -108,6 +109,7 @@ _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]++|[\x00-\x7f]++")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _ATTRIBUTE_CHARS = g.ATTRIBUTE_CHARS
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+_BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _WSP = " \t\r\n"
 _CFWS_START = frozenset(" \t\r\n(")
 _MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
@@ -422,14 +424,29 @@ def _continued_value(base: str, sections: dict[int, _Raw], sink: ProblemCollecto
         expected = number + 1
     charset = ""
     pieces: list[bytes | str] = []
+    # ASCII sections with no bad escape, undone together (one call, not one per section:
+    # 100,000 sections stay cheap); each escape lies inside its own section, so the
+    # joined text decodes to the joined bytes
+    clean: list[str] = []
     for number, raw in ordered:
         if not raw.extended:
+            if clean:
+                pieces.append(unquote_to_bytes("".join(clean)))
+                clean.clear()
             pieces.append(raw.value)  # only sections marked "*" are percent-encoded
             continue
         text = raw.value
         if number == 0:
             charset, text = _split_charset(raw, sink)
+        if text.isascii() and _BAD_PERCENT_RE.search(text) is None:
+            clean.append(text)
+            continue
+        if clean:
+            pieces.append(unquote_to_bytes("".join(clean)))
+            clean.clear()
         pieces.extend(_percent_decode(text, raw.value_start, sink))
+    if clean:
+        pieces.append(unquote_to_bytes("".join(clean)))
     joined = _join_pieces(pieces, charset, first.name_start, sink)
     if first_number == 0 and not any(raw.extended for raw in sections.values()):
         # Plain continuations of an encoded-word: decode once joined.
@@ -446,16 +463,17 @@ def _assemble(raws: list[_Raw], sink: ProblemCollector) -> dict[str, str]:
     for raw in raws:
         order.setdefault(raw.base)
         if raw.section is not None:
-            slot = sections.setdefault(raw.base, {})
-            label = f"{raw.base}*{raw.section}"
-            kept = slot.setdefault(raw.section, raw)
+            kept = sections.setdefault(raw.base, {}).setdefault(raw.section, raw)
         elif raw.extended:
-            label = f"{raw.base}*"
             kept = extended.setdefault(raw.base, raw)
         else:
-            label = raw.base
             kept = plain.setdefault(raw.base, raw)
         if kept is not raw:
+            # the label is built only for a duplicate (100,000 sections make none)
+            if raw.section is not None:
+                label = f"{raw.base}*{raw.section}"
+            else:
+                label = f"{raw.base}*" if raw.extended else raw.base
             sink.add(
                 BAD_PARAM,
                 f"parameter {_q(label)} appears more than once; the first is used",

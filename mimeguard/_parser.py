@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from . import _abnf as g
 from ._defects import Defect
 from ._params import ContentType, parse_content_type
+from ._scan import field_end
 from .limits import DEFAULT_LIMITS, Limits
 from .message import HeaderField, Message, Part, Span, decode_body
 
@@ -28,6 +29,8 @@ _HEADERISH = re.compile(rb"[ \t]|[^\x00-\x20:]+[ \t]*:")
 #: its colon, the rest of the line, and its continuation lines (section 2.2.3), each
 #: line ended like g.LINE ends it.  Anything else goes through the line-by-line path.
 _FIELD = g.FIELD
+#: bytes a header field is first matched in (see header_fields)
+_FIELD_WINDOW = 1 << 16
 _CTE_TOKEN = re.compile(r'\s*"?([^\s";()]*)"?\s*;?\s*(?:\([^()]*\)\s*)?$')
 _TEXT_PLAIN = parse_content_type("text/plain; charset=us-ascii")
 _RFC822 = parse_content_type("message/rfc822")
@@ -228,10 +231,16 @@ class _Parser:
         # header line is not read twice.
         stop = min(end, header_limit + 2)
         while pos < end:
-            m = field(buf, pos, stop)
-            if m is not None and m.end() <= header_limit:
+            # a field is matched within a window; one that runs past it (a million folded
+            # lines) has its end found by _scan.field_end, which counts instead of stepping
+            window = min(stop, pos + _FIELD_WINDOW)
+            m = field(buf, pos, window)
+            nxt = -1 if m is None else m.end()
+            if m is None or (nxt == window < stop and (nxt := field_end(buf, pos, stop)) < 0):
+                m = field(buf, pos, stop)
+                nxt = -1 if m is None else m.end()
+            if m is not None and nxt <= header_limit:
                 # the common case, exactly as the branches below would take it line by line
-                nxt = m.end()
                 name = m.group(1)
                 fields.append(HeaderField(buf, pos, nxt, pos + len(name) + 1, name.decode()))
                 if len(fields) > max_fields:

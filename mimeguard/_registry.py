@@ -10,17 +10,20 @@ name, severity and line numbers.  ``docs/rules.md`` is generated from here.
 from __future__ import annotations
 
 import bisect
-import functools
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._scan import Base64Body, ByteStats, base64_body, scan
 from .findings import Severity
 from .limits import Limits
 from .message import Message, Part
 from .profiles import PROFILES, Profile
+
+if TYPE_CHECKING:
+    from ._address import AddressList
+    from ._dkim import Signature
 
 __all__ = [
     "RULES",
@@ -258,8 +261,8 @@ def parser_rule(
     (a :class:`~mimeguard._defects.Defect`)."""
     name = str(name)
 
-    def check(ctx: Context) -> Iterator[Hit]:
-        yield from ctx.msg.defects(name)
+    def check(ctx: Context) -> Iterable[Hit]:
+        return ctx.msg.defects(name)  # a list, no generator: most mail has no defect
 
     check.__name__ = name.replace("-", "_")
     rule(
@@ -281,29 +284,71 @@ class Context:
     """What a rule sees: the message, the profile, the original message if any,
     and a few views computed once and shared between rules."""
 
-    __slots__ = ("__dict__", "msg", "original", "profile")
+    __slots__ = (
+        "_addresses",
+        "_dkim",
+        "ascii",
+        "leaves",
+        "messages",
+        "msg",
+        "original",
+        "parts",
+        "profile",
+        "stats",
+    )
+
+    # The views below are slots filled on first use (see ``__getattr__``): once set, a
+    # rule reads them at slot speed, and no untyped ``__dict__`` holds them (issue 14 s5).
+    #: every part, the root first
+    parts: list[Part]
+    #: line endings, NUL, 8-bit and long lines of the root buffer (see ``_stats``)
+    stats: ByteStats
+    #: True when no byte of the message (attached messages decoded included) is 8-bit
+    ascii: bool
+    #: parts with a body of their own: neither multipart nor parsed attached message
+    leaves: list[Part]
+    #: the root and every attached message
+    messages: list[Message]
 
     def __init__(self, msg: Message, profile: Profile, original: Message | None) -> None:
         self.msg = msg
         self.profile = profile
         self.original = original
+        #: parsed address lists by (kind, value), for ``_rules._shared``
+        self._addresses: dict[tuple[int, str], AddressList] = {}
+        #: the DKIM-Signature fields of each message, for ``_rules.dkim`` (None: not read)
+        self._dkim: list[tuple[Message, list[Signature]]] | None = None
 
-    @functools.cached_property
-    def parts(self) -> list[Part]:
+    if not TYPE_CHECKING:  # mypy keeps checking attribute names: only the views come here
+
+        def __getattr__(self, name: str) -> object:
+            # called only while a view's slot is empty: compute it once and fill the slot
+            make = _VIEWS.get(name)
+            if make is None:
+                raise AttributeError(f"'Context' object has no attribute {name!r}")
+            value = make(self)
+            setattr(self, name, value)
+            return value
+
+    def _parts(self) -> list[Part]:
         return list(self.msg.walk())
 
     def restricted(self, parts: list[Part]) -> Context:
         """This context with ``parts`` (in document order) standing for the message's parts
-        and leaves, for ``scope="part"`` rules (``mimeguard._incremental``); the views
-        computed so far are shared, and ``messages`` and ``ascii`` stay the whole message's."""
+        and leaves, for ``scope="part"`` rules (``mimeguard._incremental``); the caches
+        and views computed so far are shared, and ``messages`` and ``ascii`` stay the
+        whole message's."""
         view = Context(self.msg, self.profile, self.original)
-        view.__dict__.update(self.__dict__, messages=self.messages, ascii=self.ascii)
-        view.__dict__["parts"] = parts
-        view.__dict__["leaves"] = [p for p in parts if not p.children and not p.is_multipart]
+        view._addresses = self._addresses
+        view._dkim = self._dkim
+        view.messages = self.messages
+        view.ascii = self.ascii
+        view.stats = self.stats  # computed for ascii already
+        view.parts = parts
+        view.leaves = [p for p in parts if not p.children and not p.is_multipart]
         return view
 
-    @functools.cached_property
-    def stats(self) -> ByteStats:
+    def _stats(self) -> ByteStats:
         """Line endings, NUL, 8-bit and long lines of the root buffer, in one pass
         (base64 bodies of lines of one width, known from :meth:`base64_body`, skipped)."""
         root = self.msg.buffer
@@ -326,16 +371,14 @@ class Context:
             )
         return found
 
-    @functools.cached_property
-    def ascii(self) -> bool:
+    def _ascii(self) -> bool:
         """True when no byte of the message (attached messages decoded included) is 8-bit."""
         root = self.msg.buffer
         return self.stats.ascii and all(
             m.buffer.isascii() for m in self.messages if m.buffer is not root
         )
 
-    @functools.cached_property
-    def leaves(self) -> list[Part]:
+    def _leaves(self) -> list[Part]:
         """Parts with a body of their own: neither multipart nor parsed attached message."""
         return [p for p in self.parts if not p.children and not p.is_multipart]
 
@@ -350,10 +393,18 @@ class Context:
             part = children[i]
         return part
 
-    @functools.cached_property
-    def messages(self) -> list[Message]:
+    def _messages(self) -> list[Message]:
         """The root and every attached message."""
         return [p for p in self.parts if isinstance(p, Message)]
+
+
+_VIEWS: dict[str, Callable[[Context], object]] = {
+    "parts": Context._parts,
+    "stats": Context._stats,
+    "ascii": Context._ascii,
+    "leaves": Context._leaves,
+    "messages": Context._messages,
+}
 
 
 def _start(part: Part) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Callable, Iterator
 
@@ -166,21 +167,129 @@ def _b_decode(text: str, offset: int, sink: ProblemCollector) -> bytes:
     return bytes(out)
 
 
+def _batch_pattern(label: str, kind: str) -> re.Pattern[str] | None:
+    """Words after a word ``=?label?kind?...?=`` that need no check of their own.
+
+    Each is preceded and followed by whitespace (never glued), spelled with the same
+    label and encoding (so it joins the same run), at most 75 characters long, with
+    no whitespace in its text and text that decodes without a problem: Q with every
+    ``=`` escaping two hex digits, B in whole groups of four without padding.  Such
+    words are decoded together, in C, whatever their number (issue 16: a million
+    words decode in linear time with a small constant).
+    """
+    room = 75 - len(label) - 7  # "=?" label "?" kind "?" text "?="
+    if room < 0:
+        return None
+    return _batch_compiled(label, kind, room)
+
+
+@functools.lru_cache(maxsize=64)
+def _batch_compiled(label: str, kind: str, room: int) -> re.Pattern[str]:
+    text = "(?:[A-Za-z0-9+/]{4})*+" if kind in "Bb" else "(?:[!-<>@-~]|=[0-9A-Fa-f]{2})*+"
+    word = rf"=\?{re.escape(label)}\?{kind}\?(?=[^?]{{0,{room}}}\?=){text}\?="
+    return re.compile(rf"(?:[ \t\r\n]++{word}(?=[ \t\r\n]))++")
+
+
+def _batch_bytes(region: str | bytes, label: str, kind: str) -> bytes:
+    """The bytes of the words of a batch (``region`` starts with whitespace)."""
+    prefix = f"=?{label}?{kind}?".encode("ascii")
+    raw = region.encode("ascii") if isinstance(region, str) else region
+    # "=?l?k?t1?= =?l?k?t2?=" -> "=?l?k?t1t2?=": the texts joined, one prefix, one suffix
+    text = raw.translate(None, b" \t\r\n").replace(b"?=" + prefix, b"")
+    text = text[len(prefix) : -2]
+    if kind in "Bb":
+        return binascii.a2b_base64(text)
+    return binascii.a2b_qp(text, header=True)
+
+
+def _canon(text: bytes, hex_digits: bytes) -> bytes:
+    """A translation table: whitespace to space, text characters to ``a`` (hex digits
+    to ``h``), ``=``, ``?`` and the word mark 0x01 kept, every other byte to 0x02."""
+    table = bytearray(b"\x02" * 256)
+    for c in text:
+        table[c] = ord("a")
+    for c in hex_digits:
+        table[c] = ord("h")
+    for c in b" \t\r\n":
+        table[c] = ord(" ")
+    for c in b"=?\x01":
+        table[c] = c
+    return bytes(table)
+
+
+_CANON_Q = _canon(bytes(c for c in range(0x21, 0x7F) if c not in b"=?"), b"0123456789ABCDEFabcdef")
+_CANON_B = _canon(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", b"")
+#: text characters (and ``=``) to ``t``, so that the length of each text is a run of ``t``
+_TEXT_RUNS_Q = bytes.maketrans(b"ah=", b"ttt")
+_TEXT_RUNS_B = bytes.maketrans(b"a", b"t")
+#: whitespace may only follow a word's ``?=`` and only precede a word's start (0x01)
+_BAD_NEIGHBOURS = (b"a ", b"h ", b"\x01 ", b"? ", b" a", b" h", b" =", b" ?")
+#: the first window a batch is checked in, in characters; it doubles while batches pass
+_WINDOW = 4096
+
+
+def _bulk_batch(
+    value: str, data: bytes, start: int, limit: int, label: str, kind: str
+) -> tuple[int, bytes]:
+    """The end and the bytes of a batch (see :func:`_batch_pattern`) of all the words
+    from ``start`` to the last word ending before ``limit``, checked with a few passes
+    of bytes methods instead of one regex step per character; ``(-1, b"")`` when that
+    stretch is not one clean batch (the caller then takes the regex).  ``data`` is
+    ``value`` in ASCII (empty when it is not ASCII)."""
+    end = value.rfind("?=", start, limit) + 2
+    if not data or end < 2 or end >= len(value) or value[end] not in _WSP:
+        return -1, b""
+    raw = data[start:end]
+    if b"\x01" in raw:
+        return -1, b""
+    b = kind in "Bb"
+    c = raw.replace(f"=?{label}?{kind}?".encode("ascii"), b"\x01")
+    c = c.translate(_CANON_B if b else _CANON_Q)
+    n = c.count(b"\x01")
+    if (
+        n == 0
+        or c[:1] != b" "
+        or b"\x02" in c
+        or c.count(b"?") != n
+        or c.count(b"?=") != n
+        or c.count(b"= ") != n - 1
+        or c.count(b"?= ") != n - 1
+        or c.count(b" \x01") != n
+        or any(pair in c for pair in _BAD_NEIGHBOURS)
+    ):
+        return -1, b""
+    # every "=" is a word's "?=" or, in Q, an escape of two hex digits
+    if c.count(b"=") != n + (0 if b else c.count(b"=hh")):
+        return -1, b""
+    runs = c.translate(_TEXT_RUNS_B if b else _TEXT_RUNS_Q)
+    # Q: the "=" of "?=" makes a run of one after the "?"; a text of more than
+    # 75 - 7 - len(label) characters makes the word longer than 75 (RFC 2047 section 2)
+    if b"t" * (75 - len(label) - 6) in runs:
+        return -1, b""
+    if b and b"t" in runs.replace(b"tttt", b""):
+        return -1, b""  # B text that is not whole groups of four
+    return end, _batch_bytes(raw, label, kind)
+
+
 class _Run:
     """Bytes of adjacent encoded-words in one charset, decoded together.
 
     RFC 2047 section 5 forbids splitting a character across words, but
     senders do it; joining the bytes first repairs UTF-8 split that way.
+    A chunk may hold a batch of words (see :func:`_batch_pattern`): ``batches``
+    maps its index to the span of ``value`` the batch covers.
     """
 
-    __slots__ = ("chunks", "codec", "key", "label", "starts")
+    __slots__ = ("batches", "chunks", "codec", "key", "label", "starts", "value")
 
-    def __init__(self, key: str, codec: str | None, label: str) -> None:
+    def __init__(self, key: str, codec: str | None, label: str, value: str) -> None:
         self.key = key
         self.codec = codec
         self.label = label
+        self.value = value
         self.chunks: list[bytes] = []
         self.starts: list[int] = []
+        self.batches: dict[int, tuple[int, int, str]] = {}
 
     def decode(self, sink: ProblemCollector) -> str:
         data = b"".join(self.chunks)
@@ -204,11 +313,24 @@ class _Run:
     def _word_at(self, byte_index: int) -> int:
         """Offset of the word that holds byte ``byte_index`` of the run."""
         seen = 0
-        for chunk, start in zip(self.chunks, self.starts, strict=True):
+        for i, (chunk, start) in enumerate(zip(self.chunks, self.starts, strict=True)):
+            if byte_index < seen + len(chunk):
+                batch = self.batches.get(i)
+                return start if batch is None else self._batch_word_at(batch, byte_index - seen)
             seen += len(chunk)
-            if byte_index < seen:
-                return start
         return self.starts[-1]
+
+    def _batch_word_at(self, batch: tuple[int, int, str], byte_index: int) -> int:
+        # only on a decoding error: the batch is read again word by word
+        start, end, kind = batch
+        seen = 0
+        found = start
+        for m in _WORD_RE.finditer(self.value, start, end):
+            found = m.start()
+            seen += len(_batch_bytes(" " + m[0], m[1], kind))
+            if byte_index < seen:
+                break
+        return found
 
 
 def decode_words(value: str | bytes) -> tuple[str, list[Problem]]:
@@ -226,33 +348,39 @@ def decode_words(value: str | bytes) -> tuple[str, list[Problem]]:
         if value.isascii():
             return decode_words(value.decode("ascii"))
         return _decode_raw_words(value)
-    matches = list(_iter_words(value))
-    if not matches:
+    if "=?" not in value:
         return value, []
-    return _decode_matches(value, matches, str)
+    return _decode_matches(value, _WORD_RE, str)
 
 
 def _decode_raw_words(raw: bytes) -> tuple[str, list[Problem]]:
     # Latin-1 maps byte n to character n: offsets and bytes survive the round trip
     value = raw.decode("latin-1")
-    matches = list(_iter_words(value, _WORD_8BIT_RE))
-    if not matches:
-        return decode_8bit(raw), []
 
     def plain(text: str) -> str:
         return text if text.isascii() else decode_8bit(text.encode("latin-1"))
 
-    return _decode_matches(value, matches, plain)
+    return _decode_matches(value, _WORD_8BIT_RE, plain)
 
 
 def _decode_matches(
-    value: str, matches: list[re.Match[str]], plain: Callable[[str], str]
+    value: str, word: re.Pattern[str], plain: Callable[[str], str], *, batched: bool = True
 ) -> tuple[str, list[Problem]]:
-    """The decoding of :func:`decode_words`; ``plain`` reads the text between words."""
+    """The decoding of :func:`decode_words`; ``plain`` reads the text between words.
+
+    Words are found left to right without overlaps (a failed attempt moves on by one
+    character); after each word, a batch of following words that need no check of
+    their own is decoded in one step (``batched=False``, word by word: the tests'
+    reference).
+    """
     sink = ProblemCollector()
     out: list[str] = []
     run: _Run | None = None
     last_end = 0
+    prev_end = -1
+    pos = 0
+    window = _WINDOW
+    ascii_value: bytes | None = None  # value in ASCII, for batches (empty: not ASCII)
 
     def flush() -> None:
         nonlocal run
@@ -266,17 +394,26 @@ def _decode_matches(
         out.append(text)
         run = None
 
-    for index, match in enumerate(matches):
-        start, end = match.span()
+    while True:
+        start = value.find("=?", pos)
+        if start < 0:
+            break
+        match = word.match(value, start)
+        if match is None:
+            pos = start + 1
+            continue
+        end = match.end()
         gap = value[last_end:start]
-        if index == 0 or gap.strip(_WSP):
+        if prev_end < 0 or gap.strip(_WSP):
             flush()
             out.append(plain(gap))
-        _check_word(value, match, matches, index, sink)
+        next_glued = word.match(value, end) is not None
+        _check_word(value, match, prev_end == start, next_glued, sink)
 
         label, _, _lang = match[1].partition("*")
+        kind = match[2]
         text = match[3]
-        if match[2] in "Bb":
+        if kind in "Bb":
             data = _b_decode(text, start, sink)
         else:
             data = _q_decode(text, start, sink)
@@ -288,10 +425,34 @@ def _decode_matches(
             key = codec
         if run is None or run.key != key:
             flush()
-            run = _Run(key, codec, label)
+            run = _Run(key, codec, label, value)
         run.chunks.append(data)
         run.starts.append(start)
-        last_end = end
+        last_end = prev_end = pos = end
+        batch = _batch_pattern(match[1], kind) if batched and codec is not None else None
+        if batch is None:
+            continue
+        if ascii_value is None:
+            ascii_value = value.encode("ascii") if value.isascii() else b""
+        # windows double while batches pass and halve when one fails (a failure costs
+        # no more than twice the batch before it: linear); in the last, small window
+        # the regex finds the clean words up to whatever failed
+        while True:
+            stop, decoded = _bulk_batch(value, ascii_value, end, end + window, match[1], kind)
+            if stop > 0:
+                window *= 2
+                break
+            if window <= _WINDOW:
+                found = batch.match(value, end, end + 2 * _WINDOW)
+                if found is not None:
+                    stop, decoded = found.end(), _batch_bytes(found[0], match[1], kind)
+                break
+            window //= 2
+        if stop > 0:
+            run.batches[len(run.chunks)] = (end, stop, kind)
+            run.chunks.append(decoded)
+            run.starts.append(value.find("=?", end))
+            last_end = prev_end = pos = stop
     flush()
     out.append(plain(value[last_end:]))
     return "".join(out), sink.finish()
@@ -300,23 +461,24 @@ def _decode_matches(
 def _check_word(
     value: str,
     match: re.Match[str],
-    matches: list[re.Match[str]],
-    index: int,
+    after_word: bool,
+    next_glued: bool,
     sink: ProblemCollector,
 ) -> None:
-    """Report the layout rules of RFC 2047 sections 2 and 5 one word breaks."""
+    """Report the layout rules of RFC 2047 sections 2 and 5 one word breaks;
+    ``after_word``: the previous word ends where this one starts, ``next_glued``: the
+    next one starts where this one ends."""
     start, end = match.span()
     if end - start > 75:
         sink.add(MALFORMED, "encoded-word is longer than 75 characters", start)
     if " " in match[3] or "\t" in match[3]:
         sink.add(MALFORMED, "encoded-word contains whitespace", start)
     if start > 0 and value[start - 1] not in _WSP:
-        if index > 0 and matches[index - 1].end() == start:
+        if after_word:
             message = "encoded-word is not separated from the previous encoded-word"
         else:
             message = "encoded-word is glued to the text before it"
         sink.add(MALFORMED, message, start)
-    next_glued = index + 1 < len(matches) and matches[index + 1].start() == end
     if end < len(value) and value[end] not in _WSP and not next_glued:
         sink.add(MALFORMED, "encoded-word is glued to the text after it", start)
 
@@ -341,34 +503,46 @@ _SPACES_OR_WORD_RE = re.compile(r" +|[^ ]+")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+_Q_KEEP = bytes(_Q_SAFE) + b" "
+#: each byte as Q writes it (RFC 2047 section 4.2)
+_Q_TEXT = tuple(
+    chr(byte) if byte in _Q_SAFE else "_" if byte == 0x20 else f"={byte:02X}" for byte in range(256)
+)
+
+
 def _q_cost(data: bytes) -> int:
-    return sum(1 if byte in _Q_SAFE or byte == 0x20 else 3 for byte in data)
+    # a byte Q must escape costs three characters, the others one
+    return len(data) + 2 * len(data.translate(None, _Q_KEEP))
 
 
 def _q_encode(data: bytes) -> str:
-    return "".join(
-        chr(byte) if byte in _Q_SAFE else "_" if byte == 0x20 else f"={byte:02X}" for byte in data
-    )
+    return "".join(map(_Q_TEXT.__getitem__, data))
+
+
+def _cost(content: str, pos: int, end: int) -> int:
+    """Characters the shorter of B and Q needs for ``content[pos:end]``, without overhead."""
+    data = content[pos:end].encode("utf-8")
+    return min(_q_cost(data), 4 * ((len(data) + 2) // 3))
 
 
 def _take(content: str, pos: int, budget: int) -> tuple[int, str]:
     """Encode the longest run of whole characters from ``pos`` fitting ``budget``.
 
     At least one character is always taken, so the result may exceed a budget
-    too small for it.  Picks B or Q, whichever is shorter.
+    too small for it.  Picks B or Q, whichever is shorter.  The cost only grows with
+    the run, so the longest run is found by bisection (a character costs at least
+    one, so no run is longer than the budget).
     """
-    end = pos
-    size = 0
-    q_len = 0
-    while end < len(content):
-        data = content[end].encode("utf-8")
-        new_q = q_len + _q_cost(data)
-        new_size = size + len(data)
-        b_len = 4 * ((new_size + 2) // 3)
-        if min(new_q, b_len) + _WORD_OVERHEAD > budget and end > pos:
-            break
-        q_len, size = new_q, new_size
-        end += 1
+    room = budget - _WORD_OVERHEAD
+    lo = pos + 1  # always taken
+    hi = min(len(content), pos + max(room, 1))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _cost(content, pos, mid) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    end = lo
     data = content[pos:end].encode("utf-8")
     q_text = _q_encode(data)
     b_text = base64.b64encode(data).decode("ascii")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import _abnf as g
 
-__all__ = ["Base64Body", "ByteStats", "base64_body", "first_line_over", "scan"]
+__all__ = ["Base64Body", "ByteStats", "base64_body", "field_end", "first_line_over", "scan"]
 
 CHUNK = 1 << 16
 #: below this many bytes, first_line_over splits a chunk into lines rather than search it
@@ -295,3 +295,47 @@ def _regular_width(buf: bytes, start: int, end: int, k: int) -> int:
         if buf[a:b:step] != crs[:n] or buf[a + 1 : b + 1 : step] != lfs[:n]:
             return 0
     return max(w, tail)
+
+
+#: below this many bytes, field_end looks at the line breaks one by one
+_FIELD_STEP = 1 << 12
+
+
+def _all_folds(buf: bytes, a: int, b: int, stop: int) -> bool:
+    """Every LF in ``buf[a:b]`` is followed, before ``stop``, by a space or a tab."""
+    c = min(b + 1, stop)
+    return buf.count(b"\n", a, b) == buf.count(b"\n ", a, c) + buf.count(b"\n\t", a, c)
+
+
+def field_end(buf: bytes, pos: int, stop: int) -> int:
+    """Where the header field starting at ``pos`` ends (RFC 5322 section 2.2.3: after the
+    first line break not followed by a space or a tab), reading no further than ``stop``;
+    -1 when a lone CR is a line break in it (the caller's regex decides then).
+
+    A few ``count`` passes over windows that double, then halve around the end, so a field
+    of a million folded lines costs a handful of C scans, not a regex step per byte.
+    """
+    a, size = pos, _FIELD_STEP
+    while a < stop:  # windows that double while every line break folds
+        b = min(stop, a + size)
+        if not _all_folds(buf, a, b, stop):
+            break
+        a, size = b, size * 2
+    else:
+        end = stop
+        return end if buf.count(b"\r", pos, end) == buf.count(b"\r\n", pos, end) else -1
+    while b - a > _FIELD_STEP:  # the first unfolded LF lies in [a, b)
+        mid = (a + b) // 2
+        if _all_folds(buf, a, mid, stop):
+            a = mid
+        else:
+            b = mid
+    while True:
+        lf = buf.find(b"\n", a, b)
+        if lf < 0 or lf + 1 >= stop or buf[lf + 1] not in (32, 9):
+            break
+        a = lf + 1
+    end = stop if lf < 0 else lf + 1
+    if buf.count(b"\r", pos, end) != buf.count(b"\r\n", pos, end):
+        return -1  # a lone CR ends a line too: not a count this reading can make
+    return end

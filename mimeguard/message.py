@@ -111,7 +111,8 @@ class HeaderField:
     @property
     def unfolded(self) -> bytes:
         """The raw value unfolded (RFC 5322 section 2.2.3), surrounding whitespace removed."""
-        return g.EOL.sub(b"", self.raw_value).strip(_WSP)
+        # every CR and LF goes (g.EOL matches each of them): translate does it in one pass
+        return self.raw_value.translate(None, b"\r\n").strip(_WSP)
 
     @property
     def value(self) -> str:
@@ -152,6 +153,7 @@ class Part(StdlibAPI):
         "_epilogue",
         "_header_end",
         "_headers",
+        "_index",
         "_memo",
         "_opaque",
         "_parent",
@@ -172,6 +174,8 @@ class Part(StdlibAPI):
         self._depth = depth
         self._parent = parent
         self._headers: tuple[HeaderField, ...] = ()
+        #: fields by lower-case name, built on the first lookup (None: not yet)
+        self._index: dict[str, tuple[HeaderField, ...]] | None = None
         self._header_end = start
         self._separator: Span | None = None
         self._body_start = start
@@ -193,6 +197,7 @@ class Part(StdlibAPI):
         self, headers: list[HeaderField], header_end: int, body_start: int, separator: Span | None
     ) -> None:
         self._headers = tuple(headers)
+        self._index = None
         self._header_end = header_end
         self._body_start = body_start
         self._separator = separator
@@ -327,13 +332,21 @@ class Part(StdlibAPI):
 
     # -- header access -----------------------------------------------------------------------
 
+    def _fields(self) -> dict[str, tuple[HeaderField, ...]]:
+        """The fields by lower-case name, in order: one index per part, built once, so a
+        lookup costs the same in a 3-field part and a 10,000-field one."""
+        index = self._index
+        if index is None:
+            grouped: dict[str, list[HeaderField]] = {}
+            for field in self._headers:
+                grouped.setdefault(field.lname, []).append(field)
+            index = self._index = {k: tuple(v) for k, v in grouped.items()}
+        return index
+
     def header(self, name: str) -> HeaderField | None:
         """The first field called ``name`` (case-insensitive), or ``None``."""
-        lname = name.lower()
-        for field in self._headers:
-            if field.lname == lname:
-                return field
-        return None
+        found = self._fields().get(name.lower())
+        return None if found is None else found[0]
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The unfolded value of the first field called ``name``."""
@@ -341,8 +354,7 @@ class Part(StdlibAPI):
         return default if field is None else field.value
 
     def get_all(self, name: str) -> list[HeaderField]:
-        lname = name.lower()
-        return [f for f in self._headers if f.lname == lname]
+        return list(self._fields().get(name.lower(), ()))
 
     # -- MIME attributes ---------------------------------------------------------------------
 

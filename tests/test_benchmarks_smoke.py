@@ -56,6 +56,10 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         "parts",
         "header fields",
         "nesting depth",
+        "near-match boundary lines",
+        "encoded-words",
+        "RFC 2231 sections",
+        "base64 body with a bad last character",
     }
     assert all("time_exponent" in d for d in res["scaling"])
     assert len(res["adversarial"]) >= 8

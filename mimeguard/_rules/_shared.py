@@ -12,19 +12,10 @@ from .._registry import Context
 
 __all__ = ["address_list", "mailbox_list"]
 
-_KEY = "_parsed_addresses"
-
-
-def _cache(ctx: Context) -> dict[tuple[int, str], AddressList]:
-    cache: dict[tuple[int, str], AddressList] | None = ctx.__dict__.get(_KEY)
-    if cache is None:
-        cache = ctx.__dict__[_KEY] = {}
-    return cache
-
 
 def address_list(ctx: Context, value: str, *, allow_empty: bool = False) -> AddressList:
     """:func:`~mimeguard._address.parse_address_list`, once per value in this validation."""
-    cache = _cache(ctx)
+    cache = ctx._addresses
     key = (1 if allow_empty else 0, value)
     found = cache.get(key)
     if found is None:
@@ -34,7 +25,7 @@ def address_list(ctx: Context, value: str, *, allow_empty: bool = False) -> Addr
 
 def mailbox_list(ctx: Context, value: str) -> AddressList:
     """:func:`~mimeguard._address.parse_mailbox_list`, once per value in this validation."""
-    cache = _cache(ctx)
+    cache = ctx._addresses
     key = (2, value)
     found = cache.get(key)
     if found is None:

@@ -37,9 +37,9 @@ _MALFORMED_FIX = "Not fixable: the signer must send a well-formed signature."
 
 def _signatures(ctx: Context) -> list[tuple[Message, list[_dkim.Signature]]]:
     """The DKIM-Signature fields of the message and of each attached message, read once."""
-    cached = ctx.__dict__.get("_dkim")
+    cached = ctx._dkim
     if cached is None:
-        cached = ctx.__dict__["_dkim"] = [(m, _dkim.signatures(m)) for m in ctx.messages]
+        cached = ctx._dkim = [(m, _dkim.signatures(m)) for m in ctx.messages]
     return cached
 
 
