@@ -90,6 +90,10 @@ _EOL: Final = r"\r\n|\n|\r"
 EOL: Final[re.Pattern[bytes]] = re.compile(_EOL.encode("ascii"))
 #: :data:`EOL` over text (values already decoded).
 EOL_TEXT: Final[re.Pattern[str]] = re.compile(_EOL)
+#: A lone surrogate in text read with ``surrogateescape``: an undecodable byte, no
+#: character (Unicode section 3.9), so no charset can write it.  (The escape is read
+#: by ``re``: a surrogate literal in the source is something mypyc cannot compile.)
+SURROGATE: Final[re.Pattern[str]] = re.compile(r"[\ud800-\udfff]")
 
 #: One physical line: content, then CRLF, LF or a lone CR.  At end of input the
 #: terminator is empty.

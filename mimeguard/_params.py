@@ -106,7 +106,7 @@ _FAST_PARAM_RE = re.compile(
     rf'(?:([{g.TOKEN_CHARS}]++)|"([ !#-\[\]-~]*+)")[ \t]*+(?=;|\Z)'
 )
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]++|[\x00-\x7f]++")
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SURROGATE_RE = g.SURROGATE
 _ATTRIBUTE_CHARS = g.ATTRIBUTE_CHARS
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 _BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 from mimeguard._problem import Problem
 
-from ._abnf import ENCODED_WORD, ENCODED_WORD_8BIT, MAX_LINE_CHARS, MAX_LINE_OCTETS
+from ._abnf import ENCODED_WORD, ENCODED_WORD_8BIT, MAX_LINE_CHARS, MAX_LINE_OCTETS, SURROGATE
 from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
@@ -500,7 +500,7 @@ _CRAMPED = 30  # below this much room, start a new line rather than a tiny word
 
 _PLAIN_WORD_RE = re.compile(r"[!-~]+")
 _SPACES_OR_WORD_RE = re.compile(r" +|[^ ]+")
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SURROGATE_RE = SURROGATE
 
 
 _Q_KEEP = bytes(_Q_SAFE) + b" "
