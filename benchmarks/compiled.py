@@ -62,7 +62,7 @@ COMPILED = (
 )
 
 _CHILD = r"""
-import json, sys, time, gc, re
+import hashlib, json, sys, time, gc, re
 from benchmarks.corpus import real_corpus, synthetic_corpus
 from benchmarks.peers import compat32_check, mg_parse, mg_validate, mg_pipeline
 import mimeguard
@@ -71,6 +71,15 @@ ops = {"compat32 parse+walk+decode": compat32_check, "parse": mg_parse,
 groups = {"real": real_corpus(), "synthetic": synthetic_corpus()}
 out = {"compiled": any(str(getattr(m, "__file__", "")).endswith(".so")
                        for n, m in sys.modules.items() if n.startswith("mimeguard."))}
+digest = hashlib.sha256()
+for group, samples in groups.items():
+    for s in samples:  # what both builds must agree on: every finding, every edit
+        digest.update(repr(mimeguard.validate(s.data, profile="workmail").findings).encode())
+        try:
+            digest.update(mg_pipeline(s.data))
+        except mimeguard.MimeguardError as exc:
+            digest.update(type(exc).__name__.encode())
+out["digest"] = digest.hexdigest()
 for group, samples in groups.items():
     if not samples:
         continue
@@ -134,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(_child(where, args.runs))
     if not results["compiled"][0]["compiled"]:
         print("mypyc produced no extension modules", file=sys.stderr)
+        return 1
+    if results["compiled"][0]["digest"] != results["pure"][0]["digest"]:
+        print("the compiled build's findings or edits differ from pure Python", file=sys.stderr)
         return 1
     keys = [k for k in results["pure"][0] if "/" in k]
     best = {

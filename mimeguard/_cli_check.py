@@ -24,7 +24,7 @@ from .validation import validate
 
 __all__ = [
     "FileResult",
-    "Hit",
+    "Located",
     "Settings",
     "Task",
     "check_one",
@@ -39,7 +39,7 @@ _BARE_LF = g.BARE_LF
 _FROM_LINE = re.compile(rb"^From [^\r\n]*(?:" + g.EOL.pattern + rb")?", re.MULTILINE)
 
 
-class Hit(NamedTuple):
+class Located(NamedTuple):
     """One finding, positioned in the file (for mbox files: in the whole mailbox)."""
 
     code: str
@@ -63,7 +63,7 @@ class Hit(NamedTuple):
 
 class FileResult(NamedTuple):
     display: str
-    hits: tuple[Hit, ...] = ()
+    hits: tuple[Located, ...] = ()
     size: int = 0
     messages: int = 1
     #: why the file could not be checked (``None`` when it was)
@@ -146,7 +146,7 @@ def _check_bytes(task: Task, data: bytes, settings: Settings) -> FileResult:
     return FileResult(task.display, placed(data, hits), len(data), messages)
 
 
-def placed(data: bytes, hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
+def placed(data: bytes, hits: tuple[Located, ...]) -> tuple[Located, ...]:
     """``hits`` (positioned in ``data``) with the line and column of their end and their excerpt."""
     out = []
     for hit in hits:
@@ -163,7 +163,7 @@ def placed(data: bytes, hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
 
 def mbox_hits(
     data: bytes, settings: Settings, ignore: tuple[str, ...]
-) -> tuple[tuple[Hit, ...], int]:
+) -> tuple[tuple[Located, ...], int]:
     """The findings of every message of an mbox file, and the number of messages.
 
     Positions are in the whole file: the line of the mbox, the byte offset in it and
@@ -176,7 +176,7 @@ def mbox_hits(
     spans = split_mbox(data)
     first = data.find(b"\n")
     lf_box = data.startswith(b"From ") and first > 0 and data[first - 1 : first] != b"\r"
-    hits: list[Hit] = []
+    hits: list[Located] = []
     for index, (start, end) in enumerate(spans, 1):
         message = data[start:end]
         base_line = data.count(b"\n", 0, start) if start else 0
@@ -207,13 +207,13 @@ def _as_crlf(message: bytes) -> tuple[bytes, Callable[[int], int]]:
     return converted, lambda c: c - bisect.bisect_left(inserted, c)
 
 
-def _hits(message: bytes, settings: Settings, ignore: tuple[str, ...]) -> Iterator[Hit]:
+def _hits(message: bytes, settings: Settings, ignore: tuple[str, ...]) -> Iterator[Located]:
     report = validate(message, profile=settings.profile, select=settings.select, ignore=ignore)
     for f in report.findings:
         severity = f.severity
         if settings.warnings_as_errors and severity == "warning":
             severity = "error"
-        yield Hit(
+        yield Located(
             f.code, f.name, severity, f.message, f.part, f.offset, f.line, f.column, end=f.end
         )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._cli_check import FileResult, Hit
+from ._cli_check import FileResult, Located
 from ._registry import RULES
 from .profiles import PROFILES
 
@@ -210,7 +210,7 @@ class Summary:
         return out
 
 
-def where(hit: Hit) -> str:
+def where(hit: Located) -> str:
     """`` (part 1.2)``, `` (message 3, part 1.2)`` or nothing."""
     bits = []
     if hit.msgno:
@@ -328,7 +328,7 @@ class JsonReporter(Reporter):
                 errors=counts["error"],
                 warnings=counts["warning"],
                 infos=counts["info"],
-                findings=[_hit_dict(h) for h in result.hits],
+                findings=[_located_dict(h) for h in result.hits],
             )
         self.out.write(("" if self._first else ",\n") + json.dumps(entry, ensure_ascii=False))
         self._first = False
@@ -354,7 +354,7 @@ class JsonReporter(Reporter):
         self.out.write(json.dumps(tail, ensure_ascii=False) + "}\n")
 
 
-def _hit_dict(hit: Hit) -> dict[str, Any]:
+def _located_dict(hit: Located) -> dict[str, Any]:
     d: dict[str, Any] = {
         "code": hit.code,
         "name": hit.name,
@@ -469,7 +469,7 @@ class SarifReporter(Reporter):
         self.out.write(body + "\n    }\n  ]\n}\n")
 
 
-def _sarif_region(hit: Hit) -> dict[str, int]:
+def _sarif_region(hit: Located) -> dict[str, int]:
     """The hit's span as a SARIF region: line/column (columns count bytes) and byte range."""
     end = max(hit.offset, hit.end)
     return {
