@@ -50,6 +50,7 @@ class ValueMap:
         "_length",
         "_shift",
         "_size",
+        "_starts",
         "_text",
         "_unfolded",
         "_words",
@@ -90,6 +91,7 @@ class ValueMap:
             if b"=?" in unfolded
             else []
         )
+        self._starts = [ws for ws, _ in self._words]
 
     def byte_offset(self, index: int) -> int:
         """The offset in ``unfolded`` of character ``index`` of ``value`` (``-1``: no exact map)."""
@@ -118,12 +120,20 @@ class ValueMap:
         start = max(0, min(start, size))
         point = end is None
         end = start if end is None else max(start, min(end, size))
-        for ws, we in self._words:
-            if ws < start < we or (point and start == ws):
-                start = ws
-                end = max(end, we)
-            if ws < end < we:
-                end = we
+        words = self._words
+        if words:  # sorted and apart (finditer): the word holding a point is found by bisection
+            starts = self._starts
+            i = bisect.bisect_right(starts, start) - 1
+            if i >= 0:
+                ws, we = words[i]
+                if ws < start < we or (point and start == ws):
+                    start = ws
+                    end = max(end, we)
+            j = bisect.bisect_right(starts, end) - 1
+            if j >= 0:
+                ws, we = words[j]
+                if ws < end < we:
+                    end = we
         a = self._to_buffer(start)
         if end == start:
             return a, a
@@ -152,19 +162,36 @@ def _char_map_kind(text: str, unfolded: bytes) -> str:
     return "none"
 
 
+#: the map last built, with the field bytes it maps: a rule asks for the spans of every
+#: problem of one field in turn, and building the map reads the whole field (a field
+#: with thousands of problems must not be read once per problem).  Keyed by the bytes,
+#: not the field object, so no message buffer is kept alive by it.
+_LAST: list[tuple[int, bytes, ValueMap]] = []
+
+
+def _map_of(field: HeaderField) -> ValueMap:
+    raw = field.raw_value
+    last = _LAST[0] if _LAST else None
+    if last is not None and last[0] == field.value_start and last[1] == raw:
+        return last[2]
+    found = ValueMap(field)
+    _LAST[:] = [(field.value_start, raw, found)]
+    return found
+
+
 def field_span(field: HeaderField, start: int, end: int | None = None) -> tuple[int, int]:
     """The buffer span of ``field.value[start:end]`` (``end`` ``None``: a point at ``start``)."""
-    return ValueMap(field).span(start, end)
+    return _map_of(field).span(start, end)
 
 
 def problem_span(field: HeaderField, problem: Problem) -> tuple[int, int]:
     """The buffer span of the token a parser of ``field.value`` reported ``problem`` at."""
-    return ValueMap(field).span(problem.offset, problem.end)
+    return _map_of(field).span(problem.offset, problem.end)
 
 
 def value_span(field: HeaderField) -> tuple[int, int]:
     """The buffer span of the field's value, folds inside it included, surrounding WSP not."""
-    return ValueMap(field).value_span()
+    return _map_of(field).value_span()
 
 
 def field_bytes(field: HeaderField) -> tuple[int, int]:

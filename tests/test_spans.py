@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -276,3 +277,29 @@ def test_spans_of_refolded_messages(case: tuple[bytes, frozenset[str]], fold: by
     data = folded + sep + body
     for f in validate(data, profile="rfc"):
         _check_span(data, f)
+
+
+def test_a_field_with_many_problems_is_mapped_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 MB of "=?" starts gives one problem after another in one Subject: mapping the
+    # field once per problem was quadratic (found by the benchmark's flood input)
+    import mimeguard._spans as spans
+
+    built = []
+    init = spans.ValueMap.__init__
+
+    def counting(self: spans.ValueMap, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(spans.ValueMap, "__init__", counting)
+    data = (
+        b"From: a@example.com\r\nTo: b@example.com\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+        b"Message-ID: <1@example.com>\r\nSubject: "
+        + b"=?utf-8?q?=?=?b?=?" * 2000
+        + b"\r\n\r\nbody\r\n"
+    )
+    report = validate(data, profile="rfc")
+    subject = [f for f in report.findings if f.code == "MG116"]
+    assert len(subject) > 50
+    assert len(built) <= 3
+    assert all(f.offset <= f.end <= len(data) for f in subject)
