@@ -76,10 +76,6 @@ def scan(
     if first_nul >= 0:
         st.nul = buf.count(b"\x00", start, end)
         st.first_nul = first_nul
-    if start == 0 and end == len(buf):
-        st.ascii = buf.isascii()
-    else:
-        st.ascii = all(buf[p : min(p + CHUNK, end)].isascii() for p in range(start, end, CHUNK))
     pos = start
     for a, b, crlf in regular:
         if a < pos or b > end or (a > start and buf[a - 1] != 10):
@@ -87,10 +83,17 @@ def scan(
         if b < end and buf[b] not in (10, 13):
             continue
         _lines(st, buf, pos, a)
+        st.ascii = st.ascii and _ascii(buf, pos, a)  # a regular region is base64: ASCII
         st.crlf += crlf
         pos = b
     _lines(st, buf, pos, end)
+    st.ascii = st.ascii and _ascii(buf, pos, end)
     return st
+
+
+def _ascii(buf: bytes, start: int, end: int) -> bool:
+    """No byte of ``buf[start:end]`` is 8-bit (read a chunk at a time: memory stays flat)."""
+    return all(buf[p : min(p + CHUNK, end)].isascii() for p in range(start, end, CHUNK))
 
 
 def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
