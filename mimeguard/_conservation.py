@@ -17,10 +17,12 @@ parse of what it wrote, walking the leaf parts of both in document order:
 
 Leaves are looked up by their meaning, body length and the bytes at both ends of the
 body, and a match is confirmed by comparing the two body spans whole (one ``memcmp``,
-no copy, no hash pass, never a decoded copy of an attachment); after a repair that
-rewrote line endings, bodies are compared with their line endings normalised (by
-digest).  Only the text of leaves with a ``disclaimer`` change is decoded.  A violation raises
-:class:`~mimeguard.InvalidMessageError`: a broken edit never returns.
+no copy, no hash pass, never a decoded copy of an attachment).  Where a repair
+rewrote the line endings of a whole message (``scope="message"``: the message, or an
+attached message it decoded), the bodies in it are compared with their line endings
+normalised, by digest.  Only the text of leaves with a ``disclaimer`` change is
+decoded.  A violation raises :class:`~mimeguard.InvalidMessageError`: a broken edit
+never returns.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ __all__ = ["EditIntegrityError", "check_conserved"]
 #: body bytes at each end that go into a leaf's look-up key
 _ENDS = 32
 
-_Key = tuple[str, str, str, str, int, bytes]
+_Key = tuple[str, str, str, str, bool, int, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +78,20 @@ def _fingerprint(buf: bytes, start: int, end: int, normalise: bool) -> tuple[int
     return end - start, buf[start : start + _ENDS] + buf[end - _ENDS : end]
 
 
-def _same(a: _Leaf, b: _Leaf, normalise: bool) -> bool:
+def _same(a: _Leaf, b: _Leaf) -> bool:
     """Are the bodies of two leaves with equal keys the same bytes?"""
     (s, e), (t, _f) = a.span, b.span
-    if normalise or e - s <= 2 * _ENDS:
+    if a.key[4] or e - s <= 2 * _ENDS:
         return True  # the key held the normalised digest, or the whole body
     return b.part.buffer.startswith(memoryview(a.part.buffer)[s:e], t)
 
 
-def _leaves(msg: Message, normalise: bool) -> list[_Leaf]:
+def _leaves(msg: Message, normalised: set[str]) -> list[_Leaf]:
+    """The leaves of ``msg``, in order; those at or below a path in ``normalised`` are
+    keyed by their bodies with line endings made CRLF."""
     out: list[_Leaf] = []
     for part in msg.walk():
+        normalise = bool(normalised) and not normalised.isdisjoint(_lineage(part.path))
         if not part.children:
             span = (part.body_start, part.body_end)
             key = (
@@ -94,12 +99,13 @@ def _leaves(msg: Message, normalise: bool) -> list[_Leaf]:
                 part.transfer_encoding,
                 part.charset or "",
                 part.filename or "",
+                normalise,
                 *_fingerprint(part.buffer, *span, normalise),
             )
             out.append(_Leaf(part.path, key, part, span))
         elif part.opaque and part.delimiters and part.epilogue is None:
             span = (part.delimiters[-1][0], part.body_end)
-            key = ("", "", "", "", *_fingerprint(part.buffer, *span, normalise))
+            key = ("", "", "", "", normalise, *_fingerprint(part.buffer, *span, normalise))
             out.append(_Leaf(part.path + ".rest", key, part, span, tail=True))
     return out
 
@@ -189,10 +195,10 @@ def check_conserved(before: Message, after: Message, changes: Sequence[Change]) 
     ``changes`` are the changes made since ``before`` was parsed (their paths are
     paths of ``before``); see the module docstring for the invariant.
     """
-    normalise = any(c.kind == "repaired" and c.scope == "message" for c in changes)
+    normalised = {c.part for c in changes if c.kind == "repaired" and c.scope == "message"}
     fates = _Fates(changes, leafy_root=not before.children or not after.children)
-    old = _leaves(before, normalise)
-    new = _leaves(after, normalise)
+    old = _leaves(before, normalised)
+    new = _leaves(after, normalised)
     where: dict[_Key, list[int]] = {}
     for i, leaf in enumerate(new):
         where.setdefault(leaf.key, []).append(i)
@@ -216,7 +222,7 @@ def check_conserved(before: Message, after: Message, changes: Sequence[Change]) 
             continue
         spots = where.get(leaf.key, [])
         at = bisect.bisect_left(spots, j)
-        while at < len(spots) and (used[spots[at]] or not _same(leaf, new[spots[at]], normalise)):
+        while at < len(spots) and (used[spots[at]] or not _same(leaf, new[spots[at]])):
             at += 1
         if at < len(spots):
             used[spots[at]] = True

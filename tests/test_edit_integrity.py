@@ -3,6 +3,8 @@ no edit refuses its own output, every edit proves it kept what it was not told t
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 import mimeguard
@@ -345,6 +347,40 @@ def test_invariant_after_a_line_ending_repair_compares_normalised_bodies() -> No
     worse = fixed.replace(b"QUJDQUJD\r\n", b"QUJDQUJE\r\n", 1)
     with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
         check_conserved(parse(data), parse(worse), [Change("repaired", "", "x", scope="message")])
+
+
+def test_a_line_ending_repair_licenses_only_the_message_it_covers() -> None:
+    # a repair of the line endings of an attached message (scope "message" at its path)
+    # lets the bodies in it change line endings, and no body outside it
+    data = mixed("B", text(b"hello\nworld"), text(b"bye\nnow"))
+    out = mixed("B", text(b"hello\r\nworld"), text(b"bye\r\nnow"))
+    check_conserved(parse(data), parse(out), [Change("repaired", "", "eols", scope="message")])
+    for path in ("1", "2"):
+        with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
+            check_conserved(
+                parse(data), parse(out), [Change("repaired", path, "eols", scope="message")]
+            )
+    one = mixed("B", text(b"hello\r\nworld"), text(b"bye\nnow"))
+    check_conserved(parse(data), parse(one), [Change("repaired", "1", "eols", scope="message")])
+
+
+def test_repair_decodes_a_base64_attached_message_with_bare_line_feeds() -> None:
+    # decoding the attached message makes its line endings CRLF: the edit is delivered,
+    # and its text is the same (mime4j's base64encoded-rfc822message.msg was refused)
+    inner = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nText body\n\r\n"
+    data = (
+        HEAD
+        + (
+            b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n"
+        )
+        + base64.encodebytes(inner).replace(b"\n", b"\r\n")
+    )
+    result = Editor(data, repair=True).result()
+    assert result.report.ok
+    (leaf,) = leaves(result.data)
+    assert leaf.decoded() == b"Text body\r\n\r\n"
+    assert any(c.scope == "message" and c.part == "" for c in result.changes)
 
 
 def test_invariant_catches_an_invented_part() -> None:
