@@ -102,11 +102,9 @@ def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
         return
     lf = buf.count(b"\n", start, end)
     cr = buf.count(b"\r", start, end)
-    bare_cr = g.BARE_CR.search(buf, start, end) if cr else None
-    crlf = 0
-    if lf and cr:
-        # Without a bare CR every CR starts a CRLF (cheaper than counting CRLFs).
-        crlf = cr if bare_cr is None else buf.count(b"\r\n", start, end)
+    crlf = buf.count(b"\r\n", start, end) if lf and cr else 0
+    # every CR starting a CRLF: no bare CR, and no regex search for one
+    bare_cr = g.BARE_CR.search(buf, start, end) if cr != crlf else None
     st.crlf += crlf
     if lf != crlf:
         st.lf += lf - crlf
@@ -124,9 +122,19 @@ def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
     while pos < end:
         stop = _chunk_end(buf, pos, end)
         size = stop - pos
-        if size > _MAX_LINE and (size > _LONG_CHUNK or run in buf[pos:stop].translate(_BREAKS)):
+        if size > _MAX_LINE and (size > _LONG_CHUNK or _may_hold_run(buf, pos, stop, run)):
             _long_lines(st, buf, pos, stop)
         pos = stop
+
+
+def _may_hold_run(buf: bytes, pos: int, stop: int, run: bytes) -> bool:
+    """False when ``buf[pos:stop]`` has no run of ``len(run)`` bytes that are neither CR
+    nor LF.  A short chunk is split at LF (a piece holding such a run is at least as long;
+    a CR in a long piece only costs the exact walk), which beats preparing a search for
+    a 999-byte needle on a few kilobytes."""
+    if stop - pos < _SHORT:
+        return max(map(len, buf[pos:stop].split(b"\n"))) >= len(run)
+    return run in buf[pos:stop].translate(_BREAKS)
 
 
 def _chunk_end(buf: bytes, pos: int, end: int) -> int:
