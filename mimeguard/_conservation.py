@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["EditIntegrityError", "check_conserved"]
 
 
+#: the memo entry of a message's leaves (with the normalised paths they were read under)
+_LEAVES_MEMO = "_mimeguard_leaves"
 #: body bytes at each end that go into a leaf's look-up key
 _ENDS = 32
 
@@ -88,7 +90,17 @@ def _same(a: _Leaf, b: _Leaf) -> bool:
 
 def _leaves(msg: Message, normalised: set[str]) -> list[_Leaf]:
     """The leaves of ``msg``, in order; those at or below a path in ``normalised`` are
-    keyed by their bodies with line endings made CRLF."""
+    keyed by their bodies with line endings made CRLF.  Kept in the message's memo: the
+    parse one check ends with is the one the next check of the session starts from."""
+    memo = msg._memo
+    key = f"{_LEAVES_MEMO}{sorted(normalised)!r}"
+    found: list[_Leaf] | None = memo.get(key)
+    if found is None:
+        found = memo[key] = _read_leaves(msg, normalised)
+    return found
+
+
+def _read_leaves(msg: Message, normalised: set[str]) -> list[_Leaf]:
     out: list[_Leaf] = []
     for part in msg.walk():
         normalise = bool(normalised) and not normalised.isdisjoint(_lineage(part.path))
