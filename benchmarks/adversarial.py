@@ -294,8 +294,10 @@ def run_adversarial(*, quick: bool, runs: int, peers: list[str]) -> list[dict[st
             # of the size and reported against that input
             small = case.build(scale * MEMORY_SCALE)
             row["peak_input_bytes"] = len(small)
-            row["validate_peak_bytes"] = peak_extra(validate, small)[0]
-            row["pipeline_peak_bytes"] = peak_extra(edit, small)[0]
+            row["validate_peak_bytes"] = peak_extra(validate, small).bytes
+            peak = peak_extra(edit, small)
+            row["pipeline_peak_bytes"] = peak.bytes
+            row["pipeline_output_bytes"] = peak.output
             del small
         del data
         if not quick:
