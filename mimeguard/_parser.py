@@ -232,12 +232,10 @@ class _Parser:
         stop = min(end, header_limit + 2)
         while pos < end:
             c = buf[pos]
-            if c == 13 or c == 10:
-                # the empty line that ends the header block (no field starts with CR or LF)
+            if c == 13 or c == 10:  # the empty line that ends the block (no field regex)
                 nxt = line(buf, pos, stop).end()  # type: ignore[union-attr]  # always matches
                 return pos, nxt, (pos, nxt)
-            # a field is matched within a window; one that runs past it (a million folded
-            # lines) has its end found by _scan.field_end, which counts instead of stepping
+            # matched in a window: a field past it (a million folds) ends where field_end says
             window = min(stop, pos + _FIELD_WINDOW)
             m = field(buf, pos, window)
             nxt = -1 if m is None else m.end()
