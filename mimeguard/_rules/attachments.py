@@ -88,6 +88,8 @@ def filename_readings_disagree(ctx: Context) -> Iterator[Hit]:
 )
 def type_readings_disagree(ctx: Context) -> Iterator[Hit]:
     for part in ctx.parts:
+        if len(part.headers) < 2:
+            continue  # no field is repeated (most parts of a large multipart)
         types = type_readings(part)
         fields = [f for f in part.headers if f.lname == "content-disposition"]
         kinds = {parse_disposition(f.value).kind or "" for f in fields} if len(fields) > 1 else ()

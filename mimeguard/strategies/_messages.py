@@ -8,6 +8,7 @@ from collections.abc import Collection
 
 from hypothesis import strategies as st
 
+from .._magic import executable_kind
 from ._blocks import (
     _ADDR_SPEC,
     _ATTACHMENT_TYPES,
@@ -101,7 +102,13 @@ def _ascii_lines() -> st.SearchStrategy[list[str]]:
     return st.lists(_line("us-ascii", ascii_only=True), max_size=4)
 
 
-_DATA = st.binary(max_size=300)
+def _not_executable(data: bytes) -> bool:
+    """A generated attachment must not start like an executable (MZ, ELF, Mach-O, ``#!``):
+    MG332 would rightly report it under a harmless name, and the message is meant valid."""
+    return executable_kind(data) is None
+
+
+_DATA = st.binary(max_size=300).filter(_not_executable)
 
 
 def _data_leaf(draw: st.DrawFn, opts: _Options, *, inline_id: str | None = None) -> _Entity:
@@ -115,6 +122,7 @@ def _data_leaf(draw: st.DrawFn, opts: _Options, *, inline_id: str | None = None)
         text = False
     else:  # only identity encodings allowed: the data are lines of ASCII
         payload = "\r\n".join(draw(_ascii_lines())).encode()
+        payload = payload if _not_executable(payload) else b"." + payload
         text = True
     e = _Entity(mime=mime, payload=payload, text=text, cte=cte)
     stem = draw(_stems(opts))
