@@ -8,21 +8,24 @@ clients are and never raise: each deviation becomes a
 :class:`~mimeguard._problem.Problem`.
 
 Everything is a single left-to-right scan with possessive regex runs, so time
-is linear in the length of the value.
+is linear in the length of the value; RFC 2231 sections written in order are
+joined as they are read, so memory is not one record per section.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 from urllib.parse import unquote_to_bytes
 
 from mimeguard import _abnf as g
 from mimeguard._charset import decode_8bit
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import (
+    MAX_PROBLEMS,
     ProblemCollector,
     decode_words,
     has_encoded_word,
@@ -113,6 +116,14 @@ _BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _WSP = " \t\r\n"
 _CFWS_START = frozenset(" \t\r\n(")
 _MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
+# RFC 2231 sections gathered before their text is joined: bounds what is held per section
+_CHUNK = 64
+
+
+class _Sink(Protocol):
+    """Where problems go: a :class:`ProblemCollector` or a :class:`_Deferred`."""
+
+    def add(self, name: str, message: str, offset: int, end: int | None = None) -> None: ...
 
 
 def _skip_cfws(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:
@@ -175,17 +186,21 @@ def _split_name(name: str, offset: int, sink: ProblemCollector) -> tuple[str, in
     return base, int(section), star is not None
 
 
-def _scan(value: str, pos: int, sink: ProblemCollector) -> list[_Raw]:
-    """Read ``*(";" parameter)`` from ``pos``, reporting what is off."""
-    raws: list[_Raw] = []
+def _scan(value: str, pos: int, sink: ProblemCollector) -> Iterator[_Raw]:
+    """Read ``*(";" parameter)`` from ``pos``, reporting what is off.
+
+    A generator: the reader of 100,000 RFC 2231 sections holds one record at a
+    time.  Every problem of the scan is in ``sink`` once it is exhausted.
+    """
     n = len(value)
+    raws: list[_Raw] = []
     while True:
         pos = _skip_cfws(value, pos, sink, BAD_PARAM)
         if pos >= n:
-            return raws
+            return
         fast = _FAST_PARAM_RE.match(value, pos) if value[pos] == ";" else None
         if fast is not None:
-            raws.append(_fast_raw(fast, sink))
+            yield _fast_raw(fast, sink)
             pos = fast.end()
             continue
         if value[pos] == ";":
@@ -200,13 +215,15 @@ def _scan(value: str, pos: int, sink: ProblemCollector) -> list[_Raw]:
             span_start = value.rfind(";", run_start, pos)
             if pos >= n:
                 sink.add(BAD_PARAM, "value ends with ';' and no parameter", span_start)
-                return raws
+                return
             if span_start != run_start:
                 sink.add(BAD_PARAM, "empty parameter between two ';'", run_start)
         else:
             sink.add(BAD_PARAM, "parameter is not preceded by ';'", pos)
             span_start = pos
         pos = _scan_one(value, pos, span_start, raws, sink)
+        yield from raws
+        raws.clear()
 
 
 def _fast_raw(match: re.Match[str], sink: ProblemCollector) -> _Raw:
@@ -316,7 +333,7 @@ def _unpercent(text: str) -> tuple[bytes, bool]:
     return bytes(out), bad
 
 
-def _percent_decode(text: str, offset: int, sink: ProblemCollector) -> list[bytes | str]:
+def _percent_decode(text: str, offset: int, sink: _Sink) -> list[bytes | str]:
     """Undo RFC 2231 ``%XX`` escapes; raw non-ASCII characters stay text."""
     runs = [text] if text.isascii() else _NON_ASCII_RUN_RE.findall(text)
     pieces: list[bytes | str] = []
@@ -333,7 +350,7 @@ def _percent_decode(text: str, offset: int, sink: ProblemCollector) -> list[byte
     return pieces
 
 
-def _decode_bytes(data: bytes, charset: str, offset: int, sink: ProblemCollector) -> str:
+def _decode_bytes(data: bytes, charset: str, offset: int, sink: _Sink) -> str:
     """Decode RFC 2231 value bytes with the value's charset."""
     if not charset:
         # No charset given (RFC 2231 allows it to be empty): read as every other
@@ -376,7 +393,7 @@ def _join_pieces(
     return "".join(out)
 
 
-def _split_charset(raw: _Raw, sink: ProblemCollector) -> tuple[str, str]:
+def _split_charset(raw: _Raw, sink: _Sink) -> tuple[str, str]:
     """Split ``charset'lang'rest`` of a first RFC 2231 section (section 3)."""
     charset, quote1, rest = raw.value.partition("'")
     _lang, quote2, rest = rest.partition("'")
@@ -455,7 +472,11 @@ def _continued_value(base: str, sections: dict[int, _Raw], sink: ProblemCollecto
 
 
 def _assemble(raws: list[_Raw], sink: ProblemCollector) -> dict[str, str]:
-    """Apply RFC 2231 and first-wins duplicate rules to the raw parameters."""
+    """Apply RFC 2231 and first-wins duplicate rules to the raw parameters.
+
+    The general reading, one record per parameter: :func:`_read_params` falls back
+    to it when some RFC 2231 sections are not written in order.
+    """
     plain: dict[str, _Raw] = {}
     extended: dict[str, _Raw] = {}
     sections: dict[str, dict[int, _Raw]] = {}
@@ -499,6 +520,185 @@ def _assemble(raws: list[_Raw], sink: ProblemCollector) -> dict[str, str]:
     return params
 
 
+class _Deferred:
+    """Problems held back, to reach the sink in the order :func:`_assemble` gives them
+    (it reports after the whole scan); like the sink, it lists ``MAX_PROBLEMS`` and
+    counts the rest, so 100,000 bad sections hold no more than that."""
+
+    __slots__ = ("_count", "_listed", "_over")
+
+    def __init__(self) -> None:
+        self._listed: list[Problem] = []
+        self._over: Problem | None = None
+        self._count = 0
+
+    def add(self, name: str, message: str, offset: int, end: int | None = None) -> None:
+        if len(self._listed) < MAX_PROBLEMS:
+            self._listed.append(Problem(name, message, offset, end))
+            return
+        if self._over is None:
+            self._over = Problem(name, message, offset, end)
+        self._count += 1
+
+    def replay(self, sink: ProblemCollector) -> None:
+        for problem in self._listed:
+            sink.add(problem.name, problem.message, problem.offset, problem.end)
+        over = self._over
+        if over is not None:
+            # the sink is full by now (it lists as many as this did): only the first
+            # of these can be kept, the rest are counted
+            for _ in range(self._count):
+                sink.add(over.name, over.message, over.offset, over.end)
+
+
+@dataclass(slots=True)
+class _Sections:
+    """The RFC 2231 section 3 continuations of one parameter, joined as they are read.
+
+    Only for sections written in order (``*0``, ``*1``, ``*2``...), where the order
+    written is the numeric order :func:`_continued_value` sorts into: the same text
+    and problems, with nothing kept per section.  Its problems wait in two
+    :class:`_Deferred` (undoing ``%XX``, then decoding, the order of
+    :func:`_continued_value`) until :meth:`finish`.
+    """
+
+    first: _Raw
+    expected: int = 0
+    charset: str = ""
+    extended: bool = False  # some section is marked "*"
+    #: ASCII text of "*" sections with no bad escape, undone together
+    clean: list[str] = field(default_factory=list)
+    #: undone bytes not decoded yet (None: no run of bytes open); a character may
+    #: be split between sections, so a run is decoded when text or the end follows
+    pending: bytearray | None = None
+    #: the decoded text, in pieces of about ``_CHUNK`` sections
+    done: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+    escapes: _Deferred = field(default_factory=_Deferred)
+    decoding: _Deferred = field(default_factory=_Deferred)
+
+    def feed(self, raw: _Raw) -> bool:
+        """Take the next section; False when it is not the one expected."""
+        if raw.section != self.expected:
+            return False
+        self.expected += 1
+        if not raw.extended:
+            self._text(raw.value)  # only sections marked "*" are percent-encoded
+            return True
+        self.extended = True
+        text = raw.value
+        if raw.section == 0:
+            self.charset, text = _split_charset(raw, self.escapes)
+        if text.isascii() and _BAD_PERCENT_RE.search(text) is None:
+            self.clean.append(text)
+            if len(self.clean) >= _CHUNK:
+                self._undo_clean()
+            return True
+        self._undo_clean()
+        for piece in _percent_decode(text, raw.value_start, self.escapes):
+            if isinstance(piece, bytes):
+                self._bytes(piece)
+            else:
+                self._text(piece)
+        return True
+
+    def _undo_clean(self) -> None:
+        if self.clean:
+            self._bytes(unquote_to_bytes("".join(self.clean)))
+            self.clean.clear()
+
+    def _bytes(self, data: bytes) -> None:
+        if self.pending is None:
+            self.pending = bytearray()
+        self.pending += data
+
+    def _text(self, text: str) -> None:
+        self._undo_clean()
+        self._decode()
+        self._out(text)
+
+    def _decode(self) -> None:
+        if self.pending is not None:
+            data, self.pending = bytes(self.pending), None
+            self._out(_decode_bytes(data, self.charset, self.first.name_start, self.decoding))
+
+    def _out(self, text: str) -> None:
+        self.tail.append(text)
+        if len(self.tail) >= _CHUNK:
+            self.done.append("".join(self.tail))
+            self.tail.clear()
+
+    def finish(self, base: str, sink: ProblemCollector) -> str:
+        """The joined value; its problems go to ``sink``."""
+        self._undo_clean()
+        self._decode()
+        self.escapes.replay(sink)
+        self.decoding.replay(sink)
+        joined = "".join(self.done) + "".join(self.tail)
+        if not self.extended:
+            # Plain continuations of an encoded-word: decode once joined.
+            joined = _plain_value(base, joined, self.first.value_start, sink)
+        return joined
+
+
+def _read_params(value: str, start: int, sink: ProblemCollector) -> dict[str, str]:
+    """:func:`_assemble` of :func:`_scan` from ``start``, reading RFC 2231 sections
+    written in order as they come (:class:`_Sections`) instead of keeping a record
+    of each: 100,000 sections hold a few chunks, not 100,000 objects.
+
+    Sections out of order, missing or repeated need the sort: then the records are
+    read again (the problems of that second scan are the first's, already in
+    ``sink``) and :func:`_assemble` reads them.  Problems come in the same order
+    as :func:`_assemble` gives them: the scan's, the duplicates', then each
+    parameter's.
+    """
+    plain: dict[str, _Raw] = {}
+    extended: dict[str, _Raw] = {}
+    sections: dict[str, _Sections] = {}
+    order: dict[str, None] = {}
+    duplicates = _Deferred()
+    in_order = True
+    for raw in _scan(value, start, sink):
+        if not in_order:
+            continue  # the scan runs on for its problems
+        order.setdefault(raw.base)
+        if raw.section is not None:
+            stream = sections.get(raw.base)
+            if stream is None:
+                stream = sections[raw.base] = _Sections(raw)
+            if not stream.feed(raw):
+                in_order = False
+                sections.clear()
+            continue
+        kept = (extended if raw.extended else plain).setdefault(raw.base, raw)
+        if kept is not raw:
+            label = f"{raw.base}*" if raw.extended else raw.base
+            duplicates.add(
+                BAD_PARAM,
+                f"parameter {_q(label)} appears more than once; the first is used",
+                raw.name_start,
+            )
+    if not in_order:
+        return _assemble(list(_scan(value, start, ProblemCollector())), sink)
+    duplicates.replay(sink)
+    params: dict[str, str] = {}
+    for base in order:
+        if base in extended:
+            if base in sections:
+                sink.add(
+                    BAD_PARAM,
+                    f"parameter {_q(base)} is given both as name* and as name*0, name*1...",
+                    extended[base].name_start,
+                )
+            params[base] = _extended_value(extended[base], sink)
+        elif base in sections:
+            params[base] = sections[base].finish(base, sink)
+        else:
+            raw = plain[base]
+            params[base] = _plain_value(base, raw.value, raw.value_start, sink)
+    return params
+
+
 def parse_params(value: str, start: int) -> tuple[dict[str, str], list[Problem]]:
     """Parse ``*(";" parameter)`` from index ``start`` of ``value``.
 
@@ -509,7 +709,7 @@ def parse_params(value: str, start: int) -> tuple[dict[str, str], list[Problem]]
     are indexes into ``value``.
     """
     sink = ProblemCollector()
-    params = _assemble(_scan(value, start, sink), sink)
+    params = _read_params(value, start, sink)
     return params, sink.finish()
 
 
@@ -552,7 +752,7 @@ def parse_content_type(value: str) -> ContentType:
         ok = False
     if not maintype:
         pos = _skip_to_semicolon(value, pos)
-    params = _assemble(_scan(value, pos, sink), sink)
+    params = _read_params(value, pos, sink)
     if not ok:
         return ContentType("", "", params, tuple(sink.finish()))
     return ContentType(maintype.lower(), subtype.lower(), params, tuple(sink.finish()))
@@ -573,7 +773,7 @@ def parse_disposition(value: str) -> Disposition:
     end = match.end()
     if not match.group():
         end = _skip_to_semicolon(value, end)
-    params = _assemble(_scan(value, end, sink), sink)
+    params = _read_params(value, end, sink)
     return Disposition(kind.lower(), params, tuple(sink.finish()))
 
 
