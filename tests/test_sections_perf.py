@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 from collections.abc import Iterator, Sequence
+from typing import AnyStr
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimeguard
-from mimeguard import _params
+from mimeguard import _abnf, _filenames, _params
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import MAX_PROBLEMS, ProblemCollector
 from mimeguard.limits import Limits
+from mimeguard.message import HeaderField
 
 _BASES = ("filename", "FileName", "name", "boundary", "a")
 _VALUES = (
@@ -253,3 +256,207 @@ def test_findings_are_the_records_findings(params: str, fold: str, eight_bit: bo
     with _records():
         want = {profile: _findings(data, profile) for profile in ("rfc", "workmail")}
     assert got == want
+
+
+# -- the name readings (issue 11's security control) read as they did ---------------------
+
+
+def _reference_readings(fields: list[HeaderField]) -> tuple[list[str], list[str]]:
+    """``_filenames._readings`` as it was: every parameter listed, then every section of
+    a parameter listed, then its first 64 distinct ones kept (each at its last place)."""
+    values: list[str] = []
+    groups: list[list[tuple[int, bool, str, int]]] = []
+    for field in fields:
+        sections: dict[str, list[tuple[int, bool, str, int]]] = {}
+        for order, (name, value, raw) in enumerate(_filenames.field_params(field)):
+            base, star, suffix = name.partition("*")
+            if base not in ("name", "filename"):
+                continue
+            if not star:
+                values.append(value)
+                if raw != value:
+                    values.append(raw)
+                continue
+            if suffix == "":
+                values += _filenames._extended(value)
+                continue
+            m = _filenames._SECTION.match("*" + suffix)
+            if m is None:
+                values.append(value)
+                continue
+            sections.setdefault(base, []).append((int(m.group(1)), m.group(2) == "*", value, order))
+        for pieces in sections.values():
+            groups.append(list({(p[0], p[1], p[2]): p for p in pieces}.values())[:64])
+    if not groups:
+        return _filenames._decoded(values), _filenames._decoded(values)
+    out = []
+    for partial in (True, False):
+        found = list(values)
+        for unique in groups:
+            found += _filenames._sections(unique, partial)
+        out.append(_filenames._decoded(found))
+    return out[0], out[1]
+
+
+_NAME_VALUES = ("a.exe", "%2eexe", "x", '"q;x"', "é", "\udce9", "=?utf-8?q?a.exe?=", "a b", "")
+
+
+@st.composite
+def _name_fields(draw: st.DrawFn) -> bytes:
+    out = [draw(st.sampled_from((b"Content-Disposition: attachment", b"Content-Type: a/b")))]
+    count = draw(st.sampled_from((1, 3, 63, 64, 65, 70, 130)))
+    numbers = list(range(count))
+    if draw(st.booleans()):
+        numbers = draw(st.permutations(numbers))
+    numbers += draw(st.lists(st.integers(0, count + 1), max_size=8))  # repeats, a gap
+    base = draw(st.sampled_from(("filename", "name", "FILENAME")))
+    for number in numbers:
+        star = "*" if draw(st.booleans()) else ""
+        prefix = "utf-8''" if star and number == 0 and draw(st.booleans()) else ""
+        value = prefix + draw(st.sampled_from(_NAME_VALUES))
+        fold = draw(st.sampled_from(("\r\n ", " ", "", "\r\n\t(c) ")))
+        out.append(f";{fold}{base}*{number}{star}={value}".encode("utf-8", "surrogateescape"))
+    if draw(st.booleans()):
+        out.append(b'; filename="plain.txt"')
+    return b"".join(out) + b"\r\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_name_fields(), min_size=1, max_size=2))
+def test_name_readings_are_the_listed_readings(fields: list[bytes]) -> None:
+    """Sections kept as they come give every reading the lists gave, in order: past the
+    64-section cap, with repeats (the kept copy is the last), shuffled, folded, 8-bit."""
+    part = mimeguard.parse(b"".join(fields) + b"\r\nbody\r\n")
+    names = _filenames._name_fields(part)
+    assert _filenames.name_reading_sets(names) == _reference_readings(names)
+
+
+@pytest.mark.parametrize("count", [64, 65, 100_000 // 50])
+def test_many_sections_read_as_listed(count: int) -> None:
+    field = "".join(f";\r\n filename*{n}*=%41a" for n in range(1, count))
+    data = f"Content-Disposition: attachment; filename*0*=utf-8''x{field}\r\n\r\nbody"
+    part = mimeguard.parse(data.encode())
+    names = _filenames._name_fields(part)
+    assert _filenames.name_reading_sets(names) == _reference_readings(names)
+
+
+@pytest.mark.parametrize("spelling", [b"name", b"NAME", b"nAmE", b"Name", b"naMe"])
+@pytest.mark.parametrize("around", [b"", b"\xc3\xa9", b"\r\n ", b"\xff"])
+def test_mentions_name_in_every_case(spelling: bytes, around: bytes) -> None:
+    for raw in (b"; file" + spelling + around + b"=x", b"; x=y" + around, around + spelling):
+        part = mimeguard.parse(b"Content-Type: a/b" + raw + b"\r\n\r\nbody")
+        for field in part.headers:
+            assert _filenames.mentions_name(field) == (b"name" in field.raw.lower())
+
+
+# -- the regexes made possessive match what they matched ----------------------------------
+
+
+def _backtracking(pattern: re.Pattern[AnyStr], *possessive: AnyStr) -> re.Pattern[AnyStr]:
+    """``pattern`` with the given possessive runs made plain again."""
+    source = pattern.pattern
+    for run in possessive:
+        assert run in source
+        source = source.replace(run, run.replace(run[-2:], run[-2:-1]))
+    return re.compile(source)
+
+
+_SIMPLE_OLD = (
+    _backtracking(_filenames._SIMPLE, "\\x7f]*+", ")[ \\t]*)*+"),
+    _backtracking(_filenames._SIMPLE_2231, "\\x7f]*+", ")[ \\t]*)*+"),
+)
+_FIELD_OLD = _backtracking(_abnf.FIELD, b")*+")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "; ",
+                ";",
+                "\t",
+                " ",
+                "=",
+                '"',
+                "\\",
+                "(",
+                ")",
+                "*",
+                "?",
+                "%",
+                "'",
+                "a",
+                "B",
+                "0",
+                "1",
+                "-",
+                "_",
+                "é",
+                "\x00",
+                "filename",
+                "*0*",
+                "=x",
+                '="q"',
+                "\x7f",
+                "{",
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_possessive_simple_readers_match_as_before(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    for new, old in zip((_filenames._SIMPLE, _filenames._SIMPLE_2231), _SIMPLE_OLD, strict=True):
+        assert (new.fullmatch(text) is None) == (old.fullmatch(text) is None)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"a",
+                b"X-Y",
+                b":",
+                b" ",
+                b"\t",
+                b"\r\n",
+                b"\n",
+                b"\r",
+                b"\r\r\n",
+                b"v",
+                b"\x80",
+                b"\r\n ",
+                b"\r\n\t",
+                b"\n ",
+                b"\r ",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_possessive_field_matches_as_before(pieces: list[bytes]) -> None:
+    data = b"".join(pieces)
+    for pos in range(min(len(data), 4)):
+        new, old = _abnf.FIELD.match(data, pos), _FIELD_OLD.match(data, pos)
+        assert (new and new.span()) == (old and old.span())
+        assert (new and new.group(1)) == (old and old.group(1))
+
+
+@pytest.mark.parametrize(
+    "tail", [b"\r\n", b"\n", b"\r", b"", b"\r\r\n", b"\n\r", b"\n\n", b"\r\n\r\n"]
+)
+@pytest.mark.parametrize("value", [b"", b" v", b" v\r\n w", b"\r\n"])
+def test_raw_value_drops_one_line_ending(value: bytes, tail: bytes) -> None:
+    buf = b"X: " + value + tail + b"Y: z\r\n"
+    end = 3 + len(value) + len(tail)
+    field = HeaderField(buf, 0, end, 2, "X")
+    raw = buf[2:end]
+    if raw.endswith(b"\r\n"):
+        want = raw[:-2]
+    elif raw.endswith((b"\n", b"\r")):
+        want = raw[:-1]
+    else:
+        want = raw
+    assert field.raw_value == want
