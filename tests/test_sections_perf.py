@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimeguard
-from mimeguard import _abnf, _filenames, _params
+from mimeguard import _abnf, _filenames, _params, _rfc2231
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import MAX_PROBLEMS, ProblemCollector
 from mimeguard.limits import Limits
@@ -180,11 +180,14 @@ def _many(count: int, seed: int) -> Iterator[str]:
     for number in range(1, count):
         star = "*" if rng.random() < 0.8 else ""
         text = rng.choice(_VALUES) if rng.random() < 0.3 else "%41a"
-        yield f";{rng.choice(('', ' ', '  '))}filename*{number}{star}={text}"
+        name = rng.choice(("filename", "filename", "FileName", "FILENAME", "filenam"))
+        digits = f"0{number}" if rng.random() < 0.02 else str(number)
+        equals = rng.choice(_AROUND_EQUALS) if rng.random() < 0.05 else "="
+        yield f";{rng.choice(('', ' ', '  ', chr(9)))}{name}*{digits}{star}{equals}{text}"
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("count", [_params._CHUNK - 1, _params._CHUNK + 1, 3 * _params._CHUNK])
+@pytest.mark.parametrize("count", [_rfc2231.CHUNK - 1, _rfc2231.CHUNK + 1, 3 * _rfc2231.CHUNK])
 def test_long_runs_cross_the_chunks_and_the_problem_limit(count: int, seed: int) -> None:
     value = "".join(_many(count, seed))
     _same(value)
@@ -200,6 +203,27 @@ def test_every_section_bad_keeps_the_limit_and_the_count() -> None:
     assert got == want
     assert len(got[1]) == MAX_PROBLEMS + 1
     assert got[1][-1].message == f"{5000 - MAX_PROBLEMS} further problems were not listed"
+
+
+@pytest.mark.parametrize(
+    "name",
+    # dotless and dotted i, the Kelvin sign and the long s fold to ASCII letters under
+    # Unicode case folding: none of them is the name filename or a
+    ["f\u0131lename", "f\u0130lename", "fil\u212aname", "\u017fa", "FILENAME", "fileName"],
+)
+@pytest.mark.parametrize("base", ["filename", "sa", "a"])
+def test_later_sections_are_their_own_name_in_ascii_case_only(name: str, base: str) -> None:
+    value = f"; {base}*0*=utf-8''x; {name}*1*=%41; {base}*1*=b; {name}*2*=c"
+    _same(value)
+    _same(value.replace("*0*=utf-8''x", "*0=x"))
+
+
+@pytest.mark.parametrize("first", ['"=?utf-8?q?a?="', "=?utf-8?q?a?=", '"=?utf-8?q?"', "x"])
+@pytest.mark.parametrize("later", ["*=%41", "*=b", "=c", '="=?utf-8?q?b?="'])
+def test_a_plain_first_section_then_encoded_ones(first: str, later: str) -> None:
+    """A "*" section after a plain *0 stops the RFC 2047 reading of the joined value."""
+    value = f"; filename*0={first}; filename*1{later}; filename*2*=%42"
+    _same(value)
 
 
 def test_a_late_section_out_of_order_falls_back_to_the_sort() -> None:
