@@ -112,7 +112,9 @@ def _unfold(field: HeaderField) -> list[str]:
         # 100,000 folded sections)
         unfolded = raw.translate(None, b"\r\n")
         del raw
-        return [unfolded.decode("ascii")[:_MAX_VALUE]]
+        if len(unfolded) > _MAX_VALUE:  # cut before decoding: one character a byte
+            unfolded = unfolded[:_MAX_VALUE]
+        return [unfolded.decode("ascii")]
     texts = [raw.decode("utf-8", "replace"), raw.decode("latin-1")]
     return [_FOLD.sub("", t)[:_MAX_VALUE] for t in texts]
 

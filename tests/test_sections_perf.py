@@ -484,3 +484,21 @@ def test_raw_value_drops_one_line_ending(value: bytes, tail: bytes) -> None:
     else:
         want = raw
     assert field.raw_value == want
+
+
+@pytest.mark.parametrize("size", [10, _filenames._MAX_VALUE - 1, _filenames._MAX_VALUE + 7])
+@pytest.mark.parametrize("breaks", [b"\r\n ", b"\n ", b"\r ", b"\r\n\t"])
+def test_an_ascii_field_unfolds_as_the_text_did(size: int, breaks: bytes) -> None:
+    """Unfolded before decoding and cut before decoding: the text the readings saw."""
+    unit = b"; filename*1*=%41a" + breaks
+    body = (unit * (size // len(unit) + 2))[: size + 40]
+    part = mimeguard.parse(
+        b"Content-Disposition: attachment" + body + b"\r\n\r\nx",
+        limits=Limits(max_header_bytes=1 << 24),
+    )
+    field = part.header("content-disposition")
+    assert field is not None
+    raw = field.raw_value[: _filenames._MAX_VALUE * 2]
+    assert _filenames._unfold(field) == [
+        _abnf.EOL_TEXT.sub("", raw.decode("utf-8", "replace"))[: _filenames._MAX_VALUE]
+    ]
