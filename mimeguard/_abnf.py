@@ -122,9 +122,11 @@ HEADER_NAME_OK: Final = re.compile(rf"[{FTEXT_CHARS}]+".encode("ascii"))
 
 #: A well-formed field in one match: ``field-name ":" unstructured CRLF`` with its
 #: continuation lines (section 2.2.3, folding: a line starting with WSP), each line
-#: ended like :data:`LINE` ends it.  Group 1 is the name.
+#: ended like :data:`LINE` ends it.  Group 1 is the name.  The continuation lines are a
+#: possessive run (nothing follows them, so the match is the same): re then keeps no
+#: backtracking state per line, which was 3x a 64 KB window of folded lines.
 FIELD: Final = re.compile(
-    rb"([%b]+):%b(?:[ \t]%b)*" % (FTEXT_CHARS.encode("ascii"), LINE.pattern, LINE.pattern)
+    rb"([%b]+):%b(?:[ \t]%b)*+" % (FTEXT_CHARS.encode("ascii"), LINE.pattern, LINE.pattern)
 )
 
 # ---------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from urllib.parse import unquote
 from ._filenames import (
     MAX_CANDIDATES,
     candidate_name_sets,
-    field_params,
     final_extension,
+    iter_field_params,
+    mentions_name,
     saved_names,
 )
 from ._magic import executable_kind, head, part_executable
@@ -104,7 +105,7 @@ def boundary_readings(part: Part) -> list[str]:
         found = cache["_mimeguard_boundaries"] = []
         for f in part.headers:
             if f.lname == "content-type":
-                for name, value, _raw in field_params(f):
+                for name, value, _raw in iter_field_params(f):
                     if name == "boundary" and value and value not in found:
                         found.append(value)
     return list(found)
@@ -142,7 +143,7 @@ def _may_have_name(part: Part) -> bool:
     for f in part.headers:
         lname = f.lname
         if lname == "content-location" or (
-            lname in ("content-type", "content-disposition") and b"name" in f.raw.lower()
+            lname in ("content-type", "content-disposition") and mentions_name(f)
         ):
             return True
     return False

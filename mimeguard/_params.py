@@ -8,27 +8,34 @@ clients are and never raise: each deviation becomes a
 :class:`~mimeguard._problem.Problem`.
 
 Everything is a single left-to-right scan with possessive regex runs, so time
-is linear in the length of the value.
+is linear in the length of the value; RFC 2231 sections written in order are
+joined as they are read, so memory is not one record per section.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from urllib.parse import unquote_to_bytes
 
 from mimeguard import _abnf as g
-from mimeguard._charset import decode_8bit
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import (
     ProblemCollector,
-    decode_words,
     has_encoded_word,
-    lookup_charset,
 )
 from mimeguard._rfc2047 import short_repr as _q
+from mimeguard._rfc2231 import (
+    BAD_PARAM,
+    Deferred,
+    Raw,
+    Sections,
+    continued_value,
+    decodes_2047,
+    extended_value,
+    plain_value,
+)
 from mimeguard._tokens import scan_quoted, skip_cfws
 
 __all__ = [
@@ -42,7 +49,6 @@ __all__ = [
 ]
 
 BAD_TYPE = "malformed-content-type"
-BAD_PARAM = "malformed-parameter"
 BAD_DISPOSITION = "malformed-content-disposition"
 
 
@@ -105,11 +111,8 @@ _FAST_PARAM_RE = re.compile(
     rf"(;[ \t]*+)([{g.TOKEN_CHARS}]++)[ \t]*+=[ \t]*+"
     rf'(?:([{g.TOKEN_CHARS}]++)|"([ !#-\[\]-~]*+)")[ \t]*+(?=;|\Z)'
 )
-_NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]++|[\x00-\x7f]++")
 _SURROGATE_RE = g.SURROGATE
 _ATTRIBUTE_CHARS = g.ATTRIBUTE_CHARS
-_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
-_BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _WSP = " \t\r\n"
 _CFWS_START = frozenset(" \t\r\n(")
 _MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
@@ -143,21 +146,6 @@ def _skip_to_semicolon(value: str, pos: int) -> int:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Raw:
-    """One ``name=value`` as written, before RFC 2231 assembly."""
-
-    base: str  # lower-case name without the RFC 2231 suffix
-    section: int | None  # RFC 2231 continuation number
-    extended: bool  # RFC 2231 "*": value is charset'lang'%XX encoded
-    value: str  # unquoted text
-    quoted: bool
-    span_start: int  # the ";" before it (or the name when that is missing)
-    name_start: int
-    value_start: int
-    end: int  # end of the value as written
-
-
 def _split_name(name: str, offset: int, sink: ProblemCollector) -> tuple[str, int | None, bool]:
     """Split an RFC 2231 name into (base, section, extended)."""
     lower = name.lower()
@@ -175,17 +163,29 @@ def _split_name(name: str, offset: int, sink: ProblemCollector) -> tuple[str, in
     return base, int(section), star is not None
 
 
-def _scan(value: str, pos: int, sink: ProblemCollector) -> list[_Raw]:
-    """Read ``*(";" parameter)`` from ``pos``, reporting what is off."""
-    raws: list[_Raw] = []
+def _scan(
+    value: str, pos: int, sink: ProblemCollector, take: Callable[[str, int], int] | None = None
+) -> Iterator[Raw]:
+    """Read ``*(";" parameter)`` from ``pos``, reporting what is off.
+
+    A generator: the reader of 100,000 RFC 2231 sections holds one record at a
+    time.  Every problem of the scan is in ``sink`` once it is exhausted.  Before
+    each parameter, ``take`` may read a run of them itself (parameters with no
+    problem to report), returning where it stopped.
+    """
     n = len(value)
+    raws: list[Raw] = []
     while True:
         pos = _skip_cfws(value, pos, sink, BAD_PARAM)
         if pos >= n:
-            return raws
+            return
+        if take is not None and value[pos] == ";":
+            pos = take(value, pos)
+            if pos >= n:
+                return
         fast = _FAST_PARAM_RE.match(value, pos) if value[pos] == ";" else None
         if fast is not None:
-            raws.append(_fast_raw(fast, sink))
+            yield _fast_raw(fast, sink)
             pos = fast.end()
             continue
         if value[pos] == ";":
@@ -200,16 +200,18 @@ def _scan(value: str, pos: int, sink: ProblemCollector) -> list[_Raw]:
             span_start = value.rfind(";", run_start, pos)
             if pos >= n:
                 sink.add(BAD_PARAM, "value ends with ';' and no parameter", span_start)
-                return raws
+                return
             if span_start != run_start:
                 sink.add(BAD_PARAM, "empty parameter between two ';'", run_start)
         else:
             sink.add(BAD_PARAM, "parameter is not preceded by ';'", pos)
             span_start = pos
         pos = _scan_one(value, pos, span_start, raws, sink)
+        yield from raws
+        raws.clear()
 
 
-def _fast_raw(match: re.Match[str], sink: ProblemCollector) -> _Raw:
+def _fast_raw(match: re.Match[str], sink: ProblemCollector) -> Raw:
     """Build the record of a parameter matched by ``_FAST_PARAM_RE``."""
     name_start = match.start(2)
     base, section, extended = _split_name(match[2], name_start, sink)
@@ -223,11 +225,11 @@ def _fast_raw(match: re.Match[str], sink: ProblemCollector) -> _Raw:
                 f"RFC 2231 encoded value of {_q(match[2])} should not be quoted",
                 value_start,
             )
-    return _Raw(base, section, extended, text, quoted, match.start(), name_start, value_start, end)
+    return Raw(base, section, extended, text, quoted, match.start(), name_start, value_start, end)
 
 
 def _scan_one(
-    value: str, pos: int, span_start: int, raws: list[_Raw], sink: ProblemCollector
+    value: str, pos: int, span_start: int, raws: list[Raw], sink: ProblemCollector
 ) -> int:
     """Read one parameter at ``pos``; return where the next ``;`` may be."""
     n = len(value)
@@ -295,170 +297,20 @@ def _scan_one(
             BAD_PARAM, f"RFC 2231 encoded value of {_q(name)} should not be quoted", value_start
         )
     raws.append(
-        _Raw(base, section, extended, text, quoted, span_start, name_start, value_start, end)
+        Raw(base, section, extended, text, quoted, span_start, name_start, value_start, end)
     )
     return after
 
 
-def _unpercent(text: str) -> tuple[bytes, bool]:
-    """Undo ``%XX`` in ASCII ``text``; report whether a bad escape was kept."""
-    parts = text.split("%")
-    out = bytearray(parts[0].encode("ascii"))
-    bad = False
-    for part in parts[1:]:
-        if len(part) >= 2 and part[0] in _HEXDIGITS and part[1] in _HEXDIGITS:
-            out.append(int(part[:2], 16))
-            out += part[2:].encode("ascii")
-        else:
-            bad = True
-            out += b"%"
-            out += part.encode("ascii")
-    return bytes(out), bad
+def _assemble(raws: list[Raw], sink: ProblemCollector) -> dict[str, str]:
+    """Apply RFC 2231 and first-wins duplicate rules to the raw parameters.
 
-
-def _percent_decode(text: str, offset: int, sink: ProblemCollector) -> list[bytes | str]:
-    """Undo RFC 2231 ``%XX`` escapes; raw non-ASCII characters stay text."""
-    runs = [text] if text.isascii() else _NON_ASCII_RUN_RE.findall(text)
-    pieces: list[bytes | str] = []
-    bad = False
-    for run in runs:
-        if run.isascii():
-            data, run_bad = _unpercent(run)
-            pieces.append(data)
-            bad = bad or run_bad
-        else:
-            pieces.append(run)
-    if bad:
-        sink.add(BAD_PARAM, "RFC 2231 value has a '%' not followed by two hex digits", offset)
-    return pieces
-
-
-def _decode_bytes(data: bytes, charset: str, offset: int, sink: ProblemCollector) -> str:
-    """Decode RFC 2231 value bytes with the value's charset."""
-    if not charset:
-        # No charset given (RFC 2231 allows it to be empty): read as every other
-        # undeclared 8-bit text is read.
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            sink.add(BAD_PARAM, "RFC 2231 value has 8-bit data but no charset", offset)
-            return decode_8bit(data)
-    codec = lookup_charset(charset)
-    if codec is None:
-        sink.add(BAD_PARAM, f"RFC 2231 value uses unknown charset {_q(charset)}", offset)
-        return decode_8bit(data)
-    try:
-        return data.decode(codec)
-    except UnicodeError:
-        sink.add(BAD_PARAM, f"RFC 2231 value holds bytes that are not valid {_q(charset)}", offset)
-    try:
-        return data.decode(codec, errors="replace")
-    except (UnicodeError, ValueError):  # pragma: no cover - codec quirks
-        return data.decode("latin-1")
-
-
-def _join_pieces(
-    pieces: list[bytes | str], charset: str, offset: int, sink: ProblemCollector
-) -> str:
-    """Decode byte pieces (merging neighbours, as continuations may split a character)."""
-    out: list[str] = []
-    pending: list[bytes] = []
-    for piece in pieces:
-        if isinstance(piece, bytes):
-            pending.append(piece)
-            continue
-        if pending:
-            out.append(_decode_bytes(b"".join(pending), charset, offset, sink))
-            pending.clear()
-        out.append(piece)
-    if pending:
-        out.append(_decode_bytes(b"".join(pending), charset, offset, sink))
-    return "".join(out)
-
-
-def _split_charset(raw: _Raw, sink: ProblemCollector) -> tuple[str, str]:
-    """Split ``charset'lang'rest`` of a first RFC 2231 section (section 3)."""
-    charset, quote1, rest = raw.value.partition("'")
-    _lang, quote2, rest = rest.partition("'")
-    if not quote1 or not quote2:
-        sink.add(BAD_PARAM, "RFC 2231 value lacks the charset'language' prefix", raw.value_start)
-        return "", raw.value
-    return charset, rest
-
-
-def _decodes_2047(base: str) -> bool:
-    # A boundary must be matched literally against the body, so it is never
-    # decoded: a decoded boundary would split the message differently.
-    return base != "boundary"
-
-
-def _plain_value(base: str, text: str, offset: int, sink: ProblemCollector) -> str:
-    """A non-RFC 2231 value, with RFC 2047 encoded-words decoded.
-
-    Problem offsets inside the value are exact unless it had quoted-pairs.
+    The general reading, one record per parameter: :func:`_read_params` falls back
+    to it when some RFC 2231 sections are not written in order.
     """
-    if _decodes_2047(base) and has_encoded_word(text):
-        text, problems = decode_words(text)
-        for problem in problems:
-            sink.add(problem.name, problem.message, offset + problem.offset)
-    return text
-
-
-def _extended_value(raw: _Raw, sink: ProblemCollector) -> str:
-    """A single ``name*=charset'lang'%XX`` value (RFC 2231 section 4)."""
-    charset, rest = _split_charset(raw, sink)
-    pieces = _percent_decode(rest, raw.value_start, sink)
-    return _join_pieces(pieces, charset, raw.name_start, sink)
-
-
-def _continued_value(base: str, sections: dict[int, _Raw], sink: ProblemCollector) -> str:
-    """Join ``name*0``, ``name*1*``... in numeric order (RFC 2231 section 3)."""
-    ordered = sorted(sections.items())
-    first_number, first = ordered[0]
-    expected = 0
-    for number, raw in ordered:
-        if number != expected:
-            sink.add(
-                BAD_PARAM, f"RFC 2231 parameter {_q(base)} lacks section {expected}", raw.name_start
-            )
-        expected = number + 1
-    charset = ""
-    pieces: list[bytes | str] = []
-    # ASCII sections with no bad escape, undone together (one call, not one per section:
-    # 100,000 sections stay cheap); each escape lies inside its own section, so the
-    # joined text decodes to the joined bytes
-    clean: list[str] = []
-    for number, raw in ordered:
-        if not raw.extended:
-            if clean:
-                pieces.append(unquote_to_bytes("".join(clean)))
-                clean.clear()
-            pieces.append(raw.value)  # only sections marked "*" are percent-encoded
-            continue
-        text = raw.value
-        if number == 0:
-            charset, text = _split_charset(raw, sink)
-        if text.isascii() and _BAD_PERCENT_RE.search(text) is None:
-            clean.append(text)
-            continue
-        if clean:
-            pieces.append(unquote_to_bytes("".join(clean)))
-            clean.clear()
-        pieces.extend(_percent_decode(text, raw.value_start, sink))
-    if clean:
-        pieces.append(unquote_to_bytes("".join(clean)))
-    joined = _join_pieces(pieces, charset, first.name_start, sink)
-    if first_number == 0 and not any(raw.extended for raw in sections.values()):
-        # Plain continuations of an encoded-word: decode once joined.
-        joined = _plain_value(base, joined, first.value_start, sink)
-    return joined
-
-
-def _assemble(raws: list[_Raw], sink: ProblemCollector) -> dict[str, str]:
-    """Apply RFC 2231 and first-wins duplicate rules to the raw parameters."""
-    plain: dict[str, _Raw] = {}
-    extended: dict[str, _Raw] = {}
-    sections: dict[str, dict[int, _Raw]] = {}
+    plain: dict[str, Raw] = {}
+    extended: dict[str, Raw] = {}
+    sections: dict[str, dict[int, Raw]] = {}
     order: dict[str, None] = {}
     for raw in raws:
         order.setdefault(raw.base)
@@ -490,12 +342,77 @@ def _assemble(raws: list[_Raw], sink: ProblemCollector) -> dict[str, str]:
                     f"parameter {_q(base)} is given both as name* and as name*0, name*1...",
                     extended[base].name_start,
                 )
-            params[base] = _extended_value(extended[base], sink)
+            params[base] = extended_value(extended[base], sink)
         elif base in sections:
-            params[base] = _continued_value(base, sections[base], sink)
+            params[base] = continued_value(base, sections[base], sink)
         else:
             raw = plain[base]
-            params[base] = _plain_value(base, raw.value, raw.value_start, sink)
+            params[base] = plain_value(base, raw.value, raw.value_start, sink)
+    return params
+
+
+def _read_params(value: str, start: int, sink: ProblemCollector) -> dict[str, str]:
+    """:func:`_assemble` of :func:`_scan` from ``start``, reading RFC 2231 sections
+    written in order as they come (:class:`Sections`) instead of keeping a record
+    of each: 100,000 sections hold a few chunks, not 100,000 objects.
+
+    Sections out of order, missing or repeated need the sort: then the records are
+    read again (the problems of that second scan are the first's, already in
+    ``sink``) and :func:`_assemble` reads them.  Problems come in the same order
+    as :func:`_assemble` gives them: the scan's, the duplicates', then each
+    parameter's.
+    """
+    plain: dict[str, Raw] = {}
+    extended: dict[str, Raw] = {}
+    sections: dict[str, Sections] = {}
+    order: dict[str, None] = {}
+    duplicates = Deferred()
+    in_order = True
+    last: Sections | None = None  # the parameter whose sections came last, in order
+
+    def take(value: str, pos: int) -> int:
+        return pos if last is None else last.take(value, pos)
+
+    for raw in _scan(value, start, sink, take):
+        if not in_order:
+            continue  # the scan runs on for its problems
+        order.setdefault(raw.base)
+        if raw.section is not None:
+            stream = sections.get(raw.base)
+            if stream is None:
+                stream = sections[raw.base] = Sections(raw)
+            last = stream
+            if not stream.feed(raw):
+                in_order = False
+                last = None
+                sections.clear()
+            continue
+        kept = (extended if raw.extended else plain).setdefault(raw.base, raw)
+        if kept is not raw:
+            label = f"{raw.base}*" if raw.extended else raw.base
+            duplicates.add(
+                BAD_PARAM,
+                f"parameter {_q(label)} appears more than once; the first is used",
+                raw.name_start,
+            )
+    if not in_order:
+        return _assemble(list(_scan(value, start, ProblemCollector())), sink)
+    duplicates.replay(sink)
+    params: dict[str, str] = {}
+    for base in order:
+        if base in extended:
+            if base in sections:
+                sink.add(
+                    BAD_PARAM,
+                    f"parameter {_q(base)} is given both as name* and as name*0, name*1...",
+                    extended[base].name_start,
+                )
+            params[base] = extended_value(extended[base], sink)
+        elif base in sections:
+            params[base] = sections[base].finish(base, sink)
+        else:
+            raw = plain[base]
+            params[base] = plain_value(base, raw.value, raw.value_start, sink)
     return params
 
 
@@ -509,7 +426,7 @@ def parse_params(value: str, start: int) -> tuple[dict[str, str], list[Problem]]
     are indexes into ``value``.
     """
     sink = ProblemCollector()
-    params = _assemble(_scan(value, start, sink), sink)
+    params = _read_params(value, start, sink)
     return params, sink.finish()
 
 
@@ -552,7 +469,7 @@ def parse_content_type(value: str) -> ContentType:
         ok = False
     if not maintype:
         pos = _skip_to_semicolon(value, pos)
-    params = _assemble(_scan(value, pos, sink), sink)
+    params = _read_params(value, pos, sink)
     if not ok:
         return ContentType("", "", params, tuple(sink.finish()))
     return ContentType(maintype.lower(), subtype.lower(), params, tuple(sink.finish()))
@@ -573,7 +490,7 @@ def parse_disposition(value: str) -> Disposition:
     end = match.end()
     if not match.group():
         end = _skip_to_semicolon(value, end)
-    params = _assemble(_scan(value, end, sink), sink)
+    params = _read_params(value, end, sink)
     return Disposition(kind.lower(), params, tuple(sink.finish()))
 
 
@@ -676,7 +593,7 @@ def format_param(name: str, value: str) -> str:
         raise ValueError(f"invalid parameter name {name!r}")
     value = _SURROGATE_RE.sub("\ufffd", value)
     printable = all(" " <= char <= "~" for char in value)
-    if printable and not (_decodes_2047(name.lower()) and has_encoded_word(value)):
+    if printable and not (decodes_2047(name.lower()) and has_encoded_word(value)):
         if value and _TOKEN_RE.fullmatch(value):
             simple = f"{name}={value}"
         else:

@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mimeguard import _filenames, _params, _parser, _rfc2047, _scan, parse
+from mimeguard import _filenames, _parser, _rfc2047, _rfc2231, _scan, parse
 from mimeguard._charset import decode_8bit
 from mimeguard._params import parse_disposition
 from mimeguard.message import Part
@@ -154,12 +154,12 @@ def test_one_read_of_simple_rfc2231_parameters_equals_both_scanners(field: bytes
 def test_sections_decoded_together_equal_one_by_one(field: bytes) -> None:
     value = field.split(b":", 1)[1].decode().replace("\r\n", "")
     fast = parse_disposition(value)
-    saved = _params._BAD_PERCENT_RE
+    saved = _rfc2231.BAD_PERCENT_RE
     try:
-        _params._BAD_PERCENT_RE = re.compile("")  # every section decoded on its own
+        _rfc2231.BAD_PERCENT_RE = re.compile("")  # every section decoded on its own
         slow = parse_disposition(value)
     finally:
-        _params._BAD_PERCENT_RE = saved
+        _rfc2231.BAD_PERCENT_RE = saved
     assert fast == slow
 
 
