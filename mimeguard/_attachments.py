@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from ._filenames import (
     MAX_CANDIDATES,
+    MAX_SECTIONS,
     candidate_name_sets,
     final_extension,
     iter_field_params,
@@ -167,7 +168,7 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
         return _readings(part, True)  # no RFC 2231 sections: both readings are one
     if found is None:
         # both readings come from one read of the fields; the other is kept for its ask
-        both = candidate_name_sets(part)
+        *both, sections_overflow = candidate_name_sets(part)
         for mode, names in zip(("_mimeguard_names", "_mimeguard_whole_names"), both, strict=True):
             if names is both[0] and mode != "_mimeguard_names":
                 cache[mode] = cache["_mimeguard_names"]  # no sections: one reading
@@ -175,7 +176,7 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
             out: set[str] = set()
             for name in names + _uu_name(part) + ([] if names else _location_name(part)):
                 out |= saved_names(name)
-            cache[mode] = (out, len(names) > MAX_CANDIDATES)
+            cache[mode] = (out, sections_overflow or len(names) > MAX_CANDIDATES)
         found = cache[key]
     return found
 
@@ -252,7 +253,10 @@ class Policy:
         if names is None:
             names, overflow = _readings(part)
         if overflow and self.by_name:
-            return f"more than {MAX_CANDIDATES} readings of its name"
+            return (
+                f"its name cannot be judged (more than {MAX_CANDIDATES} readings, "
+                f"or more than {MAX_SECTIONS:,} RFC 2231 sections)"
+            )
         name = self.names_blocked(names)
         if name is not None:
             return f"name {name!r}"

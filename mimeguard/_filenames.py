@@ -40,6 +40,7 @@ from .message import HeaderField, Part
 
 __all__ = [
     "MAX_CANDIDATES",
+    "MAX_SECTIONS",
     "candidate_name_sets",
     "candidate_names",
     "field_params",
@@ -54,11 +55,13 @@ __all__ = [
 #: readings kept per part: a hostile header cannot make the set grow without bound; a
 #: part with more is blocked by name-judging policies (it cannot be judged)
 MAX_CANDIDATES = 256
+#: distinct RFC 2231 sections of one parameter joined into names: four times what the
+#: longest file name (255 characters, each percent-encoded UTF-8) takes in sections of 40
+#: characters; a part with more cannot be judged (name-judging policies block it)
+MAX_SECTIONS = 256
 #: characters of a field value read for names: the parser's header limit, so that no
 #: padding pushes a name out of sight (every step below is linear in the length)
 _MAX_VALUE = 1 << 20
-#: distinct RFC 2231 sections of one parameter that are joined into names
-_MAX_SECTIONS = 64
 
 _FOLD = g.EOL_TEXT
 _WORD = g.ENCODED_WORD_LENIENT  # RFC 2047 section 2, read as clients read it
@@ -313,15 +316,15 @@ def _sections(pieces: list[tuple[int, bool, str, int]], partial: bool) -> list[s
             break
 
     def join(seq: Iterable[tuple[int, bool, str, int]]) -> list[str]:
-        data = b""
+        chunks: list[bytes] = []
         for _, ext, v, _ in seq:
             if ext:
                 if v.count("'") >= 2:
                     v = v.split("'", 2)[2]
-                data += unquote_to_bytes(v)
+                chunks.append(unquote_to_bytes(v))
             else:
-                data += v.encode("utf-8", "replace")
-        return _decode(data, charset)
+                chunks.append(v.encode("utf-8", "replace"))
+        return _decode(b"".join(chunks), charset)
 
     ordered = sorted(pieces)
     out = join(ordered)
@@ -340,22 +343,28 @@ def _sections(pieces: list[tuple[int, bool, str, int]], partial: bool) -> list[s
 def name_readings(fields: Iterable[HeaderField], *, partial: bool = True) -> list[str]:
     """Every decoded name the ``name``/``filename`` parameters of ``fields`` give;
     ``partial`` adds the readings of parsers that read only some continuations."""
-    return _readings(fields, (partial,))[0]
+    return _readings(fields, (partial,))[0][0]
 
 
-def name_reading_sets(fields: Iterable[HeaderField]) -> tuple[list[str], list[str]]:
-    """:func:`name_readings` with ``partial`` and without, from one read of the fields."""
-    with_partial, whole = _readings(fields, (True, False))
-    return with_partial, whole
+def name_reading_sets(fields: Iterable[HeaderField]) -> tuple[list[str], list[str], bool]:
+    """:func:`name_readings` with ``partial`` and without, from one read of the fields,
+    and whether a parameter had more than :data:`MAX_SECTIONS` distinct sections (its
+    names cannot be judged: the readings join only the first ones)."""
+    (with_partial, whole), overflow = _readings(fields, (True, False))
+    return with_partial, whole, overflow
 
 
-def _readings(fields: Iterable[HeaderField], modes: tuple[bool, ...]) -> list[list[str]]:
+def _readings(
+    fields: Iterable[HeaderField], modes: tuple[bool, ...]
+) -> tuple[list[list[str]], bool]:
     values: list[str] = []
     groups: list[list[tuple[int, bool, str, int]]] = []
+    overflow = False
     for field in fields:
-        # per parameter, its first _MAX_SECTIONS distinct sections, each with the place
-        # of its last copy (the tokenizer and the naive reading find each section:
-        # once is enough), kept as they come
+        # per parameter, every distinct section, each with the place of its last copy
+        # (the tokenizer and the naive reading find each section: once is enough), kept
+        # as they come.  All of them: a name cut after some sections hides what the
+        # parser and the clients that join them all read (".exe" in section 70)
         sections: dict[str, dict[tuple[int, bool, str], tuple[int, bool, str, int]]] = {}
         for order, (name, value, raw) in enumerate(iter_field_params(field)):
             base, star, suffix = name.partition("*")
@@ -375,18 +384,20 @@ def _readings(fields: Iterable[HeaderField], modes: tuple[bool, ...]) -> list[li
                 continue
             key = (int(m.group(1)), m.group(2) == "*", value)
             kept = sections.setdefault(base, {})
-            if key in kept or len(kept) < _MAX_SECTIONS:
+            if key in kept or len(kept) < MAX_SECTIONS:
                 kept[key] = (*key, order)
+            else:
+                overflow = True
         groups += (list(kept.values()) for kept in sections.values())
     if not groups:
-        return [_decoded(values)] * len(modes)  # no sections: every mode reads the same
+        return [_decoded(values)] * len(modes), False  # no sections: every mode reads alike
     out: list[list[str]] = []
     for partial in modes:
         found = list(values)
         for unique in groups:
             found += _sections(unique, partial)
         out.append(_decoded(found))
-    return out
+    return out, overflow
 
 
 def _decoded(values: list[str]) -> list[str]:
@@ -426,11 +437,12 @@ def candidate_names(part: Part, *, partial: bool = True) -> list[str]:
     return name_readings(fields, partial=partial)
 
 
-def candidate_name_sets(part: Part) -> tuple[list[str], list[str]]:
-    """:func:`candidate_names` with ``partial`` and without, reading the fields once."""
+def candidate_name_sets(part: Part) -> tuple[list[str], list[str], bool]:
+    """:func:`candidate_names` with ``partial`` and without, reading the fields once, and
+    whether the names cannot be judged (:func:`name_reading_sets`)."""
     fields = _name_fields(part)
     if not fields:
-        return [], []
+        return [], [], False
     return name_reading_sets(fields)
 
 

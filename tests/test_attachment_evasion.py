@@ -159,6 +159,16 @@ case("continuation-only-one", R, cd(b'filename*1="evil.exe"'))
 case("continuation-extended", R, cd(b"filename*0*=utf-8''evil; filename*1*=%2Eexe"))
 # an unknown charset: clients fall back to UTF-8 or Latin-1
 case("ext-unknown-charset", R, cd(b"filename*=x-no-such-charset''evil.exe"))
+# the extension in section 70: the readings once joined only the first 64 sections
+_MANY = b"".join(b";\r\n filename*%d=a" % i for i in range(1, 70))
+case("continuation-past-64", R, cd(b"filename*0=evil" + _MANY + b';\r\n filename*70=".exe"'))
+# the same, extended, written backwards, with the dot percent-encoded
+_BACK = b"".join(b";\r\n filename*%d*=a" % i for i in range(69, 0, -1))
+case(
+    "continuation-past-64-backwards",
+    R,
+    cd(b"filename*70*=%2Eexe" + _BACK + b";\r\n filename*0*=utf-8''evil"),
+)
 # Thunderbird/Apple prefer filename* (harmless filename shown by Outlook)
 case(
     "star-wins",
@@ -847,6 +857,22 @@ def test_too_many_readings_fail_closed() -> None:
     # the same number of readings does not block a part under a type-only policy
     kept = with_text(disposition(params.replace(b"evil.exe", b"b.pdf"), payload("KEEP-many")))
     assert leaks(strip(kept, ("image/*",)), "KEEP-many")
+
+
+def test_too_many_sections_fail_closed() -> None:
+    # past MAX_SECTIONS distinct sections the readings stop joining: the name cannot be
+    # judged, so a name policy removes the part (the ".exe" is in the last section)
+    from mimeguard._filenames import MAX_SECTIONS
+
+    many = b"".join(b";\r\n filename*%d=a" % i for i in range(1, MAX_SECTIONS + 5))
+    params = b"filename*0=evil" + many + b';\r\n filename*%d=".exe"' % (MAX_SECTIONS + 5)
+    data = with_text(disposition(params, payload("EVIL-sections")))
+    assert leaks(strip(data), "EVIL-sections") == []
+    result = mimeguard.Editor(data).strip_attachments(match=["*.exe"]).result()
+    assert any("cannot be judged" in c.detail for c in result.changes)
+    # a type-only policy does not judge names: the part stays
+    kept = with_text(disposition(params.replace(b".exe", b".pdf"), payload("KEEP-sections")))
+    assert leaks(strip(kept, ("image/*",)), "KEEP-sections")
 
 
 @pytest.mark.parametrize(

@@ -285,11 +285,14 @@ def test_findings_are_the_records_findings(params: str, fold: str, eight_bit: bo
 # -- the name readings (issue 11's security control) read as they did ---------------------
 
 
-def _reference_readings(fields: list[HeaderField]) -> tuple[list[str], list[str]]:
+def _reference_readings(fields: list[HeaderField]) -> tuple[list[str], list[str], bool]:
     """``_filenames._readings`` as it was: every parameter listed, then every section of
-    a parameter listed, then its first 64 distinct ones kept (each at its last place)."""
+    a parameter listed, then its first MAX_SECTIONS distinct ones kept (each at its last
+    place; the cap was 64, and names cut there hid their end), and whether there were
+    more (the names cannot be judged)."""
     values: list[str] = []
     groups: list[list[tuple[int, bool, str, int]]] = []
+    overflow = False
     for field in fields:
         sections: dict[str, list[tuple[int, bool, str, int]]] = {}
         for order, (name, value, raw) in enumerate(_filenames.field_params(field)):
@@ -310,16 +313,19 @@ def _reference_readings(fields: list[HeaderField]) -> tuple[list[str], list[str]
                 continue
             sections.setdefault(base, []).append((int(m.group(1)), m.group(2) == "*", value, order))
         for pieces in sections.values():
-            groups.append(list({(p[0], p[1], p[2]): p for p in pieces}.values())[:64])
+            distinct = {(p[0], p[1], p[2]): p for p in pieces}
+            kept = {k: distinct[k] for k in list(distinct)[: _filenames.MAX_SECTIONS]}
+            overflow = overflow or len(distinct) > _filenames.MAX_SECTIONS
+            groups.append(list(kept.values()))
     if not groups:
-        return _filenames._decoded(values), _filenames._decoded(values)
+        return _filenames._decoded(values), _filenames._decoded(values), False
     out = []
     for partial in (True, False):
         found = list(values)
         for unique in groups:
             found += _filenames._sections(unique, partial)
         out.append(_filenames._decoded(found))
-    return out[0], out[1]
+    return out[0], out[1], overflow
 
 
 _NAME_VALUES = ("a.exe", "%2eexe", "x", '"q;x"', "é", "\udce9", "=?utf-8?q?a.exe?=", "a b", "")
@@ -348,20 +354,25 @@ def _name_fields(draw: st.DrawFn) -> bytes:
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_name_fields(), min_size=1, max_size=2))
 def test_name_readings_are_the_listed_readings(fields: list[bytes]) -> None:
-    """Sections kept as they come give every reading the lists gave, in order: past the
-    64-section cap, with repeats (the kept copy is the last), shuffled, folded, 8-bit."""
+    """Sections kept as they come give every reading the lists gave, in order: around 64
+    sections (the old cap), with repeats (the kept copy is the last), shuffled, folded,
+    8-bit."""
     part = mimeguard.parse(b"".join(fields) + b"\r\nbody\r\n")
     names = _filenames._name_fields(part)
     assert _filenames.name_reading_sets(names) == _reference_readings(names)
 
 
-@pytest.mark.parametrize("count", [64, 65, 100_000 // 50])
+@pytest.mark.parametrize(
+    "count", [64, 65, _filenames.MAX_SECTIONS, _filenames.MAX_SECTIONS + 1, 100_000 // 50]
+)
 def test_many_sections_read_as_listed(count: int) -> None:
     field = "".join(f";\r\n filename*{n}*=%41a" for n in range(1, count))
     data = f"Content-Disposition: attachment; filename*0*=utf-8''x{field}\r\n\r\nbody"
     part = mimeguard.parse(data.encode())
     names = _filenames._name_fields(part)
-    assert _filenames.name_reading_sets(names) == _reference_readings(names)
+    found = _filenames.name_reading_sets(names)
+    assert found == _reference_readings(names)
+    assert found[2] == (count > _filenames.MAX_SECTIONS)  # section 0 and count - 1 more
 
 
 @pytest.mark.parametrize("spelling", [b"name", b"NAME", b"nAmE", b"Name", b"naMe"])
