@@ -48,10 +48,16 @@ def crlf(data: bytes) -> bytes: ...
 def crlf(data: str | bytes) -> str | bytes:
     """``data`` with every line ending (CRLF, bare CR, bare LF) written CRLF.
 
-    Three C-speed replaces: a regex substitution costs a Python call per line.
+    Three C-speed replaces: a regex substitution costs a Python call per line. Data
+    whose every CR and LF is already a CRLF is returned as it is, found by three counts,
+    which copy nothing (a text body of 70 MB is not copied three times for no change).
     (Overloads, not a type variable: mypyc narrows a union by isinstance, not AnyStr.)"""
     if isinstance(data, str):
+        if data.count("\n") == data.count("\r") == data.count("\r\n"):
+            return data
         return data.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    if data.count(b"\n") == data.count(b"\r") == data.count(b"\r\n"):
+        return data
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 

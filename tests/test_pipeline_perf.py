@@ -1,0 +1,291 @@
+"""The fast paths of the edit pipeline (issue 16) write what the slow paths write.
+
+A disclaimer is spliced into the bytes of a 7bit/8bit plain text body instead of the
+body being decoded, normalised and encoded again; "is it already there" is a search,
+not two normalised copies; ``crlf`` returns data that needs no change as it is. Each
+is compared with the path it stands in for on hostile inputs: bare CR and LF, lines
+of 997-999 octets, a last line without a line break, lines that look like a
+delimiter, 8-bit bytes, every case of a charset label, whitespace ``str.split``
+knows and ``\\s`` of a bytes pattern does not.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+import uuid
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mimeguard import Editor, InvalidMessageError, _disclaimer, add_disclaimer, parse
+from mimeguard._writer import crlf
+from mimeguard.errors import MimeguardError
+
+HEAD = (
+    b"From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n"
+    b"Date: Tue, 1 Dec 2026 10:00:00 +0000\r\nMessage-ID: <a@example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+)
+BOUNDARY = b"b" * 69 + b"1"
+
+# -- "already there" -------------------------------------------------------------------------
+
+#: whitespace str.split splits at, ASCII and not (1C-1F are not \s in a bytes pattern)
+_SPACES = " \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2028\u3000"
+_TEXT = st.text(alphabet=st.sampled_from(_SPACES + "abAB.é-="), max_size=40)
+
+
+def _normalised_in(snippet: str, body: str) -> bool:
+    """The reference the search replaces: both texts with their whitespace collapsed."""
+    return " ".join(snippet.split()) in " ".join(body.split())
+
+
+@given(snippet=_TEXT, body=_TEXT)
+def test_already_there_is_the_normalised_substring_test(snippet: str, body: str) -> None:
+    assert _disclaimer._already_there(snippet, body) == _normalised_in(snippet, body)
+
+
+@given(snippet=_TEXT, body=_TEXT)
+def test_already_there_over_ascii_bytes_reads_as_the_text(snippet: str, body: str) -> None:
+    data = body.encode("ascii", "ignore")
+    expected = _normalised_in(snippet, data.decode("ascii"))
+    assert _disclaimer._already_there(snippet, data) == expected
+
+
+@given(
+    words=st.lists(st.sampled_from(["This", "message", "came", "x", "é"]), min_size=1),
+    seps=st.lists(st.sampled_from(list(_SPACES)), min_size=1),
+    tail=st.sampled_from(["", "y", " "]),
+)
+def test_already_there_finds_the_snippet_across_any_whitespace(
+    words: list[str], seps: list[str], tail: str
+) -> None:
+    snippet = " ".join(words)
+    body = "x" + "".join(w + seps[i % len(seps)] for i, w in enumerate(words)).rstrip() + tail
+    assert _disclaimer._already_there(snippet, body)
+    if body.isascii():
+        assert _disclaimer._already_there(snippet, body.encode("ascii"))
+
+
+def test_ascii_space_class_is_str_isspace() -> None:
+    assert [c for c in range(256) if re.fullmatch(_disclaimer._ASCII_SPACE, bytes([c]))] == [
+        c for c in range(128) if chr(c).isspace()
+    ]
+
+
+# -- the charsets a body is spliced in -------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", sorted(_disclaimer._ROUND_TRIP))
+def test_round_trip_charsets_give_back_every_byte_they_decode(codec: str) -> None:
+    assert codecs.lookup(codec).name == codec  # the name lookup_charset returns
+    for byte in range(256):
+        raw = bytes([byte])
+        if byte < 0x80:
+            # ASCII bytes are their own text: the splice reads them without decoding
+            assert raw.decode(codec) == chr(byte)
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        assert text.encode(codec) == raw
+    if codec != "utf-8":  # a single-byte charset: no two bytes read as one character
+        texts = [bytes([b]).decode(codec, "replace") for b in range(256)]
+        decodable = [t for t in texts if t != "\ufffd"]
+        assert len(set(decodable)) == len(decodable)
+
+
+# -- crlf --------------------------------------------------------------------------------------
+
+_EOL_TEXT = st.text(alphabet=st.sampled_from("ab\r\n"), max_size=30)
+
+
+def _crlf_reference(data: str) -> str:
+    return data.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+@given(_EOL_TEXT)
+def test_crlf_is_the_three_replaces(data: str) -> None:
+    assert crlf(data) == _crlf_reference(data)
+    assert crlf(data.encode()) == _crlf_reference(data).encode()
+
+
+def test_crlf_returns_crlf_data_itself() -> None:
+    data = b"a\r\nb\r\n" * 1000
+    assert crlf(data) is data
+    text = data.decode()
+    assert crlf(text) is text
+
+
+# -- the spliced disclaimer --------------------------------------------------------------------
+
+_LINES = st.sampled_from(
+    [
+        b"hello",
+        b"",
+        b"a" * 997,
+        b"a" * 998,
+        b"a" * 999,
+        b"--" + BOUNDARY,
+        b"--" + BOUNDARY + b"--",
+        b"--" + BOUNDARY[:-1] + b"2",
+        b"--B",
+        b"From here",
+        b">quoted",
+        b"caf\xc3\xa9",
+        b"caf\xe9",
+        b"\xff\xfe",
+        b"nul\x00",
+        b"trailing  ",
+        b"This message came",
+        b"from   outside.",
+    ]
+)
+_EOLS = st.sampled_from([b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r"])
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(st.tuples(_LINES, _EOLS), max_size=8))
+    body = b"".join(line + eol for line, eol in lines)
+    if draw(st.booleans()):
+        body += draw(_LINES)  # a last line without a line break
+    return body
+
+
+_LABELS = st.sampled_from(
+    [
+        None,
+        "us-ascii",
+        "US-ASCII",
+        "Us-Ascii",
+        "utf-8",
+        "UTF-8",
+        "utf8",
+        "iso-8859-1",
+        "ISO-8859-1",
+        "latin1",
+        "windows-1252",
+        "Windows-1252",
+        "koi8-r",
+        "iso-8859-3",
+        "shift_jis",
+        "x-unknown",
+        "utf-16",
+    ]
+)
+
+
+@st.composite
+def _messages(draw: st.DrawFn) -> bytes:
+    label = draw(_LABELS)
+    ctype = b"text/plain"
+    if label is not None:
+        ctype += b"; charset=" + (b'"%s"' if draw(st.booleans()) else b"%s") % label.encode()
+    if draw(st.booleans()):
+        ctype += b"; format=flowed"
+    cte = draw(st.sampled_from([None, b"7bit", b"8bit", b"7BIT", b"binary"]))
+    head = b"Content-Type: " + ctype + b"\r\n"
+    if cte is not None:
+        head += b"Content-Transfer-Encoding: " + cte + b"\r\n"
+    part = head + b"\r\n" + draw(_bodies())
+    if draw(st.booleans()):
+        return HEAD + part
+    return (
+        HEAD
+        + b'Content-Type: multipart/mixed; boundary="'
+        + BOUNDARY
+        + b'"\r\n\r\n--'
+        + BOUNDARY
+        + b"\r\n"
+        + part
+        + b"\r\n--"
+        + BOUNDARY
+        + b"--\r\n"
+    )
+
+
+_SNIPPETS = st.sampled_from(
+    [
+        "This message came from outside.",
+        "Ce message vient de l'extérieur.",
+        "--" + BOUNDARY.decode(),
+        "line one\nline two\r\n-- \r\n",
+        "x" * 1000,
+        "from outside",
+        "日本語",
+        "a\xa0b\u3000c",
+    ]
+)
+
+
+def _outcome(data: bytes, text: str, position: str) -> tuple[str, bytes | str, list[str]]:
+    """The edit's bytes and changes, or the refusal and the bytes it reports (new
+    boundaries drawn from a fixed sequence, so two runs can be compared)."""
+    ids = (uuid.UUID(int=n) for n in itertools.count())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(uuid, "uuid4", lambda: next(ids))  # what _writer.new_boundary draws
+        return _edit(data, text, position)
+
+
+def _edit(data: bytes, text: str, position: str) -> tuple[str, bytes | str, list[str]]:
+    editor = Editor(data, profile="rfc").add_disclaimer(text=text, position=position)  # type: ignore[arg-type]
+    try:
+        result = editor.result()
+    except InvalidMessageError as exc:
+        made = exc.result.data if exc.result is not None else b""
+        return type(exc).__name__, made, []
+    except MimeguardError as exc:
+        return type(exc).__name__, str(exc), []
+    return "ok", result.data, [c.kind for c in result.changes]
+
+
+@settings(max_examples=300)
+@given(data=_messages(), text=_SNIPPETS, position=st.sampled_from(["bottom", "top"]))
+def test_spliced_disclaimer_is_byte_for_byte_the_decoded_one(
+    data: bytes, text: str, position: str
+) -> None:
+    fast = _outcome(data, text, position)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_disclaimer, "_spliceable", lambda part, codec: False)
+        slow = _outcome(data, text, position)
+    assert fast == slow
+    status, out, kinds = fast
+    if status == "ok" and kinds == ["disclaimer"]:
+        assert isinstance(out, bytes)
+        # the disclaimer is text of the part it went into, never structure
+        assert len(list(parse(out).walk())) == len(list(parse(data).walk()))
+
+
+def test_a_delimiter_in_the_disclaimer_is_not_structure_in_a_spliced_body() -> None:
+    body = b"--" + BOUNDARY[:-1] + b"2\r\n"
+    data = (
+        HEAD
+        + b'Content-Type: multipart/mixed; boundary="'
+        + BOUNDARY
+        + b'"\r\n\r\n--'
+        + BOUNDARY
+        + b"\r\nContent-Type: text/plain\r\n\r\n"
+        + body * 100
+        + b"--"
+        + BOUNDARY
+        + b"--\r\n"
+    )
+    out = add_disclaimer(data, text="--" + BOUNDARY.decode() + "\r\n--" + BOUNDARY.decode() + "--")
+    parts = list(parse(out).walk())
+    assert len(parts) == 2
+    leaf = parts[1]
+    assert leaf.transfer_encoding == "quoted-printable"  # the delimiter line is escaped
+    assert leaf.decoded().startswith(body * 100)
+    assert leaf.text().endswith("--" + BOUNDARY.decode() + "--\r\n")
+
+
+def test_spliced_disclaimer_is_not_added_twice() -> None:
+    data = HEAD + b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    once = add_disclaimer(data, text="This message\r\ncame from outside.")
+    twice = Editor(once).add_disclaimer(text="This  message came\tfrom outside.").result()
+    assert twice.data == once
+    assert [c.kind for c in twice.changes] == ["skipped"]
