@@ -131,8 +131,10 @@ class Node:
         lname = name.lower()
         for fname, line in self.fields():
             if fname == lname:
-                value = line[line.find(b":") + 1 :]
-                return _EOLS.sub("", value.decode("utf-8", "replace")).strip()
+                value = line[line.find(b":") + 1 :].decode("utf-8", "replace")
+                # every CR and LF goes (as _EOLS.sub would take them), in C: a folded
+                # field of megabytes is not walked one line break at a time
+                return value.replace("\r", "").replace("\n", "").strip()
         return None
 
     def set_param(self, header: str, param: str, value: str | None) -> None:

@@ -20,7 +20,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mimeguard import Editor, InvalidMessageError, _disclaimer, add_disclaimer, parse
+from mimeguard import (
+    Editor,
+    InvalidMessageError,
+    _disclaimer,
+    _subject,
+    add_disclaimer,
+    parse,
+    validate,
+)
+from mimeguard._scan import first_line_over
 from mimeguard._writer import crlf
 from mimeguard.errors import MimeguardError
 
@@ -289,3 +298,127 @@ def test_spliced_disclaimer_is_not_added_twice() -> None:
     twice = Editor(once).add_disclaimer(text="This  message came\tfrom outside.").result()
     assert twice.data == once
     assert [c.kind for c in twice.changes] == ["skipped"]
+
+
+# -- the prefixed Subject ----------------------------------------------------------------------
+
+_SUBJECT_TOKENS = st.sampled_from(
+    [
+        b"=?utf-8?q?caf=C3=A9?=",
+        b"=?UTF-8?Q?caf=C3=A9?=",
+        b"=?utf-8?b?Y2Fmw6k=?=",
+        b"=?iso-8859-1?q?caf=E9?=",
+        b"=?utf-8?q?a_?=",
+        b"=?utf-8?q?=ZZ?=",
+        b"=?utf-8?q?" + b"a" * 64 + b"?=",
+        b"=?utf-8?q?=0D=0A?=",
+        b"=?x-unknown?q?a?=",
+        b"=?",
+        b"plain",
+        b"Re:",
+        b"[EXT]",
+        b"[ext]",
+        b"caf\xc3\xa9",
+        b"\xe9",
+        b"a" * 990,
+        b"nul\x00",
+    ]
+)
+_SUBJECT_SEPS = st.sampled_from(
+    [b" ", b" ", b"\r\n ", b"\r\n\t", b"  ", b"\r\n \r\n ", b"\n ", b"\r ", b""]
+)
+
+
+@st.composite
+def _subjects(draw: st.DrawFn) -> bytes:
+    tokens = draw(st.lists(st.tuples(_SUBJECT_SEPS, _SUBJECT_TOKENS), min_size=1, max_size=6))
+    first = draw(st.sampled_from([b" ", b"", b"\r\n "]))
+    return b"Subject:" + first + b"".join(sep + tok for sep, tok in tokens)[1:] + b"\r\n"
+
+
+_PREFIXES = st.sampled_from(
+    [
+        "[EXT] ",
+        "[EXT]",
+        "[EXT]  ",
+        " [EXT] ",
+        "=?utf-8?q?x?= ",
+        "a=?b ",
+        "[ÉXT] ",
+        "x" * 80 + " ",
+        "[EXT] [SPAM] ",
+        "Re: ",
+    ]
+)
+_NO_SUBJECT = HEAD.replace(b"Subject: x\r\n", b"")
+
+
+def _subject_outcome(data: bytes, prefix: str, *, repair: bool) -> tuple[str, bytes]:
+    editor = Editor(data, repair=repair, profile="rfc").rewrite_subject(prefix=prefix)
+    try:
+        return "ok", editor.result().data
+    except InvalidMessageError as exc:
+        return type(exc).__name__, exc.result.data if exc.result is not None else b""
+
+
+def _without_subject(data: bytes) -> list[bytes]:
+    msg = parse(data)
+    return [f.raw for f in msg.headers if f.lname != "subject"] + [data[msg.body_start :]]
+
+
+@settings(max_examples=300)
+@given(
+    subject=_subjects(),
+    prefix=_PREFIXES,
+    repair=st.booleans(),
+    mixed=st.booleans(),
+)
+def test_prefixed_subject_means_what_the_encoded_one_means(
+    subject: bytes, prefix: str, repair: bool, mixed: bool
+) -> None:
+    data = _NO_SUBJECT + subject + b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    if mixed:
+        data = data.replace(b"\r\n\r\nhello", b"\r\nSubject: second\r\n\r\nhello")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_subject, "_SPLICE_FROM", 0)  # every field is spliced when it can be
+        fast = _subject_outcome(data, prefix, repair=repair)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_subject, "_prefixed", lambda line, prefix: None)
+        slow = _subject_outcome(data, prefix, repair=repair)
+    assert fast[0] == slow[0]
+    if fast[1] == slow[1] or not fast[1]:
+        return
+    out, ref = parse(fast[1]), parse(slow[1])
+    assert len(out.get_all("subject")) == len(ref.get_all("subject")) == 1
+    assert out.header("subject").decoded == ref.header("subject").decoded  # type: ignore[union-attr]
+    assert _without_subject(fast[1]) == _without_subject(slow[1])
+    assert first_line_over(fast[1], 0, len(fast[1]), 998) < 0
+    assert fast[1].isascii()
+    codes = {f.code for f in validate(fast[1], profile="rfc").findings}
+    assert codes <= {f.code for f in validate(slow[1], profile="rfc").findings}
+
+
+def test_a_million_word_subject_is_prefixed_not_reencoded() -> None:
+    from benchmarks.adversarial import WIDE_HEADERS, encoded_words
+
+    data = encoded_words(0.01)
+    out = Editor(data, limits=WIDE_HEADERS).rewrite_subject(prefix="[EXT] ").result().data
+    field = parse(out, limits=WIDE_HEADERS).header("subject")
+    assert field is not None
+    before = parse(data, limits=WIDE_HEADERS).header("subject")
+    assert before is not None
+    assert field.decoded == "[EXT] " + before.decoded
+    # the words are the input's, byte for byte, after the prefix on a line of its own
+    # (with it, the first line of words would be 80 characters long)
+    assert field.raw == b"Subject: [EXT]\r\n " + before.raw[len(b"Subject: ") :]
+
+
+def test_a_long_first_line_is_folded_after_the_prefix() -> None:
+    words = b" ".join([b"=?utf-8?q?caf=C3=A9?="] * 3)  # 65 characters: 9 + 6 + 65 > 78
+    subject = b"Subject: " + b"\r\n ".join([words] * 300) + b"\r\n"
+    data = _NO_SUBJECT + subject + b"\r\nhello\r\n"
+    out = Editor(data).rewrite_subject(prefix="[EXT] ").result().data
+    field = parse(out).header("subject")
+    assert field is not None
+    assert field.raw.startswith(b"Subject: [EXT]\r\n " + words + b"\r\n ")
+    assert max(map(len, field.raw.split(b"\r\n"))) <= 78
