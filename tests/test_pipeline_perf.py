@@ -24,6 +24,7 @@ from mimeguard import (
     Editor,
     InvalidMessageError,
     _disclaimer,
+    _rfc2047,
     _subject,
     add_disclaimer,
     parse,
@@ -422,3 +423,89 @@ def test_a_long_first_line_is_folded_after_the_prefix() -> None:
     assert field is not None
     assert field.raw.startswith(b"Subject: [EXT]\r\n " + words + b"\r\n ")
     assert max(map(len, field.raw.split(b"\r\n"))) <= 78
+
+
+# -- batches of encoded-words checked with bytes passes ----------------------------------------
+
+_BATCH_WORDS = {
+    "q": [
+        "=?utf-8?q?caf=C3=A9?=",
+        "=?utf-8?q??=",
+        "=?utf-8?q?a_b?=",
+        "=?utf-8?q?=3D?=",
+        "=?utf-8?q?" + "a" * 58 + "?=",  # 70 characters
+        "=?utf-8?q?" + "a" * 59 + "?=",  # 71
+        "=?utf-8?q?" + "a" * 63 + "?=",  # 75: the longest allowed
+        "=?utf-8?q?" + "a" * 64 + "?=",  # 76: one too long
+        "=?utf-8?q?=ZZ?=",
+        "=?utf-8?q?a=?=",
+        "=?utf-8?q?==41?=",
+        "=?utf-8?q?=4?=",
+        "=?utf-8?q?a?b?=",
+        "=?UTF-8?q?x?=",
+        "=?utf-8?Q?x?=",
+        "=?utf-8?b?eA==?=",
+        "plain",
+        "=",
+        "?=",
+        "\x01",
+        "\x03\x04\x05",
+        "=?utf-8?q?\x01\x03?=",
+    ],
+    "b": [
+        "=?utf-8?b?Y2Fm?=",
+        "=?utf-8?b??=",
+        "=?utf-8?b?Y2E?=",
+        "=?utf-8?b?Y2E=?=",
+        "=?utf-8?b?w6k=?=",
+        "=?utf-8?b?Y2Fm*ZQ==?=",
+        "=?utf-8?b?" + "QUJD" * 16 + "?=",  # 76: one too long
+        "=?utf-8?b?" + "QUJD" * 15 + "?=",
+        "=?utf-8?B?Y2Fm?=",
+        "=?utf-8?q?x?=",
+        "x",
+        "=?utf-8?b?Y2Fm?=x",
+    ],
+}
+
+
+@st.composite
+def _regions(draw: st.DrawFn) -> tuple[str, str]:
+    kind = draw(st.sampled_from("qb"))
+    words = draw(st.lists(st.sampled_from(_BATCH_WORDS[kind]), min_size=1, max_size=8))
+    seps = draw(st.lists(st.sampled_from([" ", "\r\n ", "\t", "", " x "]), min_size=len(words)))
+    first = "=?utf-8?" + kind + "?a?="  # the word the batch follows
+    body = "".join(sep + w for sep, w in zip(seps, words, strict=False))
+    return first + body + " ", kind
+
+
+@settings(max_examples=500)
+@given(_regions())
+def test_bulk_batch_is_the_batch_regex(region: tuple[str, str]) -> None:
+    """Where the bytes passes accept a stretch, the regex of a batch reads the same words
+    to the same end and the same bytes; where that regex reads every word up to the
+    last one, the passes accept it too (the fast path is taken, not just safe)."""
+    value, kind = region
+    start = value.index("?=") + 2
+    stop, data = _rfc2047._bulk_batch(
+        value, value.encode("latin-1"), start, len(value), "utf-8", kind
+    )
+    pattern = _rfc2047._batch_pattern("utf-8", kind)
+    assert pattern is not None
+    found = pattern.match(value, start)
+    last = value.rfind("?=") + 2
+    if stop > 0:
+        assert found is not None
+        assert found.end() == stop == last
+        assert data == _rfc2047._batch_bytes(found[0], "utf-8", kind)
+    elif value.isascii():
+        assert found is None or found.end() != last
+
+
+def test_a_clean_stretch_of_a_million_words_is_one_bulk_batch() -> None:
+    words = " " + " ".join(["=?utf-8?q?caf=C3=A9?="] * 1000) + " "
+    value = "=?utf-8?q?a?=" + words
+    start = value.index("?=") + 2
+    stop, data = _rfc2047._bulk_batch(value, value.encode(), start, len(value), "utf-8", "q")
+    assert stop == len(value) - 1
+    assert data == "café".encode() * 1000
