@@ -91,7 +91,7 @@ def _disclaimer_for(part: Part, text: str, html: str | None) -> str:
 _ASCII_SPACE = rb"[\t-\r\x1c- ]++"
 
 
-def _already_there(snippet: str, body: str | bytes) -> bool:
+def _already_there(snippet: str, body: str | bytes | memoryview) -> bool:
     """Is ``" ".join(snippet.split())`` inside ``" ".join(body.split())``? (``body`` as
     bytes is ASCII text.)
 
@@ -102,13 +102,11 @@ def _already_there(snippet: str, body: str | bytes) -> bool:
     words = snippet.split()
     if not words:
         return True
-    if isinstance(body, bytes):
+    if not isinstance(body, str):
         if not all(map(str.isascii, words)):
             return False  # ASCII text holds no other character
-        raw = [w.encode("ascii") for w in words]
-        if len(raw) == 1:
-            return raw[0] in body
-        return re.search(_ASCII_SPACE.join(map(re.escape, raw)), body) is not None
+        raw = [re.escape(w.encode("ascii")) for w in words]
+        return re.search(_ASCII_SPACE.join(raw), body) is not None
     if len(words) == 1:
         return words[0] in body
     # possessive runs: no backtracking into a run of whitespace, linear in the body
@@ -118,13 +116,16 @@ def _already_there(snippet: str, body: str | bytes) -> bool:
 @overload
 def _insert(part: Part, body: str, snippet: str, position: Position) -> str: ...
 @overload
-def _insert(part: Part, body: bytes, snippet: bytes, position: Position) -> bytes: ...
-def _insert(part: Part, body: str | bytes, snippet: str | bytes, position: Position) -> str | bytes:
+def _insert(part: Part, body: bytes | memoryview, snippet: bytes, position: Position) -> bytes: ...
+def _insert(
+    part: Part, body: str | bytes | memoryview, snippet: str | bytes, position: Position
+) -> str | bytes:
     """``body`` with ``snippet`` after the opening or before the end of an HTML body, or
     as a paragraph of its own at the top or bottom of other text.
 
     Over bytes (an ASCII-compatible charset), ``<``, ``>`` and quotes are never the
-    second byte of a multibyte character, so tags are found in the bytes."""
+    second byte of a multibyte character, so tags are found in the bytes; the result
+    is joined in one copy (the body may be a view of the message)."""
     if isinstance(body, str) and isinstance(snippet, str):
         if part.subtype == "html":
             at = _html.insertion_point(body, position)
@@ -134,16 +135,15 @@ def _insert(part: Part, body: str | bytes, snippet: str | bytes, position: Posit
         if body and not body.endswith(("\r\n", "\n", "\r")):
             body += "\r\n"
         return body + "\r\n" + snippet + "\r\n"
-    if not isinstance(body, bytes) or not isinstance(snippet, bytes):
+    if isinstance(body, str) or not isinstance(snippet, bytes):
         raise TypeError("body and snippet must both be str or both bytes")
     if part.subtype == "html":
-        at = _html.insertion_point(body.decode("latin-1"), position)
-        return body[:at] + b"\r\n" + snippet + b"\r\n" + body[at:]
+        at = _html.insertion_point(bytes(body).decode("latin-1"), position)
+        return b"".join((body[:at], b"\r\n", snippet, b"\r\n", body[at:]))
     if position == "top":
-        return snippet + b"\r\n\r\n" + body
-    if body and not body.endswith((b"\r\n", b"\n", b"\r")):
-        body += b"\r\n"
-    return body + b"\r\n" + snippet + b"\r\n"
+        return b"".join((snippet, b"\r\n\r\n", body))
+    ended = not body or bytes(body[-2:]).endswith((b"\r\n", b"\n", b"\r"))
+    return b"".join((body, b"" if ended else b"\r\n", b"\r\n", snippet, b"\r\n"))
 
 
 #: charsets that are ASCII-compatible byte for byte but shift state with escapes, so an
@@ -220,18 +220,24 @@ def _encoded_snippet(snippet: str, codec: str | None) -> bytes | None:
         return None
 
 
-def _readable(raw: bytes, codec: str | None, *, spliced: bool) -> str | bytes | None:
-    """What the already-there check reads of a body: its text, or, when it is spliced
-    and ASCII, its bytes (ASCII bytes are their own text in every charset of
-    :data:`_ROUND_TRIP`, so no copy of the body is made); ``None`` if it does not decode."""
+def _readable(raw: bytes | memoryview, codec: str | None) -> str | memoryview | None:
+    """What the already-there check reads of a body: its text, or, given a view of a
+    body that is spliced and ASCII, the view (ASCII bytes are their own text in every
+    charset of :data:`_ROUND_TRIP`, so no copy is made); ``None`` if it does not decode."""
     if codec is None:
         return None
-    if spliced and raw.isascii():
+    if isinstance(raw, memoryview) and all(
+        raw[at : at + _ASCII_STEP].tobytes().isascii() for at in range(0, len(raw), _ASCII_STEP)
+    ):
         return raw
     try:
-        return raw.decode(codec)
+        return str(raw, codec)
     except UnicodeDecodeError:
         return None
+
+
+#: a view is read for 8-bit bytes in copies of this size
+_ASCII_STEP = 1 << 20
 
 
 def _rewrite_text(
@@ -330,18 +336,24 @@ def _apply_disclaimer(
             )
             continue
         snippet = _disclaimer_for(part, text, html)
-        raw = part.decoded()
         codec = lookup_charset(part.charset or "us-ascii")
         own = _encoded_snippet(snippet, codec) if _spliceable(part, codec) else None
-        body = _readable(raw, codec, spliced=own is not None)
+        # a body that is spliced is read where it lies, never copied
+        view = None if own is None else memoryview(part.buffer)[part.body_start : part.body_end]
+        body = None if view is None else _readable(view, codec)
+        raw = b""
+        if body is None:
+            own = view = None
+            raw = part.decoded()
+            body = _readable(raw, codec)
         if body is not None and codec is not None:
             reached += 1
             if _already_there(snippet, body):
                 changes.append(Change("skipped", part.path, "the disclaimer is already there"))
                 continue
-            if own is not None:
-                del body  # the bytes are spliced: no text of the body is held beside them
-                _store_body(nodes[id(part)], part, _insert(part, raw, own, position), boundaries)
+            if view is not None and own is not None:
+                del body  # no text of the body is held beside its bytes
+                _store_body(nodes[id(part)], part, _insert(part, view, own, position), boundaries)
             elif isinstance(body, str):
                 new_text = _insert(part, body, snippet, position)
                 _rewrite_text(nodes[id(part)], part, new_text, codec, boundaries)
