@@ -25,6 +25,7 @@ from mimeguard import (
     InvalidMessageError,
     _disclaimer,
     _rfc2047,
+    _scan,
     _subject,
     add_disclaimer,
     parse,
@@ -509,3 +510,42 @@ def test_a_clean_stretch_of_a_million_words_is_one_bulk_batch() -> None:
     stop, data = _rfc2047._bulk_batch(value, value.encode(), start, len(value), "utf-8", "q")
     assert stop == len(value) - 1
     assert data == "café".encode() * 1000
+
+
+# -- long lines found by backward searches -------------------------------------------------------
+
+
+def _first_over_reference(data: bytes, limit: int) -> int:
+    """Lines split at LF, the CRs ending one belonging to its ending."""
+    at = 0
+    for line in data.split(b"\n"):
+        if len(line.rstrip(b"\r")) > limit:
+            return at
+        at += len(line) + 1
+    return -1
+
+
+_LINE_BYTES = st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"x"))
+
+
+@given(
+    lines=st.lists(st.tuples(_LINE_BYTES, st.sampled_from([b"\n", b"\r\n", b"\r", b""]))),
+    limit=st.integers(0, 10),
+    pad=st.integers(0, 3),
+)
+def test_first_line_over_is_the_line_by_line_reading(
+    lines: list[tuple[bytes, bytes]], limit: int, pad: int
+) -> None:
+    data = b"\n" * pad + b"".join(line + eol for line, eol in lines)
+    # the chunked search walks a buffer; the backward one answers for every offset
+    assert first_line_over(data, 0, len(data), limit) == _first_over_reference(data, limit)
+    assert _scan._lf_within(data, 0, len(data), limit) == all(
+        len(piece) <= limit for piece in data.split(b"\n")
+    )
+
+
+@given(sizes=st.lists(st.sampled_from([0, 1, 997, 998, 999, 1000, 1001]), max_size=6))
+def test_scan_finds_lines_over_998_octets_as_before(sizes: list[int]) -> None:
+    data = b"".join(b"a" * n + b"\r\n" for n in sizes)
+    stats = _scan.scan(data, 0, len(data))
+    assert stats.long_line_count == sum(1 for n in sizes if n > 998)
