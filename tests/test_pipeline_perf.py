@@ -549,3 +549,31 @@ def test_scan_finds_lines_over_998_octets_as_before(sizes: list[int]) -> None:
     data = b"".join(b"a" * n + b"\r\n" for n in sizes)
     stats = _scan.scan(data, 0, len(data))
     assert stats.long_line_count == sum(1 for n in sizes if n > 998)
+
+
+# -- the look for a DKIM signature before any parse ---------------------------------------------
+
+_HEADERISH = st.lists(
+    st.sampled_from([b"\r", b"\n", b"\r\n", b"a", b":", b"DKIM-Signature:", b"dkim-signature :"])
+).map(b"".join)
+
+
+@settings(max_examples=1000)
+@given(_HEADERISH)
+def test_header_end_is_the_first_blank_line(buf: bytes) -> None:
+    from mimeguard import _abnf, _dkim
+
+    blank = _abnf.BLANK_LINE.search(buf)
+    assert _dkim._header_end(buf) == (len(buf) if blank is None else blank.end())
+    end = len(buf) if blank is None else blank.end()
+    assert _dkim._signed(buf) == (_dkim._SIGNATURE_FIELD.search(buf, 0, end) is not None)
+
+
+def test_a_signature_name_across_slices_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mimeguard import _dkim
+
+    monkeypatch.setattr(_dkim, "_SLICE", 8)
+    for pad in range(10):
+        buf = b"x" * pad + b"\r\nDKIM-Signature: v=1\r\n\r\nbody"
+        assert _dkim._signed(buf)
+        assert not _dkim._signed(b"x" * pad + b"\r\n\r\nDKIM-Signature: v=1\r\n")
