@@ -27,6 +27,30 @@ _BLANK_FOLD = re.compile(rb"\n[ \t]*+\r\n")
 _SPLICE_FROM = 4096
 
 
+#: the one character whose lower case depends on its neighbours (final sigma)
+_SIGMA = "\u03a3"
+
+
+def _starts(text: str, head: str) -> bool:
+    """``text.lower().lstrip().startswith(head)``, lowering only as much of ``text`` as
+    ``head`` can cover (a character lowers to one or more): a subject of megabytes is
+    not copied to compare a few characters."""
+    text = text.lstrip()
+    start = text[: len(head)]
+    if _SIGMA in start:
+        start = text
+    return start.lower().startswith(head)
+
+
+def _ends(text: str, tail: str) -> bool:
+    """``text.lower().rstrip().endswith(tail)``, as :func:`_starts` does it."""
+    text = text.rstrip()
+    end = text[max(0, len(text) - len(tail)) :] if tail else ""
+    if _SIGMA in end:
+        end = text
+    return end.lower().endswith(tail)
+
+
 def _prefixed(line: bytes, prefix: str) -> bytes | None:
     """The Subject field ``line`` with ``prefix`` written before its value as it is, or
     ``None`` when the field must be encoded afresh (:func:`header_line`).
@@ -76,13 +100,10 @@ def _apply_subject(
     current, problems = decode_words(value) if value is not None else ("", [])
     new = current if replace is None else replace
     if prefix:
-        bare = _REPLY_PREFIX.sub("", new).lstrip()
-        if not (
-            new.lower().lstrip().startswith(prefix.strip().lower())
-            or bare.lower().startswith(prefix.strip().lower())
-        ):
+        head = prefix.strip().lower()
+        if not (_starts(new, head) or _starts(_REPLY_PREFIX.sub("", new, count=1), head)):
             new = prefix + new
-    if suffix and not new.lower().rstrip().endswith(suffix.strip().lower()):
+    if suffix and not _ends(new, suffix.strip().lower()):
         new = new + suffix
     new = new.strip()
     if new == current and len(fields) == 1:

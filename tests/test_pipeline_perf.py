@@ -577,3 +577,13 @@ def test_a_signature_name_across_slices_is_found(monkeypatch: pytest.MonkeyPatch
         buf = b"x" * pad + b"\r\nDKIM-Signature: v=1\r\n\r\nbody"
         assert _dkim._signed(buf)
         assert not _dkim._signed(b"x" * pad + b"\r\n\r\nDKIM-Signature: v=1\r\n")
+
+
+_CASED = st.text(alphabet=st.sampled_from("aAΣσςİi\u0307 \t.[]EXText"), max_size=12)
+
+
+@given(text=_CASED, head=_CASED)
+def test_subject_prefix_test_lowers_only_the_start(text: str, head: str) -> None:
+    head = head.strip().lower()
+    assert _subject._starts(text, head) == text.lower().lstrip().startswith(head)
+    assert _subject._ends(text, head) == text.lower().rstrip().endswith(head)
