@@ -240,8 +240,8 @@ def _canon(text: bytes, hex_digits: bytes) -> bytes:
 
 _CANON_Q = _canon(bytes(c for c in range(0x21, 0x7F) if c not in b"=?"), b"0123456789ABCDEFabcdef")
 _CANON_B = _canon(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", b"")
-#: Q text characters to ``t``, so that the length of each text is a run of ``t``
-_TEXT_RUNS_Q = bytes.maketrans(b"ah=", b"ttt")
+#: Q text characters (hex digits and "=" too) to ``a``: each text is a run of ``a``
+_TEXT_RUNS_Q = bytes.maketrans(b"h=", b"aa")
 #: the first window a batch is checked in, in characters; it doubles while batches pass
 _WINDOW = 4096
 
@@ -262,32 +262,33 @@ def _bulk_batch(
         return -1, b""  # a control byte (a mark among them): never a clean batch
     b = kind in "Bb"
     marked = _marked(raw, label, kind)
-    c = marked.translate(_CANON_B if b else _CANON_Q)
-    n = c.count(_START)
+    del raw  # the copies are dropped as soon as read: a batch may be most of the value
+    runs = marked.translate(_CANON_B if b else _CANON_Q)
+    n = runs.count(_START)
     # every "=" left in Q text escapes two hex digits ("?=" ends are marks now)
-    if n == 0 or c[:1] != b" " or (not b and c.count(b"=") != c.count(b"=hh")):
+    if n == 0 or runs[:1] != b" " or (not b and runs.count(b"=") != runs.count(b"=hh")):
         return -1, b""
-    # one letter for every text character: ``t * k`` is a run of k of them
-    runs = c if b else c.translate(_TEXT_RUNS_Q)
-    t = b"a" if b else b"t"
-    # with the whitespace gone, text outside the words would follow an end or come
-    # first; with the texts gone too, what is left is n words' marks, in order, and
-    # nothing else ("?", padding and bytes outside the text are 0x02 or "=")
-    solid = runs.translate(None, b" ")
+    if b and b"a" in runs.replace(b"aaaa", b"\x06\x06\x06\x06"):
+        return -1, b""  # B text that is not whole groups of four (no padding in a batch)
+    if not b:
+        runs = runs.translate(_TEXT_RUNS_Q)  # one letter, "a", for every text character
+    # text only inside words: text after whitespace is in a gap between words or a word
+    # with whitespace inside, text right after an end is glued to it; a text of more
+    # than 75 - 7 - len(label) characters makes its word too long (RFC 2047 section 2)
+    if b" a" in runs or _END_FILL + b"a" in runs or b"a" * (75 - len(label) - 6) in runs:
+        return -1, b""
+    # with the texts gone, what is left is n words' marks and whitespace: the marks in
+    # order and nothing else ("?", padding, bytes outside the text are 0x02 or "="),
+    # whitespace before each start (none glued) and never inside a word (there, with
+    # the text gone, it follows the start's fill)
+    bare = runs.translate(None, b"a")
+    del runs
     word = _START + _FILL * (len(label) + 4) + _END + _END_FILL
-    if solid[:1] != _START or _END_FILL + t in solid or solid.translate(None, t) != word * n:
-        return -1, b""
-    # and whitespace only between words: before each start (none glued), never inside
-    # a word (there it follows the start's fill once the text is gone)
-    bare = runs.translate(None, t)
     if bare.count(b" " + _START) != n or _FILL + b" " in bare:
         return -1, b""
-    # a text of more than 75 - 7 - len(label) characters makes the word longer than 75
-    # (RFC 2047 section 2)
-    if t * (75 - len(label) - 6) in runs:
+    if bare.translate(None, b" ") != word * n:
         return -1, b""
-    if b and b"a" in c.replace(b"aaaa", b"\x06\x06\x06\x06"):
-        return -1, b""  # B text that is not whole groups of four (no padding in a batch)
+    del bare
     return end, _marked_bytes(marked, kind)
 
 
