@@ -10,7 +10,7 @@ from ._results import Change
 from ._rfc2047 import decode_words
 from ._scan import first_line_over
 from ._session import _Session
-from ._writer import header_line
+from ._writer import field_value, header_line
 
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fw|fwd|aw|sv|vs|wg)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE)
 
@@ -96,7 +96,7 @@ def _apply_subject(
     # an earlier disclaimer put around the message, which took over its fields)
     root = session.root
     fields = [line for name, line in root.fields() if name == "subject"]
-    value = root.get_value("Subject")
+    value = field_value(fields[0]) if fields else None  # root.get_value("Subject")
     current, problems = decode_words(value) if value is not None else ("", [])
     new = current if replace is None else replace
     if prefix:

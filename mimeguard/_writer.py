@@ -28,6 +28,7 @@ __all__ = [
     "Node",
     "crlf",
     "encode_body",
+    "field_value",
     "fold_structured",
     "header_line",
     "looks_like_delimiter",
@@ -131,10 +132,7 @@ class Node:
         lname = name.lower()
         for fname, line in self.fields():
             if fname == lname:
-                value = line[line.find(b":") + 1 :].decode("utf-8", "replace")
-                # every CR and LF goes (as _EOLS.sub would take them), in C: a folded
-                # field of megabytes is not walked one line break at a time
-                return value.replace("\r", "").replace("\n", "").strip()
+                return field_value(line)
         return None
 
     def set_param(self, header: str, param: str, value: str | None) -> None:
@@ -158,6 +156,21 @@ class Node:
         yield self
         for c in self.children:
             yield from c.walk()
+
+
+def field_value(line: bytes) -> str:
+    """The unfolded value of the header ``line`` (a whole field), UTF-8 read leniently.
+
+    Every CR and LF goes (as ``_EOLS.sub`` would take them) in C: a folded field of
+    megabytes is not walked one line break at a time. ASCII is unfolded as bytes, one
+    copy; other bytes are read first, so a line break inside a bad UTF-8 sequence
+    splits it as before.
+    """
+    value = line[line.find(b":") + 1 :]
+    if value.isascii():
+        return value.translate(None, b"\r\n").decode("ascii").strip()
+    text = value.decode("utf-8", "replace")
+    return text.replace("\r", "").replace("\n", "").strip()
 
 
 #: spans at least this long are collected as memoryviews, not copied: the output is

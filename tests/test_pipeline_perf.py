@@ -27,6 +27,7 @@ from mimeguard import (
     _rfc2047,
     _scan,
     _subject,
+    _writer,
     add_disclaimer,
     parse,
     validate,
@@ -587,3 +588,10 @@ def test_subject_prefix_test_lowers_only_the_start(text: str, head: str) -> None
     head = head.strip().lower()
     assert _subject._starts(text, head) == text.lower().lstrip().startswith(head)
     assert _subject._ends(text, head) == text.lower().rstrip().endswith(head)
+
+
+@given(st.lists(st.sampled_from([b"a", b" ", b"\r", b"\n", b"\xc3", b"\xa9", b"\x1c", b":"])))
+def test_field_value_is_the_unfolded_lenient_text(pieces: list[bytes]) -> None:
+    line = b"Subject:" + b"".join(pieces)
+    value = line[line.find(b":") + 1 :].decode("utf-8", "replace")
+    assert _writer.field_value(line) == re.sub(r"\r\n|\n|\r", "", value).strip()
