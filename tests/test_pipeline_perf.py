@@ -35,6 +35,7 @@ from mimeguard import (
 from mimeguard._scan import first_line_over
 from mimeguard._writer import crlf
 from mimeguard.errors import MimeguardError
+from mimeguard.limits import DEFAULT_LIMITS, Limits
 
 HEAD = (
     b"From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n"
@@ -595,3 +596,37 @@ def test_field_value_is_the_unfolded_lenient_text(pieces: list[bytes]) -> None:
     line = b"Subject:" + b"".join(pieces)
     value = line[line.find(b":") + 1 :].decode("utf-8", "replace")
     assert _writer.field_value(line) == re.sub(r"\r\n|\n|\r", "", value).strip()
+
+
+# -- the pipeline of issue 16 on its worst cases, fast paths against slow ------------------------
+
+
+def _slow_pipeline(data: bytes, limits: Limits) -> bytes:
+    from benchmarks.adversarial import pipeline
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_disclaimer, "_spliceable", lambda part, codec: False)
+        mp.setattr(_subject, "_prefixed", lambda line, prefix: None)
+        return pipeline(data, limits)
+
+
+@pytest.mark.parametrize("case", ["near_boundary", "encoded_words"])
+def test_the_worst_cases_pipeline_means_what_the_slow_paths_write(case: str) -> None:
+    from benchmarks import adversarial
+
+    build = getattr(adversarial, case)
+    limits = adversarial.WIDE_HEADERS if case == "encoded_words" else DEFAULT_LIMITS
+    data = build(0.002)
+    fast, slow = adversarial.pipeline(data, limits), _slow_pipeline(data, limits)
+    out, ref = parse(fast, limits=limits), parse(slow, limits=limits)
+    assert out.header("subject").decoded == ref.header("subject").decoded  # type: ignore[union-attr]
+    assert [p.text() for p in out.walk() if not p.children] == [
+        p.text() for p in ref.walk() if not p.children
+    ]
+    if case == "near_boundary":
+        assert fast == slow  # the spliced body is the decoded one, byte for byte
+    else:  # the words are the input's (the encoded path writes the last ones in Q)
+        words = data[data.index(b"Subject: ") + 9 : data.index(b"\r\n\r\n")]
+        assert words in fast
+        assert words not in slow
+    assert validate(fast, profile="rfc", limits=limits).ok
