@@ -20,10 +20,11 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .corpus import Sample
 
-__all__ = ["COLLECT", "Timing", "max_rss", "peak_extra", "time_call", "time_libraries"]
+__all__ = ["COLLECT", "Peak", "Timing", "max_rss", "peak_extra", "time_call", "time_libraries"]
 
 Fn = Callable[[bytes], object]
 
@@ -111,9 +112,22 @@ def time_call(fn: Callable[[], object], *, runs: int) -> float:
     return statistics.median(times)
 
 
-def peak_extra(fn: Fn, data: bytes) -> tuple[int, bool]:
+class Peak(NamedTuple):
+    """What :func:`peak_extra` measured."""
+
+    #: peak bytes allocated while the call ran, above what was live before
+    bytes: int
+    #: the call returned (it did not raise)
+    ok: bool
+    #: the size of the bytes it returned (an edit's output, counted in ``bytes``)
+    output: int
+
+
+def peak_extra(fn: Fn, data: bytes) -> Peak:
     """Peak bytes allocated while ``fn(data)`` runs, above what was live before
-    (the input is already allocated, so it is not counted); and whether it raised."""
+    (the input is already allocated, so it is not counted); whether it raised; and the
+    size of the bytes it returned, so that an edit's working memory beyond its own
+    output can be told."""
     if COLLECT:
         gc.collect()
     started = tracemalloc.is_tracing()
@@ -129,11 +143,12 @@ def peak_extra(fn: Fn, data: bytes) -> tuple[int, bool]:
             ok = False
             result = None
         peak = tracemalloc.get_traced_memory()[1] - base
+        output = len(result) if isinstance(result, (bytes, bytearray)) else 0
         del result
     finally:
         if not started:
             tracemalloc.stop()
-    return peak, ok
+    return Peak(peak, ok, output)
 
 
 def max_rss() -> int:

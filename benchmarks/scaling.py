@@ -132,7 +132,7 @@ def run_scaling(*, quick: bool, runs: int) -> list[dict[str, Any]]:
             data = dim.build(x)
             validate = functools.partial(_validate, limits=dim.limits)
             seconds = time_call(functools.partial(validate, data), runs=runs)
-            peak, _ = peak_extra(validate, data)
+            peak = peak_extra(validate, data).bytes
             point = {"x": x, "bytes": len(data), "seconds": seconds, "peak_bytes": peak}
             if dim.pipeline:
                 edit = functools.partial(adversarial.pipeline, data, dim.limits)

@@ -15,10 +15,14 @@ parse of what it wrote, walking the leaf parts of both in document order:
 * no other leaf appears: each new leaf is a text/plain part that an ``added``,
   ``wrapped`` or ``removed`` change (a notice) accounts for.
 
-Leaves are compared by a digest of their body span, so the cost is one hash pass
-over the bytes, never a decoded copy of an attachment; only the text of leaves with
-a ``disclaimer`` change is decoded.  A violation raises
-:class:`~mimeguard.InvalidMessageError`: a broken edit never returns.
+Leaves are looked up by their meaning, body length and the bytes at both ends of the
+body, and a match is confirmed by comparing the two body spans whole (one ``memcmp``,
+no copy, no hash pass, never a decoded copy of an attachment).  Where a repair
+rewrote the line endings of a whole message (``scope="message"``: the message, or an
+attached message it decoded), the bodies in it are compared with their line endings
+normalised, by digest.  Only the text of leaves with a ``disclaimer`` change is
+decoded.  A violation raises :class:`~mimeguard.InvalidMessageError`: a broken edit
+never returns.
 """
 
 from __future__ import annotations
@@ -40,11 +44,21 @@ if TYPE_CHECKING:
 __all__ = ["EditIntegrityError", "check_conserved"]
 
 
+#: the memo entry of a message's leaves (with the normalised paths they were read under)
+_LEAVES_MEMO = "_mimeguard_leaves"
+#: body bytes at each end that go into a leaf's look-up key
+_ENDS = 32
+
+_Key = tuple[str, str, str, str, bool, int, bytes]
+
+
 @dataclass(frozen=True, slots=True)
 class _Leaf:
     path: str
-    key: tuple[str, str, str, str, bytes]
+    key: _Key
     part: Part
+    #: the body span compared (start, end) in ``part.buffer``
+    span: tuple[int, int]
     #: the unparsed rest of a multipart a parser limit stopped (carried as one piece)
     tail: bool = False
 
@@ -54,30 +68,57 @@ class _Leaf:
         return f"{what} part {self.path or 'root'} ({self.part.mime_type}{name})"
 
 
-def _digest(data: bytes | memoryview, normalise: bool) -> bytes:
+def _fingerprint(buf: bytes, start: int, end: int, normalise: bool) -> tuple[int, bytes]:
+    """What goes into the key for ``buf[start:end]``: its length and end bytes, or,
+    when line endings are normalised, the length and a digest of the normalised bytes
+    (which is then the comparison: :func:`_same` trusts it)."""
     if normalise:
-        data = crlf(bytes(data))
-    return hashlib.sha256(data).digest()  # SHA-NI: the fastest strong hash here
+        data = crlf(buf[start:end])
+        return len(data), hashlib.sha256(data).digest()
+    if end - start <= 2 * _ENDS:
+        return end - start, buf[start:end]
+    return end - start, buf[start : start + _ENDS] + buf[end - _ENDS : end]
 
 
-def _leaves(msg: Message, normalise: bool) -> list[_Leaf]:
+def _same(a: _Leaf, b: _Leaf) -> bool:
+    """Are the bodies of two leaves with equal keys the same bytes?"""
+    (s, e), (t, _f) = a.span, b.span
+    if a.key[4] or e - s <= 2 * _ENDS:
+        return True  # the key held the normalised digest, or the whole body
+    return b.part.buffer.startswith(memoryview(a.part.buffer)[s:e], t)
+
+
+def _leaves(msg: Message, normalised: set[str]) -> list[_Leaf]:
+    """The leaves of ``msg``, in order; those at or below a path in ``normalised`` are
+    keyed by their bodies with line endings made CRLF.  Kept in the message's memo: the
+    parse one check ends with is the one the next check of the session starts from."""
+    memo = msg._memo
+    key = f"{_LEAVES_MEMO}{sorted(normalised)!r}"
+    found: list[_Leaf] | None = memo.get(key)
+    if found is None:
+        found = memo[key] = _read_leaves(msg, normalised)
+    return found
+
+
+def _read_leaves(msg: Message, normalised: set[str]) -> list[_Leaf]:
     out: list[_Leaf] = []
     for part in msg.walk():
-        view = memoryview(part.buffer)
+        normalise = bool(normalised) and not normalised.isdisjoint(_lineage(part.path))
         if not part.children:
-            body = view[part.body_start : part.body_end]
+            span = (part.body_start, part.body_end)
             key = (
                 part.mime_type,
                 part.transfer_encoding,
                 part.charset or "",
                 part.filename or "",
-                _digest(body, normalise),
+                normalise,
+                *_fingerprint(part.buffer, *span, normalise),
             )
-            out.append(_Leaf(part.path, key, part))
+            out.append(_Leaf(part.path, key, part, span))
         elif part.opaque and part.delimiters and part.epilogue is None:
-            rest = view[part.delimiters[-1][0] : part.body_end]
-            key = ("", "", "", "", _digest(rest, normalise))
-            out.append(_Leaf(part.path + ".rest", key, part, tail=True))
+            span = (part.delimiters[-1][0], part.body_end)
+            key = ("", "", "", "", normalise, *_fingerprint(part.buffer, *span, normalise))
+            out.append(_Leaf(part.path + ".rest", key, part, span, tail=True))
     return out
 
 
@@ -166,11 +207,11 @@ def check_conserved(before: Message, after: Message, changes: Sequence[Change]) 
     ``changes`` are the changes made since ``before`` was parsed (their paths are
     paths of ``before``); see the module docstring for the invariant.
     """
-    normalise = any(c.kind == "repaired" and c.scope == "message" for c in changes)
+    normalised = {c.part for c in changes if c.kind == "repaired" and c.scope == "message"}
     fates = _Fates(changes, leafy_root=not before.children or not after.children)
-    old = _leaves(before, normalise)
-    new = _leaves(after, normalise)
-    where: dict[tuple[str, str, str, str, bytes], list[int]] = {}
+    old = _leaves(before, normalised)
+    new = _leaves(after, normalised)
+    where: dict[_Key, list[int]] = {}
     for i, leaf in enumerate(new):
         where.setdefault(leaf.key, []).append(i)
     used = [False] * len(new)
@@ -193,7 +234,7 @@ def check_conserved(before: Message, after: Message, changes: Sequence[Change]) 
             continue
         spots = where.get(leaf.key, [])
         at = bisect.bisect_left(spots, j)
-        while at < len(spots) and used[spots[at]]:
+        while at < len(spots) and (used[spots[at]] or not _same(leaf, new[spots[at]])):
             at += 1
         if at < len(spots):
             used[spots[at]] = True

@@ -256,7 +256,6 @@ def signatures(msg: Message) -> list[Signature]:
 
 # -- RFC 6376 section 3.4.3 and 3.4.4: body canonicalization ----------------------------------
 
-_TRAILING_WSP = re.compile(rb"[ \t]+(?=\r\n)")
 _WSP_RUN = re.compile(rb"[ \t]+")
 _TO_CRLF = re.compile(rb"\r?\n")
 _CRLF = b"\r\n"
@@ -272,6 +271,26 @@ def _relaxing_changes(buf: bytes, pos: int, stop: int) -> bool:
     if buf.find(b" ", pos, stop) < 0:
         return False
     return buf.find(b"  ", pos, stop) >= 0 or buf.find(b" \r\n", pos, stop) >= 0
+
+
+#: halving passes over runs of spaces before the regex takes over (runs of up to 8)
+_HALVINGS = 3
+
+
+def _relax(piece: bytes) -> bytes:
+    """Section 3.4.4 on CRLF lines: each run of WSP becomes one SP, and WSP before a
+    CRLF goes.  What ``[ \\t]+(?=\\r\\n)`` removed, then ``[ \\t]+`` made one SP, gives, by
+    ``replace`` passes (memchr speed, nine times the regexes on indented HTML); a run
+    longer than eight spaces after them is left to the regex, so the cost stays linear."""
+    piece = piece.replace(b"\t", b" ")
+    for _ in range(_HALVINGS):
+        if b"  " not in piece:
+            break
+        piece = piece.replace(b"  ", b" ")
+    else:
+        if b"  " in piece:
+            piece = _WSP_RUN.sub(b" ", piece)
+    return piece.replace(b" \r\n", b"\r\n")
 
 
 def _chunks(
@@ -304,7 +323,7 @@ def _chunks(
             if bare_lf:
                 piece = _TO_CRLF.sub(_CRLF, piece)
             if relaxed and _relaxing_changes(piece, 0, len(piece)):
-                piece = _WSP_RUN.sub(b" ", _TRAILING_WSP.sub(b"", piece))
+                piece = _relax(piece)
         pos = stop
         # count the CRLF pairs that end this piece
         n, tail = 0, len(piece)

@@ -231,8 +231,11 @@ class _Parser:
         # header line is not read twice.
         stop = min(end, header_limit + 2)
         while pos < end:
-            # a field is matched within a window; one that runs past it (a million folded
-            # lines) has its end found by _scan.field_end, which counts instead of stepping
+            c = buf[pos]
+            if c == 13 or c == 10:  # the empty line that ends the block (no field regex)
+                nxt = line(buf, pos, stop).end()  # type: ignore[union-attr]  # always matches
+                return pos, nxt, (pos, nxt)
+            # matched in a window: a field past it (a million folds) ends where field_end says
             window = min(stop, pos + _FIELD_WINDOW)
             m = field(buf, pos, window)
             nxt = -1 if m is None else m.end()
@@ -248,9 +251,6 @@ class _Parser:
                 pos = nxt
                 continue
             nxt = line(buf, pos, stop).end()  # type: ignore[union-attr]  # LINE always matches
-            c = buf[pos]
-            if c == 13 or c == 10:  # the empty line that ends the header block
-                return pos, nxt, (pos, nxt)
             if nxt > header_limit:
                 self.defect(
                     Defect.HEADER_SIZE_LIMIT,

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import _abnf as g
 from ._charset import decode_8bit
@@ -42,7 +42,7 @@ from .profiles import Profile
 from .validation import validate
 
 if TYPE_CHECKING:
-    from ._results import Change
+    from ._results import Change, ChangeScope
 
 __all__ = ["REPAIRS", "repair_bytes", "repair_message", "repairs"]
 
@@ -77,8 +77,20 @@ _STRUCTURED = (SINGLETON_HEADERS - {"subject"}) | frozenset(
     }
 )
 _ALL_EOLS = g.EOL
+
+
+class _Note(NamedTuple):
+    """What a repair did to the part at ``path`` (a :class:`Change` once deduplicated)."""
+
+    path: str
+    detail: str
+    #: ``"message"`` when the line endings of every part of the message at ``path`` (the
+    #: whole message, or an attached message) were rewritten
+    scope: ChangeScope = "part"
+
+
 #: the note of the one repair that rewrites bytes of every part: the line endings
-_ALL_CRLF = ("", "every line ending is now CRLF")
+_ALL_CRLF = _Note("", "every line ending is now CRLF", "message")
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -121,7 +133,7 @@ class _Round:
 
     msg: Message
     root: Node
-    notes: list[tuple[str, str]]
+    notes: list[_Note]
     profile: Profile
     envelope_from: str | None
     now: datetime | None
@@ -164,7 +176,7 @@ def repair_message(
     """
     from ._results import Change  # a late import: edit imports this module
 
-    notes: list[tuple[str, str]] = []
+    notes: list[_Note] = []
     msg = data if isinstance(data, Message) else parse(data, limits=limits)
     report: Report | None = None
     last: tuple[Message, Report] | None = None
@@ -186,13 +198,8 @@ def repair_message(
         if out == msg.to_bytes():
             break
         msg, report = parse(out, limits=limits), None
-    seen: set[tuple[str, str]] = set()
-    for path, detail in notes:
-        if (path, detail) not in seen:
-            seen.add((path, detail))
-            # the line endings are the one repair of every part's bytes
-            whole = (path, detail) == _ALL_CRLF
-            changes.append(Change("repaired", path, detail, scope="message" if whole else "part"))
+    for note in dict.fromkeys(notes):
+        changes.append(Change("repaired", note.path, note.detail, scope=note.scope))
     return msg, report
 
 
@@ -290,7 +297,7 @@ def _rebuild_structured(name: str, text: str) -> bytes:
 
 
 def _fix_headers(
-    part: Part, node: Node, notes: list[tuple[str, str]], *, is_root: bool, profile: Profile
+    part: Part, node: Node, notes: list[_Note], *, is_root: bool, profile: Profile
 ) -> bool:
     """Fix the header block of ``part``; True when a line moved from its body to it."""
     out: list[bytes] = []
@@ -306,19 +313,21 @@ def _fix_headers(
                 line = raw.lstrip(b" \t")
                 out[-1] += b" " + (line if line.endswith((b"\n", b"\r")) else line + CRLF)
                 notes.append(
-                    (part.path, f"joined the parameter line {_show(raw)} to the field before it")
+                    _Note(
+                        part.path, f"joined the parameter line {_show(raw)} to the field before it"
+                    )
                 )
                 changed = True
                 continue
             stripped = _stripped_field(f) if f.start == part.start else None
             if stripped is None:
                 notes.append(
-                    (part.path, f"removed a header line that is not a field: {_show(raw)}")
+                    _Note(part.path, f"removed a header line that is not a field: {_show(raw)}")
                 )
                 changed = True
                 continue
             notes.append(
-                (part.path, f"removed the whitespace before the first field {stripped.name}")
+                _Note(part.path, f"removed the whitespace before the first field {stripped.name}")
             )
             f = stripped
             raw = f.raw
@@ -327,18 +336,20 @@ def _fix_headers(
         name_bytes = raw[: f.value_start - f.start - 1]
         if not f.name or g.HEADER_NAME_OK.fullmatch(name_bytes) is None:
             if g.HEADER_NAME_OK.fullmatch(name_bytes.rstrip(b" \t")) is None:
-                notes.append((part.path, f"removed a field with an invalid name: {_show(raw)}"))
+                notes.append(
+                    _Note(part.path, f"removed a field with an invalid name: {_show(raw)}")
+                )
                 changed = True
                 continue
             if not immutable:  # obsolete whitespace (MG105); an immutable field keeps it
                 raw = name_bytes.rstrip(b" \t") + raw[len(name_bytes) :]
-                notes.append((part.path, f"removed whitespace before the colon of {f.name}"))
+                notes.append(_Note(part.path, f"removed whitespace before the colon of {f.name}"))
                 changed = True
         if f.lname in unique and not immutable:
             key = g.EOL.sub(b"", raw[len(name_bytes) + 1 :]).strip()
             if f.lname in seen:
                 kind = "an exact copy" if seen[f.lname] == key else "a second"
-                notes.append((part.path, f"removed {kind} {f.name} field (first one kept)"))
+                notes.append(_Note(part.path, f"removed {kind} {f.name} field (first one kept)"))
                 changed = True
                 continue
             seen[f.lname] = key
@@ -346,14 +357,14 @@ def _fix_headers(
             fixed = _fix_field(f, raw)
             if fixed is not None:
                 raw, what = fixed
-                notes.append((part.path, what))
+                notes.append(_Note(part.path, what))
                 changed = True
         out.append(raw if raw.endswith((b"\n", b"\r")) else raw + CRLF)
     moved = False
     if part.separator is None and part.body_start < part.end:
         moved = _join_body_param(part, node, out, notes)
         if not moved:
-            notes.append((part.path, "inserted the empty line between header and body"))
+            notes.append(_Note(part.path, "inserted the empty line between header and body"))
     if changed:
         node.headers = out
     return moved
@@ -369,9 +380,7 @@ def _repair_headers(job: _Round, part: Part, node: Node, names: frozenset[str]) 
         job.moved.add(id(part))  # its body was cut: the next round looks at it again
 
 
-def _join_body_param(
-    part: Part, node: Node, out: list[bytes], notes: list[tuple[str, str]]
-) -> bool:
+def _join_body_param(part: Part, node: Node, out: list[bytes], notes: list[_Note]) -> bool:
     """The header block ended at a parameter line that lost its indentation (the
     parser saw no field there): move the line back to the field it continues."""
     buf, bs, be = part.buffer, part.body_start, part.body_end
@@ -390,7 +399,7 @@ def _join_body_param(
     else:
         what += " and inserted the empty line between header and body"
     node.body = buf[rest:be]
-    notes.append((part.path, what))
+    notes.append(_Note(part.path, what))
     return True
 
 
@@ -449,14 +458,14 @@ def _fix_required(
     msg: Message,
     root: Node,
     names: set[str],
-    notes: list[tuple[str, str]],
+    notes: list[_Note],
     *,
     envelope_from: str | None,
     now: datetime | None,
 ) -> None:
     if "missing-from" in names and envelope_from and root.get_value("From") is None:
         root.set_header("From", fold_structured("From", f"<{envelope_from.strip('<>')}>"))
-        notes.append(("", f"added From from the envelope sender {envelope_from}"))
+        notes.append(_Note("", f"added From from the envelope sender {envelope_from}"))
     if "missing-date" in names and root.get_value("Date") is None:
         stamps = [received_date(f.value) for f in msg.get_all("received")]
         dated = [d for d in stamps if d is not None]
@@ -465,10 +474,10 @@ def _fix_required(
         else:
             when, source = (now or datetime.now(UTC)), "the current time"
         root.set_header("Date", f"Date: {format_date(when)}\r\n".encode())
-        notes.append(("", f"added Date from {source}"))
+        notes.append(_Note("", f"added Date from {source}"))
     if "missing-mime-version" in names and root.get_value("MIME-Version") is None:
         root.set_header("MIME-Version", b"MIME-Version: 1.0\r\n")
-        notes.append(("", "added MIME-Version: 1.0"))
+        notes.append(_Note("", "added MIME-Version: 1.0"))
 
 
 # -- bodies ----------------------------------------------------------------------------------
@@ -496,10 +505,12 @@ def _repair_multipart(job: _Round, part: Part, node: Node, names: frozenset[str]
         _fix_multipart(part, node, job.notes)
 
 
-def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
+def _fix_multipart(part: Part, node: Node, notes: list[_Note]) -> None:
     if part.transfer_encoding not in ("7bit", "8bit", "binary"):
         node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
-        notes.append((part.path, f"{part.mime_type} relabelled 7bit (multiparts are not encoded)"))
+        notes.append(
+            _Note(part.path, f"{part.mime_type} relabelled 7bit (multiparts are not encoded)")
+        )
     elif part.transfer_encoding == "binary":
         # RFC 2045 section 6.4 allows binary on a multipart, SMTP without BINARYMIME does
         # not: once no line is over 998 octets and no NUL is left (its parts are
@@ -510,7 +521,7 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
             node.set_header(
                 "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
             )
-            notes.append((part.path, f"{part.mime_type} relabelled {label} instead of binary"))
+            notes.append(_Note(part.path, f"{part.mime_type} relabelled {label} instead of binary"))
     boundary = part.boundary
     if not boundary:
         _give_boundary(part, node, notes)
@@ -522,18 +533,18 @@ def _fix_multipart(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         return
     if g.BOUNDARY_OK.fullmatch(boundary) is None or (part.delimiters and _overlaps(part)):
         _give_new_boundary(part, node)
-        notes.append((part.path, "gave the multipart a valid boundary"))
+        notes.append(_Note(part.path, "gave the multipart a valid boundary"))
     if not part.delimiters:
         node.children = [_text_child(part.raw_body)]
         node.boundary = node.boundary or boundary.encode("utf-8", "replace")
-        notes.append((part.path, "the body without delimiters became a text/plain part"))
+        notes.append(_Note(part.path, "the body without delimiters became a text/plain part"))
     elif not part.children:
         node.children = [_text_child(b"")]
         node.boundary = node.boundary or boundary.encode("utf-8", "replace")
-        notes.append((part.path, "added an empty text/plain part to the empty multipart"))
+        notes.append(_Note(part.path, "added an empty text/plain part to the empty multipart"))
     elif part.epilogue is None:
         node.boundary = node.boundary or boundary.encode("utf-8", "replace")
-        notes.append((part.path, "added the closing delimiter"))
+        notes.append(_Note(part.path, "added the closing delimiter"))
 
 
 #: a line that looks like a delimiter: "--" and a boundary of bchars (RFC 2046 section 5.1.1)
@@ -543,7 +554,7 @@ _ALNUM = re.compile(rb"[0-9A-Za-z]")
 _DASH_LINES = 100
 
 
-def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
+def _give_boundary(part: Part, node: Node, notes: list[_Note]) -> None:
     """A multipart without a boundary parameter (RFC 2046 section 5.1.1 requires one).
 
     When its body has a delimiter line (one with a letter or digit in its boundary, so
@@ -564,7 +575,7 @@ def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         if close.search(buf, m.end(), be) is not None:
             node.set_param("Content-Type", "boundary", found.decode("ascii"))
             notes.append(
-                (
+                _Note(
                     part.path,
                     f"set the missing boundary to {found.decode('ascii')!r}, "
                     "the one its delimiter lines use",
@@ -574,7 +585,9 @@ def _give_boundary(part: Part, node: Node, notes: list[tuple[str, str]]) -> None
         break
     _give_new_boundary(part, node)
     node.children = [_text_child(part.raw_body)]
-    notes.append((part.path, "gave the multipart a boundary; its body became a text/plain part"))
+    notes.append(
+        _Note(part.path, "gave the multipart a boundary; its body became a text/plain part")
+    )
 
 
 #: spellings of the standard encodings seen in the wild, compared without spaces,
@@ -632,7 +645,7 @@ def _repair_body(job: _Round, part: Part, node: Node, names: frozenset[str]) -> 
         _fix_body(part, node, job.notes)
 
 
-def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
+def _fix_body(part: Part, node: Node, notes: list[_Note]) -> None:
     buf, bs, be = part.buffer, part.body_start, part.body_end
     cte = part.transfer_encoding
     if part.encapsulates:
@@ -643,7 +656,9 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
                 node.set_header(
                     "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
                 )
-                notes.append((part.path, f"attached message labelled {label} instead of {cte}"))
+                notes.append(
+                    _Note(part.path, f"attached message labelled {label} instead of {cte}")
+                )
             return
         if cte not in ("", "7bit", "8bit") and part.children:
             inner = part.children[0].buffer
@@ -655,7 +670,10 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
                 node.set_header(
                     "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {label}\r\n".encode()
                 )
-                notes.append((part.path, f"decoded the {cte} attached message ({label})"))
+                # its line endings were made CRLF: a line-ending repair of every part in it
+                notes.append(
+                    _Note(part.path, f"decoded the {cte} attached message ({label})", "message")
+                )
         return
     eight_bit = g.EIGHT_BIT.search(buf, bs, be) is not None
     reasons = []
@@ -665,7 +683,7 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
             node.set_header(
                 "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {alias}\r\n".encode()
             )
-            notes.append((part.path, f"transfer encoding {cte!r} read as {alias}"))
+            notes.append(_Note(part.path, f"transfer encoding {cte!r} read as {alias}"))
             return
         if alias == "uuencode":
             data = _uudecode(buf[bs:be])
@@ -673,7 +691,7 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
                 return
             node.body = encode_body(data, "base64", text=False)
             node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: base64\r\n")
-            notes.append((part.path, f"uudecoded the {cte} body and re-encoded it as base64"))
+            notes.append(_Note(part.path, f"uudecoded the {cte} body and re-encoded it as base64"))
             return
         if cte.startswith("x-") or "64" in cte or "quoted" in cte:
             return  # a real encoding we cannot undo: what the bytes mean is unknown
@@ -684,7 +702,7 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
             and first_line_over(buf, bs, be, g.MAX_LINE_OCTETS) < 0
         ):
             node.set_header("Content-Transfer-Encoding", b"Content-Transfer-Encoding: 7bit\r\n")
-            notes.append((part.path, f"unknown transfer encoding {cte!r} relabelled 7bit"))
+            notes.append(_Note(part.path, f"unknown transfer encoding {cte!r} relabelled 7bit"))
             return
         cte = "8bit"
     body = buf[bs:be]
@@ -727,4 +745,6 @@ def _fix_body(part: Part, node: Node, notes: list[tuple[str, str]]) -> None:
     node.set_header(
         "Content-Transfer-Encoding", f"Content-Transfer-Encoding: {new_cte}\r\n".encode()
     )
-    notes.append((part.path, f"re-encoded the body from {cte} as {new_cte}: {'; '.join(reasons)}"))
+    notes.append(
+        _Note(part.path, f"re-encoded the body from {cte} as {new_cte}: {'; '.join(reasons)}")
+    )

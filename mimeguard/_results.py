@@ -19,8 +19,8 @@ class Change:
     ``wrapped``, ``repaired`` or ``skipped``; ``part`` the dotted part path.
     ``scope`` says which bytes the change is about: ``"part"`` (the part itself),
     ``"outside"`` (bytes of the multipart ``part`` outside every part of it: its
-    preamble or epilogue) or ``"message"`` (every byte of the message, e.g. line
-    endings).
+    preamble or epilogue) or ``"message"`` (every byte of the message at ``part``, the
+    whole message or an attached message: its line endings).
     """
 
     kind: str

@@ -76,10 +76,6 @@ def scan(
     if first_nul >= 0:
         st.nul = buf.count(b"\x00", start, end)
         st.first_nul = first_nul
-    if start == 0 and end == len(buf):
-        st.ascii = buf.isascii()
-    else:
-        st.ascii = all(buf[p : min(p + CHUNK, end)].isascii() for p in range(start, end, CHUNK))
     pos = start
     for a, b, crlf in regular:
         if a < pos or b > end or (a > start and buf[a - 1] != 10):
@@ -87,10 +83,17 @@ def scan(
         if b < end and buf[b] not in (10, 13):
             continue
         _lines(st, buf, pos, a)
+        st.ascii = st.ascii and _ascii(buf, pos, a)  # a regular region is base64: ASCII
         st.crlf += crlf
         pos = b
     _lines(st, buf, pos, end)
+    st.ascii = st.ascii and _ascii(buf, pos, end)
     return st
+
+
+def _ascii(buf: bytes, start: int, end: int) -> bool:
+    """No byte of ``buf[start:end]`` is 8-bit (read a chunk at a time: memory stays flat)."""
+    return all(buf[p : min(p + CHUNK, end)].isascii() for p in range(start, end, CHUNK))
 
 
 def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
@@ -99,11 +102,9 @@ def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
         return
     lf = buf.count(b"\n", start, end)
     cr = buf.count(b"\r", start, end)
-    bare_cr = g.BARE_CR.search(buf, start, end) if cr else None
-    crlf = 0
-    if lf and cr:
-        # Without a bare CR every CR starts a CRLF (cheaper than counting CRLFs).
-        crlf = cr if bare_cr is None else buf.count(b"\r\n", start, end)
+    crlf = buf.count(b"\r\n", start, end) if lf and cr else 0
+    # every CR starting a CRLF: no bare CR, and no regex search for one
+    bare_cr = g.BARE_CR.search(buf, start, end) if cr != crlf else None
     st.crlf += crlf
     if lf != crlf:
         st.lf += lf - crlf
@@ -123,9 +124,19 @@ def _lines(st: ByteStats, buf: bytes, start: int, end: int) -> None:
     while pos < end:
         stop = _chunk_end(buf, pos, end)
         size = stop - pos
-        if size > _MAX_LINE and (size > _LONG_CHUNK or run in buf[pos:stop].translate(_BREAKS)):
+        if size > _MAX_LINE and (size > _LONG_CHUNK or _may_hold_run(buf, pos, stop, run)):
             _long_lines(st, buf, pos, stop)
         pos = stop
+
+
+def _may_hold_run(buf: bytes, pos: int, stop: int, run: bytes) -> bool:
+    """False when ``buf[pos:stop]`` has no run of ``len(run)`` bytes that are neither CR
+    nor LF.  A short chunk is split at LF (a piece holding such a run is at least as long;
+    a CR in a long piece only costs the exact walk), which beats preparing a search for
+    a 999-byte needle on a few kilobytes."""
+    if stop - pos < _SHORT:
+        return max(map(len, buf[pos:stop].split(b"\n"))) >= len(run)
+    return run in buf[pos:stop].translate(_BREAKS)
 
 
 def _chunk_end(buf: bytes, pos: int, end: int) -> int:

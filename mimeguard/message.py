@@ -131,6 +131,10 @@ class HeaderField:
         return f"HeaderField({self.name!r}, {self.value[:60]!r})"
 
 
+#: up to this many fields, :meth:`Part.header` reads them in order instead of indexing them
+_SCANNED = 6
+
+
 class Part(StdlibAPI):
     """One MIME entity: a header block and a body (RFC 2045 section 2.4).
 
@@ -345,7 +349,14 @@ class Part(StdlibAPI):
 
     def header(self, name: str) -> HeaderField | None:
         """The first field called ``name`` (case-insensitive), or ``None``."""
-        found = self._fields().get(name.lower())
+        lname = name.lower()
+        if self._index is None and len(self._headers) <= _SCANNED:
+            # a part of a few fields (most parts of a multipart) is read without an index
+            for field in self._headers:
+                if field.lname == lname:
+                    return field
+            return None
+        found = self._fields().get(lname)
         return None if found is None else found[0]
 
     def get(self, name: str, default: str | None = None) -> str | None:

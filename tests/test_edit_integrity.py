@@ -3,6 +3,8 @@ no edit refuses its own output, every edit proves it kept what it was not told t
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 import mimeguard
@@ -302,6 +304,83 @@ def test_invariant_catches_a_changed_part() -> None:
     out = data.replace(b"JVBERi0xLjQK", b"JVBERi0xLjUK")
     with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
         check_conserved(parse(data), parse(out), [])
+
+
+def _pdf(body: bytes, name: bytes = b"a.pdf") -> bytes:
+    return PDF.replace(b"JVBERi0xLjQK", body).replace(b"a.pdf", name)
+
+
+@pytest.mark.parametrize("at", [0, 31, 32, 1_000, -33, -1])
+def test_invariant_catches_one_byte_changed_anywhere_in_a_large_body(at: int) -> None:
+    # bodies are looked up by length and their end bytes, then compared whole: a change
+    # in the middle of an attachment, with the same length and ends, is caught
+    body = b"\r\n".join([b"QUJD" * 19] * 100)
+    data = mixed("B", text(b"hello"), _pdf(body))
+    i = at % len(body)
+    if body[i : i + 1] in (b"\r", b"\n"):
+        i += 2
+    changed = body[:i] + (b"Q" if body[i : i + 1] != b"Q" else b"U") + body[i + 1 :]
+    out = mixed("B", text(b"hello"), _pdf(changed))
+    with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
+        check_conserved(parse(data), parse(out), [])
+
+
+def test_invariant_matches_equal_looking_bodies_by_their_bytes() -> None:
+    # two attachments with the same name, type, length and ends, swapped: each old leaf
+    # must find its own bytes, in order, so the swap is a change
+    a = b"QUJD" * 40 + b"\r\n" + b"AAAA" * 19 + b"\r\n" + b"QUJD" * 40
+    b = b"QUJD" * 40 + b"\r\n" + b"BBBB" * 19 + b"\r\n" + b"QUJD" * 40
+    data = mixed("B", _pdf(a), _pdf(b))
+    check_conserved(parse(data), parse(data), [])
+    with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
+        check_conserved(parse(data), parse(mixed("B", _pdf(b), _pdf(a))), [])
+    with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
+        check_conserved(parse(data), parse(mixed("B", _pdf(a), _pdf(a))), [])
+
+
+def test_invariant_after_a_line_ending_repair_compares_normalised_bodies() -> None:
+    body = b"\n".join([b"QUJD" * 19] * 50)
+    data = mixed("B", text(b"hello"), _pdf(body)).replace(b"\r\n", b"\n")
+    fixed = mixed("B", text(b"hello"), _pdf(body.replace(b"\n", b"\r\n")))
+    crlf = [Change("repaired", "", "line endings", scope="message")]
+    check_conserved(parse(data), parse(fixed), crlf)
+    worse = fixed.replace(b"QUJDQUJD\r\n", b"QUJDQUJE\r\n", 1)
+    with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
+        check_conserved(parse(data), parse(worse), [Change("repaired", "", "x", scope="message")])
+
+
+def test_a_line_ending_repair_licenses_only_the_message_it_covers() -> None:
+    # a repair of the line endings of an attached message (scope "message" at its path)
+    # lets the bodies in it change line endings, and no body outside it
+    data = mixed("B", text(b"hello\nworld"), text(b"bye\nnow"))
+    out = mixed("B", text(b"hello\r\nworld"), text(b"bye\r\nnow"))
+    check_conserved(parse(data), parse(out), [Change("repaired", "", "eols", scope="message")])
+    for path in ("1", "2"):
+        with pytest.raises(InvalidMessageError, match="missing from the output or was changed"):
+            check_conserved(
+                parse(data), parse(out), [Change("repaired", path, "eols", scope="message")]
+            )
+    one = mixed("B", text(b"hello\r\nworld"), text(b"bye\nnow"))
+    check_conserved(parse(data), parse(one), [Change("repaired", "1", "eols", scope="message")])
+
+
+def test_repair_decodes_a_base64_attached_message_with_bare_line_feeds() -> None:
+    # decoding the attached message makes its line endings CRLF: the edit is delivered,
+    # and its text is the same (mime4j's base64encoded-rfc822message.msg was refused)
+    inner = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nText body\n\r\n"
+    data = (
+        HEAD
+        + (
+            b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n"
+        )
+        + base64.encodebytes(inner).replace(b"\n", b"\r\n")
+    )
+    result = Editor(data, repair=True).result()
+    assert result.report.ok
+    (leaf,) = leaves(result.data)
+    assert leaf.decoded() == b"Text body\r\n\r\n"
+    assert any(c.scope == "message" and c.part == "" for c in result.changes)
 
 
 def test_invariant_catches_an_invented_part() -> None:

@@ -142,3 +142,46 @@ def test_a_large_attachment_is_validated_like_before() -> None:
     assert mimeguard.validate(data).ok
     long = _message(_b64(bytes(range(256)) * 400, 80))
     assert [f.code for f in mimeguard.validate(long).findings] == ["MG320"]
+
+
+def _slow_stats(buf: bytes) -> dict[str, object]:
+    """The line statistics by the book, one regex per question."""
+    bare_lf = [m.start() for m in re.finditer(rb"(?<!\r)\n", buf)]
+    bare_cr = [m.start() for m in re.finditer(rb"\r(?!\n)", buf)]
+    runs = [(m.start(), len(m.group())) for m in re.finditer(rb"[^\r\n]{999,}", buf)]
+    return {
+        "crlf": buf.count(b"\r\n"),
+        "lf": len(bare_lf),
+        "cr": len(bare_cr),
+        "first_bare_lf": bare_lf[0] if bare_lf else -1,
+        "first_bare_cr": bare_cr[0] if bare_cr else -1,
+        "nul": buf.count(b"\x00"),
+        "ascii": buf.isascii(),
+        "long_lines": runs,
+        "long_line_count": len(runs),
+    }
+
+
+_LINE_BITS = st.sampled_from(
+    [b"\r\n", b"\n", b"\r", b"\r\r\n", b"a", b"\xe9", b"\x00", b"x" * 997, b"y" * 998, b"z" * 999]
+)
+
+
+@given(st.lists(_LINE_BITS, max_size=40).map(b"".join))
+def test_scan_agrees_with_the_slow_reading(buf: bytes) -> None:
+    # short buffers take the split filter, the 999-byte runs sit at the limit
+    st_ = scan(buf, 0, len(buf))
+    got = {k: getattr(st_, k) for k in _slow_stats(buf)}
+    assert got == _slow_stats(buf)
+
+
+@pytest.mark.parametrize("size", [(1 << 15) - 1, 1 << 15, (1 << 16) + 5, 300_000])
+@pytest.mark.parametrize("tail", [b"\r\n", b"\n", b"\r", b"\rq"])
+def test_scan_of_large_buffers_agrees_with_the_slow_reading(size: int, tail: bytes) -> None:
+    # around the split filter's size and the 64 KiB chunk: a long line at the end, one
+    # ended by a bare CR in the middle, and CRLF lines of 998 octets around them
+    line = b"q" * 998 + b"\r\n"
+    body = line * (size // len(line))
+    buf = body[: len(body) // 2] + b"w" * 1200 + tail + body[len(body) // 2 :] + b"e" * 1000
+    st_ = scan(buf, 0, len(buf))
+    assert {k: getattr(st_, k) for k in _slow_stats(buf)} == _slow_stats(buf)
