@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from mimeguard import (
     Editor,
     InvalidMessageError,
+    _conservation,
     _disclaimer,
     _rfc2047,
     _scan,
@@ -36,6 +37,7 @@ from mimeguard._scan import first_line_over
 from mimeguard._writer import crlf
 from mimeguard.errors import MimeguardError
 from mimeguard.limits import DEFAULT_LIMITS, Limits
+from mimeguard.message import Part
 
 HEAD = (
     b"From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n"
@@ -630,3 +632,36 @@ def test_the_worst_cases_pipeline_means_what_the_slow_paths_write(case: str) -> 
         assert words in fast
         assert words not in slow
     assert validate(fast, profile="rfc", limits=limits).ok
+
+
+# -- the integrity check reads a spliced text where it lies --------------------------------------
+
+_PIECES = st.lists(st.sampled_from([b"a", b"b", b"\r\n", b"\n", b"\r", b"\xe9", b"x" * 5]))
+_CTES = st.sampled_from([b"7bit", b"8bit", b"binary", b"quoted-printable"])
+
+
+def _kept_reference(before: Part, after: Part) -> bool:
+    """What _text_kept computed before it read spans: the decoded bodies, CRLF'd."""
+    old, new = crlf(before.decoded()), crlf(after.decoded())
+    if len(new) < len(old):
+        return False
+    head = _conservation._common_prefix(old, new)
+    return head == len(old) or old[head:] == new[len(new) - (len(old) - head) :]
+
+
+@settings(max_examples=1000)
+@given(
+    old=_PIECES.map(b"".join),
+    new=_PIECES.map(b"".join),
+    cut=st.integers(0, 40),
+    ctes=st.tuples(_CTES, _CTES),
+)
+def test_text_kept_over_spans_is_the_decoded_comparison(
+    old: bytes, new: bytes, cut: int, ctes: tuple[bytes, bytes]
+) -> None:
+    head = b"From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n"
+    cut = min(cut, len(old))
+    for body in (old[:cut] + new + old[cut:], new):  # an insertion, and anything else
+        a = parse(head + b"Content-Transfer-Encoding: " + ctes[0] + b"\r\n\r\n" + old)
+        b = parse(head + b"Content-Transfer-Encoding: " + ctes[1] + b"\r\n\r\n" + body)
+        assert _conservation._text_kept(a, b) == _kept_reference(a, b)
