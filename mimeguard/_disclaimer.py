@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection
-from typing import Literal
+from typing import Literal, overload
 
 from . import _html
 from ._results import Change
@@ -87,20 +87,63 @@ def _disclaimer_for(part: Part, text: str, html: str | None) -> str:
     return "\r\n".join(lines)
 
 
-def _normalised(text: str) -> str:
-    return " ".join(text.split())
+#: the ASCII characters ``str.isspace`` accepts (``\\s`` of a bytes pattern lacks 1C-1F)
+_ASCII_SPACE = rb"[\t-\r\x1c- ]++"
 
 
-def _insert(part: Part, body: str, snippet: str, position: Position) -> str:
+def _already_there(snippet: str, body: str | bytes | memoryview) -> bool:
+    """Is ``" ".join(snippet.split())`` inside ``" ".join(body.split())``? (``body`` as
+    bytes is ASCII text.)
+
+    Found without building either string: the snippet's words joined by runs of
+    whitespace (``\\s`` is ``str.isspace``, where ``str.split`` splits), the first word
+    allowed to end a longer word and the last to begin one, as in the joined text.
+    """
+    words = snippet.split()
+    if not words:
+        return True
+    if not isinstance(body, str):
+        if not all(map(str.isascii, words)):
+            return False  # ASCII text holds no other character
+        raw = [re.escape(w.encode("ascii")) for w in words]
+        return re.search(_ASCII_SPACE.join(raw), body) is not None
+    if len(words) == 1:
+        return words[0] in body
+    # possessive runs: no backtracking into a run of whitespace, linear in the body
+    return re.search(r"\s++".join(map(re.escape, words)), body) is not None
+
+
+@overload
+def _insert(part: Part, body: str, snippet: str, position: Position) -> str: ...
+@overload
+def _insert(part: Part, body: bytes | memoryview, snippet: bytes, position: Position) -> bytes: ...
+def _insert(
+    part: Part, body: str | bytes | memoryview, snippet: str | bytes, position: Position
+) -> str | bytes:
+    """``body`` with ``snippet`` after the opening or before the end of an HTML body, or
+    as a paragraph of its own at the top or bottom of other text.
+
+    Over bytes (an ASCII-compatible charset), ``<``, ``>`` and quotes are never the
+    second byte of a multibyte character, so tags are found in the bytes; the result
+    is joined in one copy (the body may be a view of the message)."""
+    if isinstance(body, str) and isinstance(snippet, str):
+        if part.subtype == "html":
+            at = _html.insertion_point(body, position)
+            return body[:at] + "\r\n" + snippet + "\r\n" + body[at:]
+        if position == "top":
+            return snippet + "\r\n\r\n" + body
+        if body and not body.endswith(("\r\n", "\n", "\r")):
+            body += "\r\n"
+        return body + "\r\n" + snippet + "\r\n"
+    if isinstance(body, str) or not isinstance(snippet, bytes):
+        raise TypeError("body and snippet must both be str or both bytes")
     if part.subtype == "html":
-        at = _html.insertion_point(body, position)
-        pad = "\r\n"
-        return body[:at] + pad + snippet + pad + body[at:]
+        at = _html.insertion_point(bytes(body).decode("latin-1"), position)
+        return b"".join((body[:at], b"\r\n", snippet, b"\r\n", body[at:]))
     if position == "top":
-        return snippet + "\r\n\r\n" + body
-    if body and not body.endswith(("\r\n", "\n", "\r")):
-        body += "\r\n"
-    return body + "\r\n" + snippet + "\r\n"
+        return b"".join((snippet, b"\r\n\r\n", body))
+    ended = not body or bytes(body[-2:]).endswith((b"\r\n", b"\n", b"\r"))
+    return b"".join((body, b"" if ended else b"\r\n", b"\r\n", snippet, b"\r\n"))
 
 
 #: charsets that are ASCII-compatible byte for byte but shift state with escapes, so an
@@ -141,18 +184,60 @@ def _own_bytes(snippet: str, codec: str | None, label: str) -> bytes | None:
     return crlf(snippet).encode("ascii")
 
 
-def _insert_bytes(part: Part, raw: bytes, snippet: bytes, position: Position) -> bytes:
-    """:func:`_insert` over bytes: ``<``, ``>`` and quotes are never the second byte of a
-    multibyte character in an ASCII-compatible charset, so tags are found in the bytes."""
-    raw = crlf(raw)
-    if part.subtype == "html":
-        at = _html.insertion_point(raw.decode("latin-1"), position)
-        return raw[:at] + b"\r\n" + snippet + b"\r\n" + raw[at:]
-    if position == "top":
-        return snippet + b"\r\n\r\n" + raw
-    if raw and not raw.endswith(b"\r\n"):
-        raw += b"\r\n"
-    return raw + b"\r\n" + snippet + b"\r\n"
+#: codecs whose encoding gives back, byte for byte, any bytes their strict decoding
+#: accepts (tests/test_pipeline_perf.py checks every byte of each)
+_ROUND_TRIP = frozenset(
+    {"ascii", "utf-8", "koi8-r", "koi8-u"}
+    | {f"iso8859-{n}" for n in range(1, 17) if n != 12}
+    | {f"cp{n}" for n in range(1250, 1259)}
+)
+
+
+def _spliceable(part: Part, codec: str | None) -> bool:
+    """Can the disclaimer be spliced into the body bytes of ``part`` as they are?
+
+    True for 7bit or 8bit plain text whose every line ends in CRLF, in a charset of
+    :data:`_ROUND_TRIP`: there, decoding the body, inserting and encoding again gives
+    back the body's own bytes around the disclaimer's, so the bytes are spliced
+    instead of a text the size of the body being built twice (issue 16). The result
+    is then written as any other (:func:`_store_body`).
+    """
+    if part.subtype != "plain" or part.transfer_encoding not in ("7bit", "8bit"):
+        return False
+    if codec not in _ROUND_TRIP:
+        return False
+    buf, start, end = part.buffer, part.body_start, part.body_end
+    lf = buf.count(b"\n", start, end)
+    return lf == buf.count(b"\r", start, end) == buf.count(b"\r\n", start, end)
+
+
+def _encoded_snippet(snippet: str, codec: str | None) -> bytes | None:
+    if codec is None:
+        return None
+    try:
+        return crlf(snippet).encode(codec)
+    except UnicodeEncodeError:
+        return None
+
+
+def _readable(raw: bytes | memoryview, codec: str | None) -> str | memoryview | None:
+    """What the already-there check reads of a body: its text, or, given a view of a
+    body that is spliced and ASCII, the view (ASCII bytes are their own text in every
+    charset of :data:`_ROUND_TRIP`, so no copy is made); ``None`` if it does not decode."""
+    if codec is None:
+        return None
+    if isinstance(raw, memoryview) and all(
+        raw[at : at + _ASCII_STEP].tobytes().isascii() for at in range(0, len(raw), _ASCII_STEP)
+    ):
+        return raw
+    try:
+        return str(raw, codec)
+    except UnicodeDecodeError:
+        return None
+
+
+#: a view is read for 8-bit bytes in copies of this size
+_ASCII_STEP = 1 << 20
 
 
 def _rewrite_text(
@@ -251,21 +336,27 @@ def _apply_disclaimer(
             )
             continue
         snippet = _disclaimer_for(part, text, html)
-        raw = part.decoded()
         codec = lookup_charset(part.charset or "us-ascii")
-        body: str | None = None
-        if codec is not None:
-            try:
-                body = raw.decode(codec)
-            except UnicodeDecodeError:
-                body = None
+        own = _encoded_snippet(snippet, codec) if _spliceable(part, codec) else None
+        # a body that is spliced is read where it lies, never copied
+        view = None if own is None else memoryview(part.buffer)[part.body_start : part.body_end]
+        body = None if view is None else _readable(view, codec)
+        raw = b""
+        if body is None:
+            own = view = None
+            raw = part.decoded()
+            body = _readable(raw, codec)
         if body is not None and codec is not None:
             reached += 1
-            if _normalised(snippet) in _normalised(body):
+            if _already_there(snippet, body):
                 changes.append(Change("skipped", part.path, "the disclaimer is already there"))
                 continue
-            new_text = _insert(part, body, snippet, position)
-            _rewrite_text(nodes[id(part)], part, new_text, codec, boundaries)
+            if view is not None and own is not None:
+                del body  # no text of the body is held beside its bytes
+                _store_body(nodes[id(part)], part, _insert(part, view, own, position), boundaries)
+            elif isinstance(body, str):
+                new_text = _insert(part, body, snippet, position)
+                _rewrite_text(nodes[id(part)], part, new_text, codec, boundaries)
         else:
             # the label is wrong or unknown: the disclaimer goes into the part's own bytes,
             # which are not decoded, when it can be written in them
@@ -281,10 +372,10 @@ def _apply_disclaimer(
                 )
                 continue
             reached += 1
-            if _normalised(own.decode("latin-1")) in _normalised(raw.decode("latin-1")):
+            if _already_there(own.decode("latin-1"), raw.decode("latin-1")):
                 changes.append(Change("skipped", part.path, "the disclaimer is already there"))
                 continue
-            new_data = _insert_bytes(part, raw, own, position)
+            new_data = _insert(part, crlf(raw), own, position)
             _store_body(nodes[id(part)], part, new_data, boundaries)
         session.texts_changed = True
         changes.append(Change("disclaimer", part.path, f"{part.mime_type}, {position}"))

@@ -190,21 +190,42 @@ def _batch_compiled(label: str, kind: str, room: int) -> re.Pattern[str]:
     return re.compile(rf"(?:[ \t\r\n]++{word}(?=[ \t\r\n]))++")
 
 
-def _batch_bytes(region: str | bytes, label: str, kind: str) -> bytes:
-    """The bytes of the words of a batch (``region`` starts with whitespace)."""
+#: a word's ``=?label?kind?`` and ``?=`` become marks of the same length (a replace that
+#: keeps the length costs one copy, not a search per word): a start mark and its fill,
+#: an end mark and its fill; a region holding any of these bytes is never a batch
+_START, _FILL, _END, _END_FILL = b"\x01", b"\x03", b"\x04", b"\x05"
+_MARKS = _START + _FILL + _END + _END_FILL
+#: whitespace and marks: what is left of a batch once its texts are gone
+_NOT_TEXT = b" \t\r\n" + _MARKS
+#: the bytes a batch may hold: printable ASCII and whitespace
+_BATCH_BYTES = bytes(range(0x20, 0x7F)) + b"\t\r\n"
+
+
+def _marked(raw: bytes, label: str, kind: str) -> bytes:
+    """``raw`` with each ``=?label?kind?`` and each ``?=`` after it replaced by its marks."""
     prefix = f"=?{label}?{kind}?".encode("ascii")
-    raw = region.encode("ascii") if isinstance(region, str) else region
-    # "=?l?k?t1?= =?l?k?t2?=" -> "=?l?k?t1t2?=": the texts joined, one prefix, one suffix
-    text = raw.translate(None, b" \t\r\n").replace(b"?=" + prefix, b"")
-    text = text[len(prefix) : -2]
+    start = _START + _FILL * (len(prefix) - 1)
+    # the prefixes first: the "?" ending one may precede a Q text starting with "="
+    return raw.replace(prefix, start).replace(b"?=", _END + _END_FILL)
+
+
+def _marked_bytes(marked: bytes, kind: str) -> bytes:
+    """The bytes of the words of a batch, given :func:`_marked` of it: the texts joined."""
+    text = marked.translate(None, _NOT_TEXT)
     if kind in "Bb":
         return binascii.a2b_base64(text)
     return binascii.a2b_qp(text, header=True)
 
 
+def _batch_bytes(region: str | bytes, label: str, kind: str) -> bytes:
+    """The bytes of the words of a batch (``region`` starts with whitespace)."""
+    raw = region.encode("ascii") if isinstance(region, str) else region
+    return _marked_bytes(_marked(raw, label, kind), kind)
+
+
 def _canon(text: bytes, hex_digits: bytes) -> bytes:
     """A translation table: whitespace to space, text characters to ``a`` (hex digits
-    to ``h``), ``=``, ``?`` and the word mark 0x01 kept, every other byte to 0x02."""
+    to ``h``), ``=`` and the marks kept, every other byte (``?`` too) to 0x02."""
     table = bytearray(b"\x02" * 256)
     for c in text:
         table[c] = ord("a")
@@ -212,18 +233,15 @@ def _canon(text: bytes, hex_digits: bytes) -> bytes:
         table[c] = ord("h")
     for c in b" \t\r\n":
         table[c] = ord(" ")
-    for c in b"=?\x01":
+    for c in b"=" + _MARKS:
         table[c] = c
     return bytes(table)
 
 
 _CANON_Q = _canon(bytes(c for c in range(0x21, 0x7F) if c not in b"=?"), b"0123456789ABCDEFabcdef")
 _CANON_B = _canon(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", b"")
-#: text characters (and ``=``) to ``t``, so that the length of each text is a run of ``t``
-_TEXT_RUNS_Q = bytes.maketrans(b"ah=", b"ttt")
-_TEXT_RUNS_B = bytes.maketrans(b"a", b"t")
-#: whitespace may only follow a word's ``?=`` and only precede a word's start (0x01)
-_BAD_NEIGHBOURS = (b"a ", b"h ", b"\x01 ", b"? ", b" a", b" h", b" =", b" ?")
+#: Q text characters (hex digits and "=" too) to ``a``: each text is a run of ``a``
+_TEXT_RUNS_Q = bytes.maketrans(b"h=", b"aa")
 #: the first window a batch is checked in, in characters; it doubles while batches pass
 _WINDOW = 4096
 
@@ -240,35 +258,38 @@ def _bulk_batch(
     if not data or end < 2 or end >= len(value) or value[end] not in _WSP:
         return -1, b""
     raw = data[start:end]
-    if b"\x01" in raw:
-        return -1, b""
+    if raw.translate(None, _BATCH_BYTES):
+        return -1, b""  # a control byte (a mark among them): never a clean batch
     b = kind in "Bb"
-    c = raw.replace(f"=?{label}?{kind}?".encode("ascii"), b"\x01")
-    c = c.translate(_CANON_B if b else _CANON_Q)
-    n = c.count(b"\x01")
-    if (
-        n == 0
-        or c[:1] != b" "
-        or b"\x02" in c
-        or c.count(b"?") != n
-        or c.count(b"?=") != n
-        or c.count(b"= ") != n - 1
-        or c.count(b"?= ") != n - 1
-        or c.count(b" \x01") != n
-        or any(pair in c for pair in _BAD_NEIGHBOURS)
-    ):
+    marked = _marked(raw, label, kind)
+    del raw  # the copies are dropped as soon as read: a batch may be most of the value
+    runs = marked.translate(_CANON_B if b else _CANON_Q)
+    n = runs.count(_START)
+    # every "=" left in Q text escapes two hex digits ("?=" ends are marks now)
+    if n == 0 or runs[:1] != b" " or (not b and runs.count(b"=") != runs.count(b"=hh")):
         return -1, b""
-    # every "=" is a word's "?=" or, in Q, an escape of two hex digits
-    if c.count(b"=") != n + (0 if b else c.count(b"=hh")):
+    if b and b"a" in runs.replace(b"aaaa", b"\x06\x06\x06\x06"):
+        return -1, b""  # B text that is not whole groups of four (no padding in a batch)
+    if not b:
+        runs = runs.translate(_TEXT_RUNS_Q)  # one letter, "a", for every text character
+    # text only inside words: text after whitespace is in a gap between words or a word
+    # with whitespace inside, text right after an end is glued to it; a text of more
+    # than 75 - 7 - len(label) characters makes its word too long (RFC 2047 section 2)
+    if b" a" in runs or _END_FILL + b"a" in runs or b"a" * (75 - len(label) - 6) in runs:
         return -1, b""
-    runs = c.translate(_TEXT_RUNS_B if b else _TEXT_RUNS_Q)
-    # Q: the "=" of "?=" makes a run of one after the "?"; a text of more than
-    # 75 - 7 - len(label) characters makes the word longer than 75 (RFC 2047 section 2)
-    if b"t" * (75 - len(label) - 6) in runs:
+    # with the texts gone, what is left is n words' marks and whitespace: the marks in
+    # order and nothing else ("?", padding, bytes outside the text are 0x02 or "="),
+    # whitespace before each start (none glued) and never inside a word (there, with
+    # the text gone, it follows the start's fill)
+    bare = runs.translate(None, b"a")
+    del runs
+    word = _START + _FILL * (len(label) + 4) + _END + _END_FILL
+    if bare.count(b" " + _START) != n or _FILL + b" " in bare:
         return -1, b""
-    if b and b"t" in runs.replace(b"tttt", b""):
-        return -1, b""  # B text that is not whole groups of four
-    return end, _batch_bytes(raw, label, kind)
+    if bare.translate(None, b" ") != word * n:
+        return -1, b""
+    del bare
+    return end, _marked_bytes(marked, kind)
 
 
 class _Run:

@@ -5,12 +5,83 @@ from __future__ import annotations
 
 import re
 
+from ._abnf import MAX_LINE_CHARS, MAX_LINE_OCTETS
 from ._results import Change
 from ._rfc2047 import decode_words
+from ._scan import first_line_over
 from ._session import _Session
-from ._writer import header_line
+from ._writer import field_value, header_line
 
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fw|fwd|aw|sv|vs|wg)\s*(?:\[\d+\])?\s*:)+", re.IGNORECASE)
+
+#: a prefix that stays plain text when written before the field: printable ASCII words
+#: and single spaces, ending in a space (RFC 5322 section 3.2.5), with no ``=?``
+_PLAIN_PREFIX = re.compile(r"(?:[!-~]+ )+")
+#: the bytes a field may hold to be carried over unchanged: printable ASCII and
+#: whitespace (RFC 5322 section 2.2), line breaks checked apart
+_FIELD_TEXT = bytes(range(0x20, 0x7F)) + b"\t\r\n"
+#: a fold followed by a line of nothing but whitespace (RFC 5322 section 3.2.2, obsolete)
+_BLANK_FOLD = re.compile(rb"\n[ \t]*+\r\n")
+#: fields shorter than this are encoded afresh: that costs microseconds and folds them
+#: as every other written field is folded
+_SPLICE_FROM = 4096
+
+
+#: the one character whose lower case depends on its neighbours (final sigma)
+_SIGMA = "\u03a3"
+
+
+def _starts(text: str, head: str) -> bool:
+    """``text.lower().lstrip().startswith(head)``, lowering only as much of ``text`` as
+    ``head`` can cover (a character lowers to one or more): a subject of megabytes is
+    not copied to compare a few characters."""
+    text = text.lstrip()
+    start = text[: len(head)]
+    if _SIGMA in start:
+        start = text
+    return start.lower().startswith(head)
+
+
+def _ends(text: str, tail: str) -> bool:
+    """``text.lower().rstrip().endswith(tail)``, as :func:`_starts` does it."""
+    text = text.rstrip()
+    end = text[max(0, len(text) - len(tail)) :] if tail else ""
+    if _SIGMA in end:
+        end = text
+    return end.lower().endswith(tail)
+
+
+def _prefixed(line: bytes, prefix: str) -> bytes | None:
+    """The Subject field ``line`` with ``prefix`` written before its value as it is, or
+    ``None`` when the field must be encoded afresh (:func:`header_line`).
+
+    For a field of megabytes (a million encoded-words) this is one copy instead of a
+    decode and an encode of every word (issue 16). It is the same text: a decoder reads
+    the plain prefix and then, after its space, the words as before (RFC 2047 section
+    6.2: only whitespace between two encoded-words is dropped). So the caller asks it
+    only for a value that decoded without a problem (every word valid, RFC 2047 section
+    2), and it declines a prefix that is not plain text, a field with other bytes than
+    printable ASCII and whitespace, line breaks other than CRLF folds, a blank
+    continuation line, or a result with a line over 998 octets (RFC 5322 section
+    2.1.1). The first line is kept within 78 characters when the prefix allows it.
+    """
+    if len(line) < _SPLICE_FROM or not _PLAIN_PREFIX.fullmatch(prefix) or "=?" in prefix:
+        return None
+    if line.translate(None, _FIELD_TEXT) or _BLANK_FOLD.search(line):
+        return None
+    lf = line.count(b"\n")
+    if not lf == line.count(b"\r") == line.count(b"\r\n") or not line.endswith(b"\r\n"):
+        return None
+    value = line[line.index(b":") + 1 :].lstrip(b" \t\r\n")
+    head = b"Subject: " + prefix.encode("ascii")
+    first = value.find(b"\r\n")
+    if len(head) + first > MAX_LINE_CHARS:
+        if len(head) > MAX_LINE_CHARS:
+            return None
+        # fold at the prefix's last space: the line break goes, the space stays
+        head = head[:-1] + b"\r\n "
+    out = head + value
+    return None if first_line_over(out, 0, len(out), MAX_LINE_OCTETS) >= 0 else out
 
 
 def _apply_subject(
@@ -25,20 +96,20 @@ def _apply_subject(
     # an earlier disclaimer put around the message, which took over its fields)
     root = session.root
     fields = [line for name, line in root.fields() if name == "subject"]
-    value = root.get_value("Subject")
-    current = decode_words(value)[0] if value is not None else ""
+    value = field_value(fields[0]) if fields else None  # root.get_value("Subject")
+    current, problems = decode_words(value) if value is not None else ("", [])
     new = current if replace is None else replace
     if prefix:
-        bare = _REPLY_PREFIX.sub("", new).lstrip()
-        if not (
-            new.lower().lstrip().startswith(prefix.strip().lower())
-            or bare.lower().startswith(prefix.strip().lower())
-        ):
+        head = prefix.strip().lower()
+        if not (_starts(new, head) or _starts(_REPLY_PREFIX.sub("", new, count=1), head)):
             new = prefix + new
-    if suffix and not new.lower().rstrip().endswith(suffix.strip().lower()):
+    if suffix and not _ends(new, suffix.strip().lower()):
         new = new + suffix
     new = new.strip()
     if new == current and len(fields) == 1:
         return
-    root.set_header("Subject", header_line("Subject", new), first_only=False)
+    spliced = None
+    if replace is None and not problems and fields and new == prefix + current:
+        spliced = _prefixed(fields[0], prefix)
+    root.set_header("Subject", spliced or header_line("Subject", new), first_only=False)
     changes.append(Change("subject", "", f"{current!r} -> {new!r}"))
