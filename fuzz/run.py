@@ -276,9 +276,11 @@ def run_target(name: str, seconds: int, extra: list[str], report_known: bool = F
         # corpus: past the deadline it is interrupted (it still prints its statistics),
         # and killed if that does not stop it
         left = seconds - (time.monotonic() - start)
+        stopped = False  # we interrupted it at the deadline
         try:
             proc.wait(timeout=max(1.0, left) + 5)
         except subprocess.TimeoutExpired:
+            stopped = True
             proc.send_signal(signal.SIGINT)
             try:
                 proc.wait(timeout=target.timeout + 5)
@@ -293,7 +295,11 @@ def run_target(name: str, seconds: int, extra: list[str], report_known: bool = F
     found = sorted(p for p in set(crashes.iterdir()) - before if p.name.startswith(ARTIFACTS))
     for artifact in found:
         shutil.copyfile(log_path, artifact.with_name(artifact.name + ".log"))
-    interrupted = b"libFuzzer: run interrupted" in text
+    # libFuzzer says so when the signal lands between inputs; when it lands in the Python
+    # target, atheris ends with "KeyboardInterrupt: stopping." instead: ours, no finding
+    interrupted = b"libFuzzer: run interrupted" in text or (
+        stopped and b"KeyboardInterrupt: stopping." in text
+    )
     if proc.returncode not in (0, None) and not found and not interrupted:
         # the target died without an artifact (an import error, say): show the log
         sys.stdout.write(text[-4000:].decode("utf-8", "replace"))
