@@ -356,7 +356,7 @@ def _profile(groups: dict[str, list[Sample]]) -> dict[str, dict[str, Any]]:
             if (file, line, func) in rule_of:
                 name = rule_of[(file, line, func)]
                 rules[name] = rules.get(name, 0.0) + ct
-            if func == "parse" and path.name == "_parser.py":
+            if func == "parse" and module == "mimeguard/_parser.py":  # not re's _parser
                 parse_s = ct
             label = f"{path.name}:{line}({func})" if line else func
             functions.append({"function": label, "calls": nc, "tottime": tt, "cumtime": ct})
