@@ -15,7 +15,7 @@ joined as they are read, so memory is not one record per section.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -331,6 +331,21 @@ def _assemble(raws: list[Raw], sink: ProblemCollector) -> dict[str, str]:
                 f"parameter {_q(label)} appears more than once; the first is used",
                 raw.name_start,
             )
+    return _values(
+        order, extended, plain, sections, lambda b: continued_value(b, sections[b], sink), sink
+    )
+
+
+def _values(
+    order: Iterable[str],
+    extended: Mapping[str, Raw],
+    plain: Mapping[str, Raw],
+    sections: Collection[str],
+    joined: Callable[[str], str],
+    sink: ProblemCollector,
+) -> dict[str, str]:
+    """Each parameter's value, in ``order``: its ``name*`` form, else its sections
+    (``joined``), else its plain value."""
     params: dict[str, str] = {}
     for base in order:
         # RFC 2231 forms win over a plain fallback (RFC 2231 section 4.1 and
@@ -344,7 +359,7 @@ def _assemble(raws: list[Raw], sink: ProblemCollector) -> dict[str, str]:
                 )
             params[base] = extended_value(extended[base], sink)
         elif base in sections:
-            params[base] = continued_value(base, sections[base], sink)
+            params[base] = joined(base)
         else:
             raw = plain[base]
             params[base] = plain_value(base, raw.value, raw.value_start, sink)
@@ -398,22 +413,7 @@ def _read_params(value: str, start: int, sink: ProblemCollector) -> dict[str, st
     if not in_order:
         return _assemble(list(_scan(value, start, ProblemCollector())), sink)
     duplicates.replay(sink)
-    params: dict[str, str] = {}
-    for base in order:
-        if base in extended:
-            if base in sections:
-                sink.add(
-                    BAD_PARAM,
-                    f"parameter {_q(base)} is given both as name* and as name*0, name*1...",
-                    extended[base].name_start,
-                )
-            params[base] = extended_value(extended[base], sink)
-        elif base in sections:
-            params[base] = sections[base].finish(base, sink)
-        else:
-            raw = plain[base]
-            params[base] = plain_value(base, raw.value, raw.value_start, sink)
-    return params
+    return _values(order, extended, plain, sections, lambda b: sections[b].finish(b, sink), sink)
 
 
 def parse_params(value: str, start: int) -> tuple[dict[str, str], list[Problem]]:
