@@ -67,28 +67,33 @@ def scan(
 
     ``regular`` lists ``(start, end, crlf)`` of sorted, disjoint regions known to be
     lines of at most 998 octets, each ended by CRLF (the last may end at the region's
-    end), with ``crlf`` line breaks and no other CR or LF (see :func:`base64_body`):
-    they are counted, not scanned.  A region that does not start a line or end one
-    is scanned like the rest.
+    end), with ``crlf`` line breaks, no other CR or LF and only base64 characters besides
+    (see :func:`base64_body`): they are counted, not scanned.  A region that does not
+    start a line or end one is scanned like the rest.
     """
     st = ByteStats()
-    first_nul = buf.find(b"\x00", start, end)
-    if first_nul >= 0:
-        st.nul = buf.count(b"\x00", start, end)
-        st.first_nul = first_nul
     pos = start
     for a, b, crlf in regular:
         if a < pos or b > end or (a > start and buf[a - 1] != 10):
             continue
         if b < end and buf[b] not in (10, 13):
             continue
-        _lines(st, buf, pos, a)
-        st.ascii = st.ascii and _ascii(buf, pos, a)  # a regular region is base64: ASCII
+        _irregular(st, buf, pos, a)  # a regular region is base64: ASCII, no NUL
         st.crlf += crlf
         pos = b
-    _lines(st, buf, pos, end)
-    st.ascii = st.ascii and _ascii(buf, pos, end)
+    _irregular(st, buf, pos, end)
     return st
+
+
+def _irregular(st: ByteStats, buf: bytes, start: int, end: int) -> None:
+    """Add what :func:`scan` tells of ``buf[start:end]``, a stretch it reads byte by byte."""
+    first_nul = buf.find(b"\x00", start, end)
+    if first_nul >= 0:
+        st.nul += buf.count(b"\x00", start, end)
+        if st.first_nul < 0:
+            st.first_nul = first_nul
+    _lines(st, buf, start, end)
+    st.ascii = st.ascii and _ascii(buf, start, end)
 
 
 def _ascii(buf: bytes, start: int, end: int) -> bool:
@@ -239,6 +244,9 @@ def _first_over(buf: bytes, pos: int, stop: int, limit: int) -> int:
 # -- base64 bodies -----------------------------------------------------------------------------
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+#: bytes translated at a time by :func:`base64_body` (the slice is freed before the next:
+#: memory stays flat; larger than CHUNK, as a pass costs a few Python steps)
+_B64_CHUNK = 1 << 20
 #: line breaks checked per strided slice in :func:`_regular_width`
 _LINES_PER_SLICE = 1 << 13
 _WS = b" \t\r\n"
@@ -273,7 +281,7 @@ def base64_body(buf: bytes, start: int, end: int) -> Base64Body:
     cr = lf = 0
     pos = start
     while pos < end:
-        stop = min(end, pos + CHUNK)
+        stop = min(end, pos + _B64_CHUNK)
         rest = buf[pos:stop].translate(None, _B64_ALPHABET)
         if rest.translate(None, _WS_PAD):
             # Report the first bad character of the 1 MiB window it lies in.

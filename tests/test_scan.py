@@ -136,6 +136,20 @@ def test_skipping_regular_bodies_changes_no_line_statistic(
     assert scan(buf, 0, len(buf), sorted(regular)) == scan(buf, 0, len(buf))
 
 
+def test_nul_bytes_on_both_sides_of_a_skipped_body_are_all_counted() -> None:
+    # the NUL search skips a regular base64 body (it holds none): the first NUL and the
+    # count still come from every stretch around it
+    buf = _message(_b64(bytes(range(256)) * 40, 76)).replace(b"hello", b"h\x00l\x00o")
+    buf += b"epilogue \x00\r\n"
+    msg = mimeguard.parse(buf)
+    (part,) = [p for p in msg.walk() if p.transfer_encoding == "base64"]
+    found = base64_body(buf, part.body_start, part.body_end)
+    assert found.width == 76
+    skipped = scan(buf, 0, len(buf), [(part.body_start, part.body_end, found.crlf)])
+    assert skipped == scan(buf, 0, len(buf))
+    assert (skipped.nul, skipped.first_nul) == (3, buf.index(b"\x00"))
+
+
 def test_a_large_attachment_is_validated_like_before() -> None:
     body = _b64(bytes(range(256)) * 4000)
     data = _message(body)
