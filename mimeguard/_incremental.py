@@ -89,7 +89,7 @@ def revalidate(
     hits.extend(_reused(matches, base_report, order, {r.code for r, _ in part_rules}))
     hits.sort(key=lambda h: h[0])
     flat = [(key[0], end, path, r, sev, text) for key, end, path, r, sev, text in hits]
-    return Report(_findings(out.buffer, flat), prof.name, out.end - out.start)
+    return Report(_findings(out, flat), prof.name, out.end - out.start)
 
 
 def _reusable(out: Message, base: Message, report: Report, prof: Profile, limits: Limits) -> bool:

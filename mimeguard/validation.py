@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from . import _rules  # noqa: F401  # registers every rule
 from ._parser import parse
-from ._registry import RULES, Context, Hit, Rule
+from ._registry import BASE64_MEMO, RULES, Context, Hit, Rule
+from ._scan import Base64Body
 from .errors import UnknownRuleError
 from .findings import Finding, Report, Severity
 from .limits import DEFAULT_LIMITS, Limits
@@ -111,7 +112,7 @@ def validate(
             start, end = _span(msg, hit)
             hits.append((start, end, hit[0].path, r, sev, hit[2]))
     hits.sort(key=lambda h: (h[0], h[3].code))
-    return Report(_findings(msg.buffer, hits), prof.name, msg.end - msg.start)
+    return Report(_findings(msg, hits), prof.name, msg.end - msg.start)
 
 
 #: a hit placed in the message buffer: start, end, part path, rule, severity, message
@@ -167,11 +168,40 @@ def _offset(msg: Message, part: Part, offset: int) -> int:
     return offset
 
 
-def _findings(buf: bytes, hits: list[_Located]) -> list[Finding]:
+#: findings past this offset have their line numbers counted around the base64 bodies
+#: whose line breaks are known (:func:`_known_lines`)
+_FAR = 1 << 20
+
+
+def _known_lines(msg: Message) -> list[tuple[int, int, int]]:
+    """``(start, end, line breaks)`` of the base64 bodies in ``msg``'s buffer already read
+    as lines of one width (:meth:`Context.base64_body`): each LF in them ends one of those
+    lines, so a line number past them adds their count instead of counting them again."""
+    buf = msg.buffer
+    out = []
+    for part in msg.walk():
+        if part.buffer is buf and not part.children:
+            body: Base64Body | None = part._memo.get(BASE64_MEMO)
+            if body is not None and body.width:
+                out.append((part.body_start, part.body_end, body.crlf))
+    out.sort()
+    return out
+
+
+def _findings(msg: Message, hits: list[_Located]) -> list[Finding]:
+    buf = msg.buffer
     out: list[Finding] = []
     line, pos = 1, 0
     size = len(buf)
+    known = _known_lines(msg) if hits and hits[-1][0] > _FAR else []
+    k = 0
     for offset, end, path, r, sev, text in hits:
+        while k < len(known) and known[k][1] <= offset:
+            a, b, crlf = known[k]
+            k += 1
+            if a >= pos:
+                line += buf.count(b"\n", pos, a) + crlf
+                pos = b
         if offset > pos:
             line += buf.count(b"\n", pos, offset)
             pos = offset

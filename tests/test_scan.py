@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import mimeguard
+from mimeguard import validation
 from mimeguard._scan import base64_body, first_line_over, scan
 
 
@@ -199,3 +201,36 @@ def test_scan_of_large_buffers_agrees_with_the_slow_reading(size: int, tail: byt
     buf = body[: len(body) // 2] + b"w" * 1200 + tail + body[len(body) // 2 :] + b"e" * 1000
     st_ = scan(buf, 0, len(buf))
     assert {k: getattr(st_, k) for k in _slow_stats(buf)} == _slow_stats(buf)
+
+
+@given(
+    st.lists(st.binary(max_size=2000), min_size=1, max_size=3),
+    st.sampled_from([60, 76, 998]),
+    st.lists(st.tuples(st.integers(0, 9000), st.sampled_from(list(b"\r\n\x00\xe9 A"))), max_size=3),
+)
+def test_line_numbers_past_skipped_bodies_are_counted_exactly(
+    bodies: list[bytes], width: int, damage: list[tuple[int, int]]
+) -> None:
+    # findings far into a message count their line around the base64 bodies whose line
+    # breaks are known: the same line and column as counting every LF
+    parts = b"".join(
+        b"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64"
+        b"\r\n\r\n" + _b64(body, width) + b"\r\n"
+        for body in bodies
+    )
+    raw = bytearray(
+        _message(b"").replace(
+            b"--b\r\nContent-Type: application/octet-stream",
+            parts + b'--b\r\nContent-Type: application/octet-stream; name="setup.exe"',
+            1,
+        )
+    )
+    for at, byte in damage:
+        raw[at % len(raw)] = byte
+    buf = bytes(raw)
+    with mock.patch.object(validation, "_FAR", 0):
+        report = mimeguard.validate(buf, profile="workmail")
+    assert report.findings or damage  # undamaged, the .exe is reported (MG404)
+    for f in report.findings:
+        assert f.line == buf.count(b"\n", 0, f.offset) + 1, f
+        assert f.column == f.offset - buf.rfind(b"\n", 0, f.offset), f
