@@ -414,9 +414,9 @@ def _decoded(values: list[str]) -> list[str]:
 
 
 def mentions_name(field: HeaderField) -> bool:
-    """Whether ``name`` appears in the field in any case (one copy of the field: a
-    lower-case copy as well would double what a 100,000-section field holds)."""
-    return _NAME_ANY_CASE.search(field.raw) is not None
+    """Whether ``name`` appears in the field in any case (read where it lies: neither a
+    copy nor a lower-case copy of a 100,000-section field is made)."""
+    return _NAME_ANY_CASE.search(field._buf, field.start, field.end) is not None
 
 
 def _name_fields(part: Part) -> list[HeaderField]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mimeguard import _abnf as g
@@ -65,17 +65,15 @@ class ContentType:
     subtype: str
     params: Mapping[str, str]
     problems: tuple[Problem, ...]
+    #: ``type/subtype``, or ``""`` when the type part was unparsable (made once: every
+    #: part of a large multipart is asked it by several rules)
+    mime_type: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # read-only and owned: a parsed tree shares no mutable state (issue 13)
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
-
-    @property
-    def mime_type(self) -> str:
-        """``type/subtype``, or ``""`` when the type part was unparsable."""
-        if not self.maintype or not self.subtype:
-            return ""
-        return f"{self.maintype}/{self.subtype}"
+        both = self.maintype and self.subtype
+        object.__setattr__(self, "mime_type", f"{self.maintype}/{self.subtype}" if both else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ _DEFAULT_RFC822 = parse_content_type("message/rfc822")
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 #: "not computed yet", for the disposition cache (``None`` is a computed value)
 _UNSET = Disposition("", _NO_PARAMS, ())
+#: the key of :attr:`Part.is_attachment` in the part's memo (several rules ask it of every part)
+_IS_ATTACHMENT = "_mimeguard_is_attachment"
 _QP_PADDED_SOFT_BREAK = re.compile(rb"=[ \t]+(?=\r?\n)")
 
 
@@ -449,6 +451,12 @@ class Part(StdlibAPI):
     @property
     def is_attachment(self) -> bool:
         """True for a part a mail client shows as an attachment rather than as body text."""
+        found: bool | None = self._memo.get(_IS_ATTACHMENT)
+        if found is None:
+            found = self._memo[_IS_ATTACHMENT] = self._is_attachment()
+        return found
+
+    def _is_attachment(self) -> bool:
         if self.is_multipart:
             return False
         disposition = self.disposition
