@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -130,10 +131,12 @@ def _location_name(part: Part) -> list[str]:
     return [path, unquote(path)] if "%" in path else [path]
 
 
-def all_saved_names(part: Part, *, partial: bool = True) -> set[str]:
+def all_saved_names(part: Part, *, partial: bool = True) -> AbstractSet[str]:
     """Every name ``part`` could be saved under (empty: it has no name); without
-    ``partial``, only whole readings (the up-to-the-gap RFC 2231 reading left out)."""
-    return set(_readings(part, partial)[0])
+    ``partial``, only whole readings (the up-to-the-gap RFC 2231 reading left out).
+    Read-only: the set kept in the part's memo, not a copy (three rules ask it of every
+    part)."""
+    return _readings(part, partial)[0]
 
 
 def _may_have_name(part: Part) -> bool:

@@ -72,14 +72,15 @@ class HeaderField:
     def __init__(
         self, buf: bytes, start: int, end: int, value_start: int, name: str, valid: bool = True
     ) -> None:
-        init = object.__setattr__
-        init(self, "_buf", buf)
-        init(self, "start", start)
-        init(self, "end", end)
-        init(self, "value_start", value_start)
-        init(self, "name", name)
-        init(self, "lname", name.lower())
-        init(self, "valid", valid)
+        # the slots' own setters: __setattr__ refuses, and object.__setattr__ would look
+        # each slot up by name (a field is made for every header line the parser reads)
+        _SET_BUF(self, buf)
+        _SET_START(self, start)
+        _SET_END(self, end)
+        _SET_VALUE_START(self, value_start)
+        _SET_NAME(self, name)
+        _SET_LNAME(self, name.lower())
+        _SET_VALID(self, valid)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"HeaderField is read-only: cannot set {name!r}")
@@ -137,6 +138,12 @@ class HeaderField:
 
 #: up to this many fields, :meth:`Part.header` reads them in order instead of indexing them
 _SCANNED = 6
+
+
+_SET_BUF, _SET_START, _SET_END, _SET_VALUE_START, _SET_NAME, _SET_LNAME, _SET_VALID = (
+    getattr(HeaderField, slot).__set__
+    for slot in ("_buf", "start", "end", "value_start", "name", "lname", "valid")
+)
 
 
 class Part(StdlibAPI):
