@@ -42,6 +42,7 @@ class _Session:
         "mark",
         "msg",
         "nodes",
+        "nothing_to_strip",
         "profile",
         "reshaped",
         "root",
@@ -59,6 +60,9 @@ class _Session:
         #: a parse of some stage of the edit and its full report under ``profile``
         #: (repair's): the final check reuses the findings of parts copied from it
         self.checked: tuple[Message, Report] | None = None
+        #: a parse strip found nothing to remove in, under a policy (the same objects: a
+        #: strip run again on that parse, after a repair that changed nothing, is skipped)
+        self.nothing_to_strip: tuple[Message, object, bool] | None = None
         # a parse given is used as it is: it is a read-only value
         self.load(data if isinstance(data, Message) else parse(data, limits=limits))
 

@@ -55,8 +55,14 @@ def _apply_strip(
     if session.reshaped:
         session.commit()
     msg, root, nodes = session.msg, session.root, session.nodes
+    judged = session.nothing_to_strip
+    if judged is not None and judged[0] is msg and judged[1] is match and judged[2] == descend:
+        return  # this parse was judged under this policy already (see below)
     todo = plan(msg, match, descend=descend, limits=session.limits)
     if not (todo.hits or todo.uu or todo.outside):
+        # a repairing edit judges the input before repair and what repair made of it
+        # again; a message repair left as it was is the same parse: judged once
+        session.nothing_to_strip = (msg, match, descend)
         return
     session.reshaped = True
     parents: dict[int, Node] = {}

@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 
-from mimeguard import SES_BLOCKED, Editor, InvalidMessageError, Message, _parser, _specs, validation
+from mimeguard import (
+    SES_BLOCKED,
+    Editor,
+    InvalidMessageError,
+    Message,
+    Part,
+    _parser,
+    _specs,
+    validation,
+)
 from mimeguard._cli_edit import _given, _label
 from mimeguard._rules._fixture import build as build_message
 from mimeguard._specs import (
@@ -447,3 +456,25 @@ def test_a_recipe_field_of_the_wrong_type_is_reported_as_such() -> None:
         Recipe(position=["top"])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="disclaimer_text must be a str, not list"):
         Recipe(disclaimer_text=["x"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("repaired", [False, True])
+def test_strip_judges_each_parse_a_repairing_edit_makes_once(repaired: bool) -> None:
+    data = (EXAMPLES / "clean-attachment.eml").read_bytes()
+    if repaired:  # repair adds a Date: what it made is judged again
+        head, sep, body = data.partition(b"\r\n\r\n")
+        lines = head.splitlines(keepends=True)
+        data = b"".join(line for line in lines if not line.startswith(b"Date:"))
+        data += sep + body
+    seen: list[str] = []
+
+    def match(part: Part) -> bool:
+        seen.append(part.path)
+        return False
+
+    result = Editor(data, repair=True).strip_attachments(match=match).result()
+    assert any(c.kind != "removed" for c in result.changes) == repaired
+    asked = sorted(set(seen))
+    assert asked  # the attachment is asked about
+    # repair changed nothing: the same parse is judged once, else each parse once
+    assert sorted(seen) == sorted(asked * (2 if repaired else 1))
