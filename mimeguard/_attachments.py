@@ -54,6 +54,8 @@ Span = tuple[int, int]
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 _TNEF_NAMES = frozenset({"winmail.dat", "win.dat"})
 _UU_ENCODINGS = frozenset({"x-uuencode", "uuencode", "x-uue", "uue"})
+#: header blocks up to this size are searched as one lower-case copy by _may_have_name
+_SMALL_BLOCK = 1 << 12
 #: containers whose body is a message that strip reads but the parser does not enter
 _MESSAGE_LIKE = frozenset({"message/news", "message/partial", "message/x-rfc822"})
 _ENTITY = re.compile(
@@ -144,7 +146,17 @@ def _may_have_name(part: Part) -> bool:
     ``name``, a Content-Location, or a uuencoded body (the places ``_readings`` reads)."""
     if part.transfer_encoding in _UU_ENCODINGS:
         return True
-    for f in part.headers:
+    fields = part.headers
+    if not fields:
+        return False
+    start, end = fields[0].start, fields[-1].end
+    if end - start <= _SMALL_BLOCK:
+        # a small header block in lower case holds "name" or "content-location" wherever
+        # a field below could (a superset: a name in another field only costs the loop)
+        block = part.buffer[start:end].lower()
+        if b"name" not in block and b"content-location" not in block:
+            return False
+    for f in fields:
         lname = f.lname
         if lname == "content-location" or (
             lname in ("content-type", "content-disposition") and mentions_name(f)

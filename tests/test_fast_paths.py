@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mimeguard
-from mimeguard import _address, _date, _msgid
+from mimeguard import _address, _attachments, _date, _msgid
 from mimeguard import strategies as ms
 
 from .conftest import corpus_files
@@ -167,3 +167,49 @@ def test_fast_paths_agree_on_the_corpus() -> None:
             used += check(value)
     assert seen > 500
     assert used > seen // 2  # the common shapes are the common case
+
+
+def _slow_may_have_name(part: mimeguard.Part) -> bool:
+    small, _attachments._SMALL_BLOCK = _attachments._SMALL_BLOCK, -1
+    try:
+        return _attachments._may_have_name(part)
+    finally:
+        _attachments._SMALL_BLOCK = small
+
+
+_NAMEISH = st.sampled_from(
+    [
+        b"Content-Type: application/pdf; name=a.pdf",
+        b"Content-Type: text/plain; charset=us-ascii",
+        b'Content-Disposition: attachment; fileNAME*0="a"',
+        b"Content-Disposition: inline",
+        b"CONTENT-LOCATION: http://example.com/a.exe",
+        b"Content-Location:",
+        b"X-Name: not a file name",
+        b"Subject: the filename is in the subject",
+        b"Content-Type: image/png;\r\n name=x.png",
+        b"Content-Transfer-Encoding: x-uuencode",
+        b"content-type: text/plain; NaMe=\xe9.txt",
+        b" continued name",
+        b"no colon at all name",
+    ]
+)
+
+
+@given(st.lists(_NAMEISH, max_size=6), st.booleans())
+def test_the_name_prefilter_equals_reading_every_field(lines: list[bytes], multipart: bool) -> None:
+    head = b"\r\n".join(lines) + b"\r\n\r\nbody\r\n"
+    data = (
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n' + head + b"--b--\r\n"
+        if multipart
+        else head
+    )
+    for part in mimeguard.parse(data).walk():
+        assert _attachments._may_have_name(part) == _slow_may_have_name(part)
+
+
+@pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is not present")
+def test_the_name_prefilter_agrees_on_the_corpus() -> None:
+    for path in corpus_files():
+        for part in mimeguard.parse(path.read_bytes()).walk():
+            assert _attachments._may_have_name(part) == _slow_may_have_name(part), path

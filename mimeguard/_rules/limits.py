@@ -163,7 +163,10 @@ def blocked_attachment(ctx: Context) -> Iterator[Hit]:
         if part.children:
             continue
         # every name a client could read, judged by its final extension
-        blocked = sorted(n for n in all_saved_names(part) if final_extension(n) in blocked_set)
+        names = all_saved_names(part)
+        if not names:
+            continue  # (most parts have no name)
+        blocked = sorted(n for n in names if final_extension(n) in blocked_set)
         if blocked:
             name = blocked[0]
             yield (
