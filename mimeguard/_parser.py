@@ -29,6 +29,8 @@ _HEADERISH = re.compile(rb"[ \t]|[^\x00-\x20:]+[ \t]*:")
 #: its colon, the rest of the line, and its continuation lines (section 2.2.3), each
 #: line ended like g.LINE ends it.  Anything else goes through the line-by-line path.
 _FIELD = g.FIELD
+#: Content-Type fields up to this many bytes are remembered by the parse (see mime_headers)
+_TYPE_KEY = 1 << 10
 #: bytes a header field is first matched in (see header_fields)
 _FIELD_WINDOW = 1 << 16
 _CTE_TOKEN = re.compile(r'\s*"?([^\s";()]*)"?\s*;?\s*(?:\([^()]*\)\s*)?$')
@@ -145,7 +147,7 @@ class _Parser:
         self.count = 1
         #: Content-Type values parsed so far in this message: parts often repeat one
         #: (ContentType is immutable, and default types are shared the same way)
-        self.types: dict[str, ContentType] = {}
+        self.types: dict[bytes, ContentType] = {}
         #: the boundaries of the part whose header is being read, found when first needed
         self.boundaries: _Boundaries | None = None
 
@@ -186,10 +188,13 @@ class _Parser:
         ct_field = part.header("content-type")
         ct: ContentType | None
         if ct_field is not None:
-            value = ct_field.value
-            ct = self.types.get(value)
+            # keyed by the field's bytes: a part like many before it is not unfolded and
+            # decoded again (its value is a function of them); a long field is not kept
+            start, end = ct_field.value_start, ct_field.end
+            key = part.buffer[start:end] if end - start <= _TYPE_KEY else None
+            ct = None if key is None else self.types.get(key)
             if ct is None:
-                ct = parse_content_type(value)
+                ct = parse_content_type(ct_field.value)
                 if not ct.mime_type:
                     # RFC 2045 section 5.2: an unparsable Content-Type means text/plain.
                     ct = ContentType(
@@ -198,7 +203,8 @@ class _Parser:
                         params={"charset": "us-ascii"},
                         problems=ct.problems,
                     )
-                self.types[value] = ct
+                if key is not None:
+                    self.types[key] = ct
         elif part.parent is not None and part.parent.mime_type == "multipart/digest":
             ct = _RFC822  # RFC 2046 section 5.1.5
         else:
