@@ -244,9 +244,6 @@ def _first_over(buf: bytes, pos: int, stop: int, limit: int) -> int:
 # -- base64 bodies -----------------------------------------------------------------------------
 
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-#: bytes translated at a time by :func:`base64_body` (the slice is freed before the next:
-#: memory stays flat; larger than CHUNK, as a pass costs a few Python steps)
-_B64_CHUNK = 1 << 20
 #: line breaks checked per strided slice in :func:`_regular_width`
 _LINES_PER_SLICE = 1 << 13
 _WS = b" \t\r\n"
@@ -281,7 +278,10 @@ def base64_body(buf: bytes, start: int, end: int) -> Base64Body:
     cr = lf = 0
     pos = start
     while pos < end:
-        stop = min(end, pos + _B64_CHUNK)
+        # a chunk's slice and its translation (allocated at full size) are alive at once:
+        # two CHUNKs whatever the body (1 MiB chunks made a 1 MB message's validation
+        # hold twice its size, for 4% less time on 20 MB)
+        stop = min(end, pos + CHUNK)
         rest = buf[pos:stop].translate(None, _B64_ALPHABET)
         if rest.translate(None, _WS_PAD):
             # Report the first bad character of the 1 MiB window it lies in.
