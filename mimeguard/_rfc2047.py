@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -25,12 +26,14 @@ from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
     "MAX_PROBLEMS",
+    "STREAM_FROM",
     "ProblemCollector",
     "decode_words",
     "encode_header",
     "has_encoded_word",
     "lookup_charset",
     "short_repr",
+    "words_clean",
 ]
 
 MALFORMED = "malformed-encoded-word"
@@ -502,6 +505,119 @@ def _check_word(
         sink.add(MALFORMED, message, start)
     if end < len(value) and value[end] not in _WSP and not next_glued:
         sink.add(MALFORMED, "encoded-word is glued to the text after it", start)
+
+
+#: a field of at least this many bytes is first checked by :func:`words_clean`, read in
+#: windows of the message, before its value is decoded whole
+STREAM_FROM = 64 * 1024
+_STREAM_WINDOW = 64 * 1024
+#: distinct words :func:`words_clean` checks one by one before it leaves the field to
+#: the decoder (it reads a word once, however often it comes)
+_STREAM_DISTINCT = 1024
+#: codecs whose strict decoding of a run fed a window at a time fails exactly when the
+#: decoding of the whole run does
+_STREAM_CODECS = frozenset({"utf-8", "ascii"})
+
+
+def _clean_word(token: bytes) -> tuple[str, bytes] | None:
+    """The codec and bytes of ``token`` when it is one encoded-word that, between
+    whitespace, :func:`decode_words` decodes without a problem; else ``None``."""
+    if len(token) > 75:
+        return None
+    text = token.decode("ascii")
+    match = _WORD_RE.match(text)
+    if match is None or match.end() != len(text):
+        return None
+    codec = lookup_charset(match[1].partition("*")[0])
+    if codec not in _STREAM_CODECS:
+        return None
+    sink = ProblemCollector()
+    if match[2] in "Bb":
+        data = _b_decode(match[3], 0, sink)
+    else:
+        data = _q_decode(match[3], 0, sink)
+    # a CR, LF or NUL byte is that character in the run's text (UTF-8 and ASCII)
+    if sink.finish() or b"\r" in data or b"\n" in data or b"\0" in data:
+        return None
+    return codec, data
+
+
+def _whole(data: bytes, codec: str) -> bool:
+    """``data`` decodes in ``codec`` on its own."""
+    try:
+        data.decode(codec)
+    except UnicodeError:
+        return False
+    return True
+
+
+def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDOW) -> bool:
+    """True when the value of the header field bytes ``buf[start:end]`` (every CR and LF
+    deleted, space and tab stripped, read as ASCII) is shown to decode without a
+    problem by :func:`decode_words`; False when it is not shown (the caller decodes it).
+
+    Read in windows of the buffer, never whole: a field of megabytes is checked in
+    bounded memory.  Shown: printable ASCII and whitespace only, plain words (no
+    ``=?``) and then nothing but encoded-words of one codec that each decode without a
+    problem, whose bytes joined are valid in that codec and hold no CR, LF or NUL: the
+    decoder then finds these words, reads the plain words as text before the first,
+    checks no word glued or too long, and decodes them as one run.  A word is read
+    once however often it comes; a field of many distinct words is left to the decoder.
+    ``window``: the bytes read at a time (the tests' small windows put words across them).
+    """
+    table: dict[bytes, bytes] = {}
+    #: the words of ``table`` whose bytes decode on their own
+    whole_words: set[bytes] = set()
+    codec = ""
+    decoder: codecs.IncrementalDecoder | None = None
+    words = False
+    pos = start
+    while pos < end:
+        chunk = buf[pos : min(end, pos + window)]
+        if pos + len(chunk) < end:
+            # cut after a space or tab: the rest of a word comes with the next window
+            chunk = chunk[: max(chunk.rfind(b" "), chunk.rfind(b"\t")) + 1]
+            if not chunk:
+                return False
+        pos += len(chunk)
+        if chunk.translate(None, _BATCH_BYTES):
+            return False  # a control or 8-bit byte
+        tokens = chunk.translate(None, b"\r\n").split()
+        del chunk
+        if not words:
+            first = next((i for i, t in enumerate(tokens) if b"=?" in t), -1)
+            if first < 0:
+                continue  # plain text so far
+            del tokens[:first]
+            words = True
+        whole = True  # every word's bytes valid in the codec on their own
+        for token in set(tokens):
+            if token not in table:
+                found = _clean_word(token)
+                if found is None or codec not in ("", found[0]) or len(table) >= _STREAM_DISTINCT:
+                    return False
+                codec, table[token] = found
+                if _whole(found[1], codec):
+                    whole_words.add(token)
+            if token not in whole_words:
+                whole = False
+        if decoder is None:
+            decoder = codecs.getincrementaldecoder(codec)()
+        if whole and not decoder.getstate()[0]:
+            # text that is valid on its own is valid joined to any other (UTF-8 and
+            # ASCII synchronise at every character): no need to join the words
+            continue
+        data = b"".join(map(table.__getitem__, tokens))
+        try:
+            decoder.decode(data)
+        except UnicodeError:
+            return False
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeError:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""The million encoded-words of issue 16: the fast paths read exactly what the decoder reads.
+
+:func:`mimeguard._rfc2047.words_clean` says a field decodes without a problem only when
+:func:`~mimeguard._rfc2047.decode_words` of its value finds none, whatever the windows
+it is read in (words cut by them, UTF-8 split across words at their edges, folds, bare
+line breaks, glued words, plain text before and between words, 8-bit bytes); and
+MG116 reports the same findings with it as without it.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mimeguard
+from mimeguard import _rfc2047, parse
+from mimeguard._rules import headers as header_rules
+from mimeguard.findings import Finding
+from mimeguard.limits import Limits
+from mimeguard.message import HeaderField
+
+_WIDE = Limits(max_header_bytes=64 << 20)
+
+#: words that decode without a problem (alone, between whitespace)
+_CLEAN = (
+    b"=?utf-8?q?caf=C3=A9?=",
+    b"=?UTF-8?q?x?=",
+    b"=?utf-8?Q?a_b?=",
+    b"=?utf-8?q??=",
+    b"=?utf-8?q?=C3?=",  # the first half of a character ...
+    b"=?utf-8?q?=A9?=",  # ... and the second
+    b"=?utf-8?b?w6k=?=",
+    b"=?utf-8?b?Y2Fm?=",
+    b"=?utf-8?b?w6?=",
+    b"=?utf-8*en?q?a?=",
+    b"=?utf-8?q?" + b"a" * 63 + b"?=",
+    b"=?utf-8?q?" + b"=41" * 21 + b"?=",
+)
+#: words the decoder finds something wrong with, or that are no word at all
+_HOSTILE = (
+    b"=?utf-8?q?=ZZ?=",
+    b"=?utf-8?q?a=?=",
+    b"=?utf-8?q?=0D=0A?=",
+    b"=?utf-8?q?=00?=",
+    b"=?utf-8?q?=FF?=",
+    b"=?utf-8?b?Y2E?=",
+    b"=?utf-8?b?Y2Fm=?=",
+    b"=?utf-8?b?/w==?=",
+    b"=?utf-8?q?" + b"a" * 64 + b"?=",
+    b"=?iso-8859-1?q?=E9?=",
+    b"=?us-ascii?q?plain?=",  # clean, but a second codec
+    b"=?x-unknown?q?a?=",
+    b"=?utf-8?q?a?==?utf-8?q?b?=",
+    b"x=?utf-8?q?a?=",
+    b"=?utf-8?q?a?=x",
+    b"=?utf-8?q?",
+    b"=?",
+    b"?=",
+    b"[EXT]",
+    b"plain",
+    b"\xc3\xa9",
+    b"\x01",
+)
+_SEPARATORS = (b" ", b"\r\n ", b"\r\n\t", b"\t", b"  ", b" \t ", b"", b"\r", b"\n", b"\r\n")
+
+
+@st.composite
+def _fields(draw: st.DrawFn, hostile: bool = True) -> bytes:
+    """A Subject field of many words: a few common ones, a rare odd word or separator."""
+    common = draw(st.lists(st.sampled_from(_CLEAN), min_size=1, max_size=3))
+    count = draw(st.sampled_from((1, 2, 5, 40, 400)))
+    odd_words = _CLEAN + _HOSTILE if hostile else _CLEAN
+    odd_seps = _SEPARATORS if hostile else (b" ", b"\r\n ", b"\r\n\t", b"  ")
+    rare = draw(st.integers(0, 3))
+    prefixes = (b"", b"[EXT] ", b"Re: a ", b"a= ")
+    out = [draw(st.sampled_from((*prefixes, b"x=?", b"\xc3\xa9 ") if hostile else prefixes))]
+    for i in range(count):
+        odd = rare and i % (count // rare + 1) == count // (rare + 1)
+        out.append(draw(st.sampled_from(odd_words)) if odd else common[i % len(common)])
+        if i + 1 < count:
+            out.append(draw(st.sampled_from(odd_seps)) if odd else b" ")
+    tail = draw(st.sampled_from((b"", b" ", b"\t", b" x") if hostile else (b"", b" ")))
+    return b"Subject: " + b"".join(out) + tail + b"\r\n"
+
+
+def _subject(field: bytes) -> HeaderField:
+    msg = parse(b"From: a@example.com\r\n" + field + b"\r\nbody\r\n", limits=_WIDE)
+    return msg.headers[1]
+
+
+_WINDOWS = st.sampled_from((1, 7, 16, 23, 64, 1000, 64 * 1024))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_fields(), _WINDOWS)
+def test_a_field_shown_clean_decodes_without_a_problem(field: bytes, window: int) -> None:
+    f = _subject(field)
+    clean = _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=window)
+    if clean:
+        assert _rfc2047.decode_words(f.value)[1] == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(_fields(hostile=False), _WINDOWS)
+def test_clean_words_are_shown_clean_in_any_window(field: bytes, window: int) -> None:
+    # the fast path is taken: words of one codec, split UTF-8 joined across windows
+    f = _subject(field)
+    problems = _rfc2047.decode_words(f.value)[1]
+    clean = _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=max(window, 100))
+    assert clean == (not problems)
+
+
+def test_split_utf8_across_a_window_edge() -> None:
+    first, second = b"=?utf-8?q?=C3?=", b"=?utf-8?q?=A9?="
+    value = b" ".join([first, second] * 50)
+    for window in range(18, 90):  # a window holds a whole word and a line break
+        f = _subject(b"Subject: " + value + b"\r\n")
+        assert _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=window)
+    # one half missing: not valid UTF-8, at whatever window the halves meet
+    bad = b" ".join([first, second] * 20 + [first] + [first, second] * 20)
+    for window in range(1, 80):
+        f = _subject(b"Subject: " + bad + b"\r\n")
+        assert not _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=window)
+        assert _rfc2047.decode_words(f.value)[1]
+    f = _subject(b"Subject: " + value + b" " + first + b"\r\n")
+    assert not _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=30)
+
+
+def test_many_distinct_words_are_left_to_the_decoder() -> None:
+    words = [b"=?utf-8?q?w%d?=" % i for i in range(2000)]
+    f = _subject(b"Subject: " + b" ".join(words) + b"\r\n")
+    assert not _rfc2047.words_clean(f.buffer, f.value_start, f.end)
+    assert _rfc2047.decode_words(f.value)[1] == []
+
+
+def _report(data: bytes) -> list[Finding]:
+    return list(mimeguard.validate(data, limits=_WIDE).findings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_fields(), st.sampled_from((1, 2, 7)))
+def test_mg116_reports_the_same_with_and_without_the_stream(field: bytes, times: int) -> None:
+    # every field taken as long (the stream first), and none (the decoder only)
+    name, _, value = field.partition(b": ")
+    data = b"From: a@example.com\r\n" + name + b": " + b" ".join([value[:-2]] * times)
+    data += b"\r\n\r\nbody\r\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(header_rules, "STREAM_FROM", 0)
+        fast = _report(data)
+        patch.setattr(header_rules, "STREAM_FROM", 1 << 62)
+        assert _report(data) == fast
+
+
+def _peak(fn: object, data: bytes) -> int:
+    assert callable(fn)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fn(data)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_million_words_validate_in_less_memory_than_the_input() -> None:
+    # issue 16's worst case at a tenth of its size: the field is read in windows
+    line = b" ".join([b"=?utf-8?q?caf=C3=A9?="] * 3)
+    words = b"\r\n ".join([line] * 33_333 + [b"=?utf-8?b?Y2Fmw6k=?="])
+    data = b"From: a@example.com\r\nSubject: " + words + b"\r\n\r\nbody\r\n"
+    report = mimeguard.validate(data, limits=_WIDE)
+    assert not [x for x in report.findings if x.code == "MG116"]
+    assert _peak(lambda d: mimeguard.validate(d, limits=_WIDE), data) < len(data)
