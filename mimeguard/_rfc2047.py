@@ -245,24 +245,63 @@ _CANON_Q = _canon(bytes(c for c in range(0x21, 0x7F) if c not in b"=?"), b"01234
 _CANON_B = _canon(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", b"")
 #: Q text characters (hex digits and "=" too) to ``a``: each text is a run of ``a``
 _TEXT_RUNS_Q = bytes.maketrans(b"h=", b"aa")
-#: the first window a batch is checked in, in characters; it doubles while batches pass
+#: the first window a batch is checked in, in characters; it doubles while batches pass,
+#: up to the last (the copies a window is checked in stay small)
 _WINDOW = 4096
+_MAX_WINDOW = 64 * 1024
+#: distinct words a batch decodes one by one, a word that comes again looked up; a
+#: batch of more is checked by the passes of :func:`_bulk_batch`
+_TABLE_MAX = 64
 
 
-def _bulk_batch(
-    value: str, data: bytes, start: int, limit: int, label: str, kind: str
-) -> tuple[int, bytes]:
+@functools.lru_cache(maxsize=64)
+def _batch_word(label: str, kind: str) -> re.Pattern[bytes]:
+    """One word of a batch (see :func:`_batch_pattern`), its text in group 1."""
+    text = rb"(?:[A-Za-z0-9+/]{4})*+" if kind in "Bb" else rb"(?:[!-<>@-~]|=[0-9A-Fa-f]{2})*+"
+    head = rb"=\?" + re.escape(label.encode("ascii")) + rb"\?" + kind.encode("ascii") + rb"\?"
+    return re.compile(head + rb"(" + text + rb")\?=")
+
+
+def _table_batch(raw: bytes, end: int, label: str, kind: str) -> tuple[int, bytes] | None:
+    """:func:`_bulk_batch` of the words of ``raw`` (printable ASCII and whitespace,
+    starting with whitespace, ending a word) by a table of its distinct words, each
+    checked and decoded once; ``None`` when there are too many distinct words."""
+    tokens = raw.split()  # at whitespace: each word is preceded and followed by some
+    words = set(tokens)
+    if len(words) > _TABLE_MAX:
+        return None
+    pattern = _batch_word(label, kind)
+    table: dict[bytes, bytes] = {}
+    for token in words:
+        match = pattern.fullmatch(token)
+        if match is None or len(token) > 75:
+            return -1, b""
+        if kind in "Bb":
+            table[token] = binascii.a2b_base64(match[1])
+        else:
+            table[token] = binascii.a2b_qp(match[1], header=True)
+    return end, b"".join(map(table.__getitem__, tokens))
+
+
+def _bulk_batch(value: str, start: int, limit: int, label: str, kind: str) -> tuple[int, bytes]:
     """The end and the bytes of a batch (see :func:`_batch_pattern`) of all the words
-    from ``start`` to the last word ending before ``limit``, checked with a few passes
-    of bytes methods instead of one regex step per character; ``(-1, b"")`` when that
-    stretch is not one clean batch (the caller then takes the regex).  ``data`` is
-    ``value`` in ASCII (empty when it is not ASCII)."""
+    from ``start`` to the last word ending before ``limit``, checked by a table of its
+    distinct words, or with a few passes of bytes methods, instead of one regex step
+    per character; ``(-1, b"")`` when that stretch is not one clean batch (the caller
+    then takes the regex).  ``value`` is ASCII."""
     end = value.rfind("?=", start, limit) + 2
-    if not data or end < 2 or end >= len(value) or value[end] not in _WSP:
+    if end < 2 or end >= len(value) or value[end] not in _WSP or value[start] not in _WSP:
         return -1, b""
-    raw = data[start:end]
+    region = value[start:end]
+    if not region.isascii():
+        return -1, b""
+    raw = region.encode("ascii")
+    del region
     if raw.translate(None, _BATCH_BYTES):
         return -1, b""  # a control byte (a mark among them): never a clean batch
+    found = _table_batch(raw, end, label, kind)
+    if found is not None:
+        return found
     b = kind in "Bb"
     marked = _marked(raw, label, kind)
     del raw  # the copies are dropped as soon as read: a batch may be most of the value
@@ -404,7 +443,7 @@ def _decode_matches(
     prev_end = -1
     pos = 0
     window = _WINDOW
-    ascii_value: bytes | None = None  # value in ASCII, for batches (empty: not ASCII)
+    ascii_value = value.isascii()  # batches are read in ASCII
 
     def flush() -> None:
         nonlocal run
@@ -456,15 +495,15 @@ def _decode_matches(
         batch = _batch_pattern(match[1], kind) if batched and codec is not None else None
         if batch is None:
             continue
-        if ascii_value is None:
-            ascii_value = value.encode("ascii") if value.isascii() else b""
         # windows double while batches pass and halve when one fails (a failure costs
         # no more than twice the batch before it: linear); in the last, small window
         # the regex finds the clean words up to whatever failed
         while True:
-            stop, decoded = _bulk_batch(value, ascii_value, end, end + window, match[1], kind)
+            stop, decoded = -1, b""
+            if ascii_value:  # else never a batch: a word's 8-bit byte goes to the regex
+                stop, decoded = _bulk_batch(value, end, end + window, match[1], kind)
             if stop > 0:
-                window *= 2
+                window = min(2 * window, _MAX_WINDOW)
                 break
             if window <= _WINDOW:
                 found = batch.match(value, end, end + 2 * _WINDOW)
