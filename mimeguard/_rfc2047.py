@@ -262,11 +262,33 @@ def _batch_word(label: str, kind: str) -> re.Pattern[bytes]:
     return re.compile(head + rb"(" + text + rb")\?=")
 
 
+_NOT_WSP = re.compile(rb"[^ \t\r\n]++")
+
+
+def _tokens(raw: bytes) -> tuple[list[bytes], int]:
+    """The words between whitespace of ``raw`` (printable ASCII, space, tab, CR and LF)
+    as ``(words, times)``: ``words * times`` is ``raw.split()``, and ``words`` one word
+    when every word is the same.  That is found by counts, not a list of the words:
+    when ``times`` copies of the first word (which holds no whitespace) and the
+    whitespace make up ``raw``, every word is made of copies; when no two copies are
+    glued, each is one copy."""
+    first = _NOT_WSP.search(raw)
+    if first is None:
+        return [], 1
+    word = first[0]
+    times = raw.count(word)
+    if times > 1:
+        spaces = raw.count(b" ") + raw.count(b"\t") + raw.count(b"\r") + raw.count(b"\n")
+        if times * len(word) + spaces == len(raw) and word + word not in raw:
+            return [word], times
+    return raw.split(), 1
+
+
 def _table_batch(raw: bytes, end: int, label: str, kind: str) -> tuple[int, bytes] | None:
     """:func:`_bulk_batch` of the words of ``raw`` (printable ASCII and whitespace,
     starting with whitespace, ending a word) by a table of its distinct words, each
     checked and decoded once; ``None`` when there are too many distinct words."""
-    tokens = raw.split()  # at whitespace: each word is preceded and followed by some
+    tokens, times = _tokens(raw)  # at whitespace: each word has some before and after
     words = set(tokens)
     if len(words) > _TABLE_MAX:
         return None
@@ -280,7 +302,7 @@ def _table_batch(raw: bytes, end: int, label: str, kind: str) -> tuple[int, byte
             table[token] = binascii.a2b_base64(match[1])
         else:
             table[token] = binascii.a2b_qp(match[1], header=True)
-    return end, b"".join(map(table.__getitem__, tokens))
+    return end, b"".join(map(table.__getitem__, tokens)) * times
 
 
 def _bulk_batch(value: str, start: int, limit: int, label: str, kind: str) -> tuple[int, bytes]:
@@ -621,13 +643,13 @@ def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDO
         pos += len(chunk)
         if chunk.translate(None, _BATCH_BYTES):
             return False  # a control or 8-bit byte
-        tokens = chunk.translate(None, b"\r\n").split()
+        tokens, times = _tokens(chunk.translate(None, b"\r\n"))
         del chunk
         if not words:
             first = next((i for i, t in enumerate(tokens) if b"=?" in t), -1)
             if first < 0:
                 continue  # plain text so far
-            del tokens[:first]
+            del tokens[:first]  # times is 1, or the first word a word
             words = True
         whole = True  # every word's bytes valid in the codec on their own
         for token in set(tokens):
@@ -646,7 +668,7 @@ def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDO
             # text that is valid on its own is valid joined to any other (UTF-8 and
             # ASCII synchronise at every character): no need to join the words
             continue
-        data = b"".join(map(table.__getitem__, tokens))
+        data = b"".join(map(table.__getitem__, tokens)) * times
         try:
             decoder.decode(data)
         except UnicodeError:

@@ -57,6 +57,8 @@ _HOSTILE = (
     b"=?us-ascii?q?plain?=",  # clean, but a second codec
     b"=?x-unknown?q?a?=",
     b"=?utf-8?q?a?==?utf-8?q?b?=",
+    b"=?utf-8?q?caf=C3=A9?==?utf-8?q?caf=C3=A9?=",  # two copies of a clean word, glued
+    b"=?UTF-8?q?x?==?UTF-8?q?x?=",
     b"x=?utf-8?q?a?=",
     b"=?utf-8?q?a?=x",
     b"=?utf-8?q?",
@@ -222,3 +224,19 @@ def test_a_million_words_decode_in_bounded_windows() -> None:
     # the copies a batch is read in stay within a window, not the value (2.56x before):
     # what is left is the decoded bytes and text, 0.23x and 0.18x of the value each
     assert _peak(lambda v: _rfc2047.decode_words(v), value) < len(value)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from((b"a", b"aa", b"ab", b"ba", b"b", b"=?q?=", b" ", b"\t", b"\r", b"\n")),
+        max_size=30,
+    )
+)
+def test_tokens_are_the_words_between_whitespace(pieces: list[bytes]) -> None:
+    # a word made of two copies of another ("aa", or two encoded-words glued) is no copy
+    raw = b"".join(pieces)
+    words, times = _rfc2047._tokens(raw)
+    assert words * times == raw.split()
+    assert _rfc2047._tokens(b" =?a?= =?a?==?a?=") == ([b"=?a?=", b"=?a?==?a?="], 1)
+    assert _rfc2047._tokens(b" =?a?=\r\n =?a?=\t") == ([b"=?a?="], 2)
