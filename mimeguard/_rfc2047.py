@@ -34,6 +34,7 @@ __all__ = [
     "lookup_charset",
     "short_repr",
     "words_clean",
+    "words_text",
 ]
 
 MALFORMED = "malformed-encoded-word"
@@ -603,13 +604,12 @@ def _clean_word(token: bytes) -> tuple[str, bytes] | None:
     return codec, data
 
 
-def _whole(data: bytes, codec: str) -> bool:
-    """``data`` decodes in ``codec`` on its own."""
+def _whole(data: bytes, codec: str) -> str | None:
+    """``data`` decoded in ``codec`` on its own, or ``None``."""
     try:
-        data.decode(codec)
+        return data.decode(codec)
     except UnicodeError:
-        return False
-    return True
+        return None
 
 
 def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDOW) -> bool:
@@ -626,12 +626,28 @@ def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDO
     once however often it comes; a field of many distinct words is left to the decoder.
     ``window``: the bytes read at a time (the tests' small windows put words across them).
     """
+    return _stream(buf, start, end, window, None)
+
+
+def words_text(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDOW) -> str | None:
+    """``decode_words(value)[0]`` when :func:`words_clean` shows that value decodes
+    without a problem and it holds a word, else ``None``: the text is made a window at
+    a time, with no copy of the whole value."""
+    pieces: list[str] = []
+    return "".join(pieces) if _stream(buf, start, end, window, pieces) and pieces else None
+
+
+def _stream(buf: bytes, start: int, end: int, window: int, pieces: list[str] | None) -> bool:
+    """:func:`words_clean`; the text is appended to ``pieces`` unless it is ``None``
+    (then nothing is decoded that need not be).  Once shown clean, the text is the plain
+    text before the first word (left-stripped) and the decoded run; with no word, nothing."""
     table: dict[bytes, bytes] = {}
-    #: the words of ``table`` whose bytes decode on their own
-    whole_words: set[bytes] = set()
+    #: the words of ``table`` whose bytes decode on their own, and their text
+    whole_words: dict[bytes, str] = {}
     codec = ""
     decoder: codecs.IncrementalDecoder | None = None
     words = False
+    gap: list[bytes] = []  # the plain text before the first word
     pos = start
     while pos < end:
         chunk = buf[pos : min(end, pos + window)]
@@ -643,14 +659,22 @@ def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDO
         pos += len(chunk)
         if chunk.translate(None, _BATCH_BYTES):
             return False  # a control or 8-bit byte
-        tokens, times = _tokens(chunk.translate(None, b"\r\n"))
+        unfolded = chunk.translate(None, b"\r\n")
         del chunk
+        tokens, times = _tokens(unfolded)
         if not words:
             first = next((i for i, t in enumerate(tokens) if b"=?" in t), -1)
             if first < 0:
+                if pieces is not None:
+                    gap.append(unfolded)
                 continue  # plain text so far
             del tokens[:first]  # times is 1, or the first word a word
             words = True
+            if pieces is not None:
+                gap.append(unfolded[: unfolded.find(b"=?")])
+                pieces.append(b"".join(gap).decode("ascii").lstrip(" \t"))
+                del gap
+        del unfolded
         whole = True  # every word's bytes valid in the codec on their own
         for token in set(tokens):
             if token not in table:
@@ -658,8 +682,9 @@ def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDO
                 if found is None or codec not in ("", found[0]) or len(table) >= _STREAM_DISTINCT:
                     return False
                 codec, table[token] = found
-                if _whole(found[1], codec):
-                    whole_words.add(token)
+                text = _whole(found[1], codec)
+                if text is not None:
+                    whole_words[token] = text
             if token not in whole_words:
                 whole = False
         if decoder is None:
@@ -667,12 +692,16 @@ def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDO
         if whole and not decoder.getstate()[0]:
             # text that is valid on its own is valid joined to any other (UTF-8 and
             # ASCII synchronise at every character): no need to join the words
+            if pieces is not None:
+                pieces.append("".join(map(whole_words.__getitem__, tokens)) * times)
             continue
         data = b"".join(map(table.__getitem__, tokens)) * times
         try:
-            decoder.decode(data)
+            text = decoder.decode(data)
         except UnicodeError:
             return False
+        if pieces is not None:
+            pieces.append(text)
     if decoder is not None:
         try:
             decoder.decode(b"", final=True)

@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 
 import mimeguard
 from mimeguard import _rfc2047, parse
+from mimeguard import _subject as subject_edit
 from mimeguard._rules import headers as header_rules
+from mimeguard._writer import field_value
 from mimeguard.findings import Finding
 from mimeguard.limits import Limits
 from mimeguard.message import HeaderField
@@ -106,6 +108,25 @@ def test_a_field_shown_clean_decodes_without_a_problem(field: bytes, window: int
     clean = _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=window)
     if clean:
         assert _rfc2047.decode_words(f.value)[1] == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(_fields(), _WINDOWS)
+def test_the_text_made_in_windows_is_the_decoded_value(field: bytes, window: int) -> None:
+    # words_text gives decode_words' text exactly when words_clean holds and a word is there
+    f = _subject(field)
+    text = _rfc2047.words_text(f.buffer, f.value_start, f.end, window=window)
+    clean = _rfc2047.words_clean(f.buffer, f.value_start, f.end, window=window)
+    value = f.value
+    if text is not None:
+        assert (text, []) == _rfc2047.decode_words(value)
+    assert (text is not None) == (clean and _rfc2047.has_encoded_word(value))
+    # rewrite_subject reads the field line the same way (field_value), every line taken
+    # as long
+    line = f.buffer[f.start : f.end]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subject_edit, "STREAM_FROM", 0)
+        assert subject_edit._read(line) == _rfc2047.decode_words(field_value(line))
 
 
 @settings(max_examples=200, deadline=None)
