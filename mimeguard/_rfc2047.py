@@ -253,6 +253,9 @@ _MAX_WINDOW = 64 * 1024
 #: distinct words a batch decodes one by one, a word that comes again looked up; a
 #: batch of more is checked by the passes of :func:`_bulk_batch`
 _TABLE_MAX = 64
+#: the bytes of a batch whose words are counted first: many distinct words there and
+#: the passes are taken at once (the same result, at the cost of no list of words)
+_SAMPLE = 2048
 
 
 @functools.lru_cache(maxsize=64)
@@ -289,6 +292,8 @@ def _table_batch(raw: bytes, end: int, label: str, kind: str) -> tuple[int, byte
     """:func:`_bulk_batch` of the words of ``raw`` (printable ASCII and whitespace,
     starting with whitespace, ending a word) by a table of its distinct words, each
     checked and decoded once; ``None`` when there are too many distinct words."""
+    if len(set(raw[:_SAMPLE].split())) > _TABLE_MAX // 2:
+        return None  # words that vary: not worth a list of them
     tokens, times = _tokens(raw)  # at whitespace: each word has some before and after
     words = set(tokens)
     if len(words) > _TABLE_MAX:
