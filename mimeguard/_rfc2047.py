@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -25,12 +26,15 @@ from ._charset import decode_8bit, lookup_charset
 
 __all__ = [
     "MAX_PROBLEMS",
+    "STREAM_FROM",
     "ProblemCollector",
     "decode_words",
     "encode_header",
     "has_encoded_word",
     "lookup_charset",
     "short_repr",
+    "words_clean",
+    "words_text",
 ]
 
 MALFORMED = "malformed-encoded-word"
@@ -242,24 +246,90 @@ _CANON_Q = _canon(bytes(c for c in range(0x21, 0x7F) if c not in b"=?"), b"01234
 _CANON_B = _canon(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", b"")
 #: Q text characters (hex digits and "=" too) to ``a``: each text is a run of ``a``
 _TEXT_RUNS_Q = bytes.maketrans(b"h=", b"aa")
-#: the first window a batch is checked in, in characters; it doubles while batches pass
+#: the first window a batch is checked in, in characters; it doubles while batches pass,
+#: up to the last (the copies a window is checked in stay small)
 _WINDOW = 4096
+_MAX_WINDOW = 64 * 1024
+#: distinct words a batch decodes one by one, a word that comes again looked up; a
+#: batch of more is checked by the passes of :func:`_bulk_batch`
+_TABLE_MAX = 64
+#: the bytes of a batch whose words are counted first: many distinct words there and
+#: the passes are taken at once (the same result, at the cost of no list of words)
+_SAMPLE = 2048
 
 
-def _bulk_batch(
-    value: str, data: bytes, start: int, limit: int, label: str, kind: str
-) -> tuple[int, bytes]:
+@functools.lru_cache(maxsize=64)
+def _batch_word(label: str, kind: str) -> re.Pattern[bytes]:
+    """One word of a batch (see :func:`_batch_pattern`), its text in group 1."""
+    text = rb"(?:[A-Za-z0-9+/]{4})*+" if kind in "Bb" else rb"(?:[!-<>@-~]|=[0-9A-Fa-f]{2})*+"
+    head = rb"=\?" + re.escape(label.encode("ascii")) + rb"\?" + kind.encode("ascii") + rb"\?"
+    return re.compile(head + rb"(" + text + rb")\?=")
+
+
+_NOT_WSP = re.compile(rb"[^ \t\r\n]++")
+
+
+def _tokens(raw: bytes) -> tuple[list[bytes], int]:
+    """The words between whitespace of ``raw`` (printable ASCII, space, tab, CR and LF)
+    as ``(words, times)``: ``words * times`` is ``raw.split()``, and ``words`` one word
+    when every word is the same.  That is found by counts, not a list of the words:
+    when ``times`` copies of the first word (which holds no whitespace) and the
+    whitespace make up ``raw``, every word is made of copies; when no two copies are
+    glued, each is one copy."""
+    first = _NOT_WSP.search(raw)
+    if first is None:
+        return [], 1
+    word = first[0]
+    times = raw.count(word)
+    if times > 1:
+        spaces = raw.count(b" ") + raw.count(b"\t") + raw.count(b"\r") + raw.count(b"\n")
+        if times * len(word) + spaces == len(raw) and word + word not in raw:
+            return [word], times
+    return raw.split(), 1
+
+
+def _table_batch(raw: bytes, end: int, label: str, kind: str) -> tuple[int, bytes] | None:
+    """:func:`_bulk_batch` of the words of ``raw`` (printable ASCII and whitespace,
+    starting with whitespace, ending a word) by a table of its distinct words, each
+    checked and decoded once; ``None`` when there are too many distinct words."""
+    if len(set(raw[:_SAMPLE].split())) > _TABLE_MAX // 2:
+        return None  # words that vary: not worth a list of them
+    tokens, times = _tokens(raw)  # at whitespace: each word has some before and after
+    words = set(tokens)
+    if len(words) > _TABLE_MAX:
+        return None
+    pattern = _batch_word(label, kind)
+    table: dict[bytes, bytes] = {}
+    for token in words:
+        match = pattern.fullmatch(token)
+        if match is None or len(token) > 75:
+            return -1, b""
+        if kind in "Bb":
+            table[token] = binascii.a2b_base64(match[1])
+        else:
+            table[token] = binascii.a2b_qp(match[1], header=True)
+    return end, b"".join(map(table.__getitem__, tokens)) * times
+
+
+def _bulk_batch(value: str, start: int, limit: int, label: str, kind: str) -> tuple[int, bytes]:
     """The end and the bytes of a batch (see :func:`_batch_pattern`) of all the words
-    from ``start`` to the last word ending before ``limit``, checked with a few passes
-    of bytes methods instead of one regex step per character; ``(-1, b"")`` when that
-    stretch is not one clean batch (the caller then takes the regex).  ``data`` is
-    ``value`` in ASCII (empty when it is not ASCII)."""
+    from ``start`` to the last word ending before ``limit``, checked by a table of its
+    distinct words, or with a few passes of bytes methods, instead of one regex step
+    per character; ``(-1, b"")`` when that stretch is not one clean batch (the caller
+    then takes the regex).  ``value`` is ASCII."""
     end = value.rfind("?=", start, limit) + 2
-    if not data or end < 2 or end >= len(value) or value[end] not in _WSP:
+    if end < 2 or end >= len(value) or value[end] not in _WSP or value[start] not in _WSP:
         return -1, b""
-    raw = data[start:end]
+    region = value[start:end]
+    if not region.isascii():
+        return -1, b""
+    raw = region.encode("ascii")
+    del region
     if raw.translate(None, _BATCH_BYTES):
         return -1, b""  # a control byte (a mark among them): never a clean batch
+    found = _table_batch(raw, end, label, kind)
+    if found is not None:
+        return found
     b = kind in "Bb"
     marked = _marked(raw, label, kind)
     del raw  # the copies are dropped as soon as read: a batch may be most of the value
@@ -401,7 +471,7 @@ def _decode_matches(
     prev_end = -1
     pos = 0
     window = _WINDOW
-    ascii_value: bytes | None = None  # value in ASCII, for batches (empty: not ASCII)
+    ascii_value = value.isascii()  # batches are read in ASCII
 
     def flush() -> None:
         nonlocal run
@@ -453,15 +523,15 @@ def _decode_matches(
         batch = _batch_pattern(match[1], kind) if batched and codec is not None else None
         if batch is None:
             continue
-        if ascii_value is None:
-            ascii_value = value.encode("ascii") if value.isascii() else b""
         # windows double while batches pass and halve when one fails (a failure costs
         # no more than twice the batch before it: linear); in the last, small window
         # the regex finds the clean words up to whatever failed
         while True:
-            stop, decoded = _bulk_batch(value, ascii_value, end, end + window, match[1], kind)
+            stop, decoded = -1, b""
+            if ascii_value:  # else never a batch: a word's 8-bit byte goes to the regex
+                stop, decoded = _bulk_batch(value, end, end + window, match[1], kind)
             if stop > 0:
-                window *= 2
+                window = min(2 * window, _MAX_WINDOW)
                 break
             if window <= _WINDOW:
                 found = batch.match(value, end, end + 2 * _WINDOW)
@@ -502,6 +572,147 @@ def _check_word(
         sink.add(MALFORMED, message, start)
     if end < len(value) and value[end] not in _WSP and not next_glued:
         sink.add(MALFORMED, "encoded-word is glued to the text after it", start)
+
+
+#: a field of at least this many bytes is first checked by :func:`words_clean`, read in
+#: windows of the message, before its value is decoded whole
+STREAM_FROM = 64 * 1024
+_STREAM_WINDOW = 64 * 1024
+#: distinct words :func:`words_clean` checks one by one before it leaves the field to
+#: the decoder (it reads a word once, however often it comes)
+_STREAM_DISTINCT = 1024
+#: codecs whose strict decoding of a run fed a window at a time fails exactly when the
+#: decoding of the whole run does
+_STREAM_CODECS = frozenset({"utf-8", "ascii"})
+
+
+def _clean_word(token: bytes) -> tuple[str, bytes] | None:
+    """The codec and bytes of ``token`` when it is one encoded-word that, between
+    whitespace, :func:`decode_words` decodes without a problem; else ``None``."""
+    if len(token) > 75:
+        return None
+    text = token.decode("ascii")
+    match = _WORD_RE.match(text)
+    if match is None or match.end() != len(text):
+        return None
+    codec = lookup_charset(match[1].partition("*")[0])
+    if codec not in _STREAM_CODECS:
+        return None
+    sink = ProblemCollector()
+    if match[2] in "Bb":
+        data = _b_decode(match[3], 0, sink)
+    else:
+        data = _q_decode(match[3], 0, sink)
+    # a CR, LF or NUL byte is that character in the run's text (UTF-8 and ASCII)
+    if sink.finish() or b"\r" in data or b"\n" in data or b"\0" in data:
+        return None
+    return codec, data
+
+
+def _whole(data: bytes, codec: str) -> str | None:
+    """``data`` decoded in ``codec`` on its own, or ``None``."""
+    try:
+        return data.decode(codec)
+    except UnicodeError:
+        return None
+
+
+def words_clean(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDOW) -> bool:
+    """True when the value of the header field bytes ``buf[start:end]`` (every CR and LF
+    deleted, space and tab stripped, read as ASCII) is shown to decode without a
+    problem by :func:`decode_words`; False when it is not shown (the caller decodes it).
+
+    Read in windows of the buffer, never whole: a field of megabytes is checked in
+    bounded memory.  Shown: printable ASCII and whitespace only, plain words (no
+    ``=?``) and then nothing but encoded-words of one codec that each decode without a
+    problem, whose bytes joined are valid in that codec and hold no CR, LF or NUL: the
+    decoder then finds these words, reads the plain words as text before the first,
+    checks no word glued or too long, and decodes them as one run.  A word is read
+    once however often it comes; a field of many distinct words is left to the decoder.
+    ``window``: the bytes read at a time (the tests' small windows put words across them).
+    """
+    return _stream(buf, start, end, window, None)
+
+
+def words_text(buf: bytes, start: int, end: int, *, window: int = _STREAM_WINDOW) -> str | None:
+    """``decode_words(value)[0]`` when :func:`words_clean` shows that value decodes
+    without a problem and it holds a word, else ``None``: the text is made a window at
+    a time, with no copy of the whole value."""
+    pieces: list[str] = []
+    return "".join(pieces) if _stream(buf, start, end, window, pieces) and pieces else None
+
+
+def _stream(buf: bytes, start: int, end: int, window: int, pieces: list[str] | None) -> bool:
+    """:func:`words_clean`; the text is appended to ``pieces`` unless it is ``None``
+    (then nothing is decoded that need not be).  Once shown clean, the text is the plain
+    text before the first word (left-stripped) and the decoded run; with no word, nothing."""
+    table: dict[bytes, bytes] = {}
+    #: the words of ``table`` whose bytes decode on their own, and their text
+    whole_words: dict[bytes, str] = {}
+    codec = ""
+    decoder: codecs.IncrementalDecoder | None = None
+    words = False
+    gap: list[bytes] = []  # the plain text before the first word
+    pos = start
+    while pos < end:
+        chunk = buf[pos : min(end, pos + window)]
+        if pos + len(chunk) < end:
+            # cut after a space or tab: the rest of a word comes with the next window
+            chunk = chunk[: max(chunk.rfind(b" "), chunk.rfind(b"\t")) + 1]
+            if not chunk:
+                return False
+        pos += len(chunk)
+        if chunk.translate(None, _BATCH_BYTES):
+            return False  # a control or 8-bit byte
+        unfolded = chunk.translate(None, b"\r\n")
+        del chunk
+        tokens, times = _tokens(unfolded)
+        if not words:
+            first = next((i for i, t in enumerate(tokens) if b"=?" in t), -1)
+            if first < 0:
+                if pieces is not None:
+                    gap.append(unfolded)
+                continue  # plain text so far
+            del tokens[:first]  # times is 1, or the first word a word
+            words = True
+            if pieces is not None:
+                gap.append(unfolded[: unfolded.find(b"=?")])
+                pieces.append(b"".join(gap).decode("ascii").lstrip(" \t"))
+                del gap
+        del unfolded
+        whole = True  # every word's bytes valid in the codec on their own
+        for token in set(tokens):
+            if token not in table:
+                found = _clean_word(token)
+                if found is None or codec not in ("", found[0]) or len(table) >= _STREAM_DISTINCT:
+                    return False
+                codec, table[token] = found
+                text = _whole(found[1], codec)
+                if text is not None:
+                    whole_words[token] = text
+            if token not in whole_words:
+                whole = False
+        if decoder is None:
+            decoder = codecs.getincrementaldecoder(codec)()
+        if whole and not decoder.getstate()[0]:
+            # text that is valid on its own is valid joined to any other (UTF-8 and
+            # ASCII synchronise at every character): no need to join the words
+            if pieces is not None:
+                pieces.append("".join(map(whole_words.__getitem__, tokens)) * times)
+            continue
+        data = b"".join(map(table.__getitem__, tokens)) * times
+        try:
+            text = decoder.decode(data)
+        except UnicodeError:
+            return False
+        if pieces is not None:
+            pieces.append(text)
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeError:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from ._abnf import MAX_LINE_CHARS, MAX_LINE_OCTETS
+from ._problem import Problem
 from ._results import Change
-from ._rfc2047 import decode_words
+from ._rfc2047 import STREAM_FROM, decode_words, words_text
 from ._scan import first_line_over
 from ._session import _Session
 from ._writer import field_value, header_line
@@ -72,16 +73,30 @@ def _prefixed(line: bytes, prefix: str) -> bytes | None:
     lf = line.count(b"\n")
     if not lf == line.count(b"\r") == line.count(b"\r\n") or not line.endswith(b"\r\n"):
         return None
-    value = line[line.index(b":") + 1 :].lstrip(b" \t\r\n")
+    # the value is read where it lies: the result is the one copy of it
+    start = line.index(b":") + 1
+    while line[start : start + 1] in (b" ", b"\t", b"\r", b"\n"):
+        start += 1
     head = b"Subject: " + prefix.encode("ascii")
-    first = value.find(b"\r\n")
+    first = line.find(b"\r\n", start) - start
     if len(head) + first > MAX_LINE_CHARS:
         if len(head) > MAX_LINE_CHARS:
             return None
         # fold at the prefix's last space: the line break goes, the space stays
         head = head[:-1] + b"\r\n "
-    out = head + value
+    out = b"".join((head, memoryview(line)[start:]))
     return None if first_line_over(out, 0, len(out), MAX_LINE_OCTETS) >= 0 else out
+
+
+def _read(line: bytes) -> tuple[str, list[Problem]]:
+    """``decode_words`` of the value of the field ``line`` (``root.get_value``); a field
+    of megabytes read a window at a time when it decodes without a problem."""
+    start = line.find(b":") + 1
+    if len(line) >= STREAM_FROM:
+        text = words_text(line, start, len(line))
+        if text is not None:
+            return text, []
+    return decode_words(field_value(line))
 
 
 def _apply_subject(
@@ -96,8 +111,9 @@ def _apply_subject(
     # an earlier disclaimer put around the message, which took over its fields)
     root = session.root
     fields = [line for name, line in root.fields() if name == "subject"]
-    value = field_value(fields[0]) if fields else None  # root.get_value("Subject")
-    current, problems = decode_words(value) if value is not None else ("", [])
+    line, count = (fields[0] if fields else None), len(fields)
+    del fields  # a field of megabytes is held once, and let go before the new one is set
+    current, problems = _read(line) if line is not None else ("", [])
     new = current if replace is None else replace
     if prefix:
         head = prefix.strip().lower()
@@ -106,10 +122,11 @@ def _apply_subject(
     if suffix and not _ends(new, suffix.strip().lower()):
         new = new + suffix
     new = new.strip()
-    if new == current and len(fields) == 1:
+    if new == current and count == 1:
         return
     spliced = None
-    if replace is None and not problems and fields and new == prefix + current:
-        spliced = _prefixed(fields[0], prefix)
+    if replace is None and not problems and line is not None and new == prefix + current:
+        spliced = _prefixed(line, prefix)
+    del line
     root.set_header("Subject", spliced or header_line("Subject", new), first_only=False)
     changes.append(Change("subject", "", f"{current!r} -> {new!r}"))

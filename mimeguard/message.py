@@ -97,6 +97,11 @@ class HeaderField:
         return (self.start, self.end)
 
     @property
+    def buffer(self) -> bytes:
+        """The bytes ``start``, ``value_start`` and ``end`` index into (no copy)."""
+        return self._buf
+
+    @property
     def raw(self) -> bytes:
         """The field exactly as it appears in the message, line ending included."""
         return self._buf[self.start : self.end]
