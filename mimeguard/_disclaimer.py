@@ -13,7 +13,16 @@ from ._results import Change
 from ._rfc2047 import lookup_charset
 from ._rules.encoding import KNOWN_ENCODINGS
 from ._session import _fits_7bit, _outside_attached, _Session, _text_part
-from ._writer import Node, crlf, encode_body, looks_like_delimiter, new_boundary, serialise
+from ._writer import (
+    HeaderLine,
+    Node,
+    crlf,
+    encode_body,
+    head_of,
+    looks_like_delimiter,
+    new_boundary,
+    serialise,
+)
 from .errors import SignedMessageError
 from .message import Message, Part
 
@@ -31,7 +40,9 @@ _SIGNED_TYPES = frozenset(
 )
 
 
-def _split_content_headers(lines: list[tuple[str, bytes]]) -> tuple[list[bytes], list[bytes]]:
+def _split_content_headers(
+    lines: list[tuple[str, HeaderLine]],
+) -> tuple[list[HeaderLine], list[HeaderLine]]:
     """(message headers, Content-* headers) of a root header block."""
     outer = [line for name, line in lines if not name.startswith("content-") and name]
     inner = [line for name, line in lines if name.startswith("content-")]
@@ -64,7 +75,7 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
         boundary = new_boundary(msg.buffer, taken)
     new = Node()
     headers = list(outer)
-    if not any(line.lower().startswith(b"mime-version:") for line in headers):
+    if not any(head_of(line).lower().startswith(b"mime-version:") for line in headers):
         headers.append(b"MIME-Version: 1.0\r\n")
     headers.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n')
     new.headers = headers

@@ -498,7 +498,7 @@ _SIGNATURE_FIELD = re.compile(rb"^dkim-signature[ \t]*:", re.IGNORECASE | re.MUL
 _BLANK_PAIRS = (b"\n\r", b"\n\n", b"\r\r")
 _NAME = b"dkim-signature"
 #: the header block is lower-cased in slices of this size to look for the name
-_SLICE = 1 << 20
+_SLICE = 1 << 16
 
 
 def _header_end(buf: bytes) -> int:

@@ -366,7 +366,7 @@ def _fix_headers(
         if not moved:
             notes.append(_Note(part.path, "inserted the empty line between header and body"))
     if changed:
-        node.headers = out
+        node.headers = [*out]
     return moved
 
 

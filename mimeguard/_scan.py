@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 from . import _abnf as g
 
-__all__ = ["Base64Body", "ByteStats", "base64_body", "field_end", "first_line_over", "scan"]
+__all__ = [
+    "Base64Body",
+    "ByteStats",
+    "ascii_span",
+    "base64_body",
+    "field_end",
+    "first_line_over",
+    "scan",
+]
 
 CHUNK = 1 << 16
 #: below this many bytes, first_line_over splits a chunk into lines rather than search it
@@ -93,10 +101,10 @@ def _irregular(st: ByteStats, buf: bytes, start: int, end: int) -> None:
         if st.first_nul < 0:
             st.first_nul = first_nul
     _lines(st, buf, start, end)
-    st.ascii = st.ascii and _ascii(buf, start, end)
+    st.ascii = st.ascii and ascii_span(buf, start, end)
 
 
-def _ascii(buf: bytes, start: int, end: int) -> bool:
+def ascii_span(buf: bytes, start: int, end: int) -> bool:
     """No byte of ``buf[start:end]`` is 8-bit (read a chunk at a time: memory stays flat)."""
     return all(buf[p : min(p + CHUNK, end)].isascii() for p in range(start, end, CHUNK))
 

@@ -9,7 +9,7 @@ from ._conservation import check_conserved
 from ._parser import parse
 from ._results import Change
 from ._scan import first_line_over
-from ._writer import Node, crlf, encode_body, looks_like_delimiter, serialise
+from ._writer import HeaderLine, Node, crlf, encode_body, head_of, looks_like_delimiter, serialise
 from .findings import Report
 from .limits import Limits
 from .message import Message, Part
@@ -100,7 +100,7 @@ def _ensure_mime_version(root: Node) -> None:
         return
     for node in root.walk():
         if node.headers is not None and any(
-            line[:8].lower() == b"content-" for line in node.headers
+            head_of(line)[:8].lower() == b"content-" for line in node.headers
         ):
             root.set_header("MIME-Version", b"MIME-Version: 1.0\r\n")
             return
@@ -131,6 +131,7 @@ def _text_part(text: str, *, subtype: str = "plain", disposition: str | None = "
     # a lone surrogate (from a file name read with surrogateescape) cannot be written
     data = body.encode("utf-8", "replace")
     node = Node()
+    headers: list[HeaderLine]
     if _fits_7bit(data, None):
         headers = [
             f"Content-Type: text/{subtype}; charset=us-ascii\r\n".encode(),

@@ -21,15 +21,18 @@ from . import _abnf as g
 from ._params import set_param
 from ._rfc2047 import encode_header
 from ._scan import first_line_over
-from .message import Part
+from .message import HeaderField, Part
 
 __all__ = [
     "CRLF",
+    "HeaderLine",
     "Node",
+    "Spliced",
     "crlf",
     "encode_body",
     "field_value",
     "fold_structured",
+    "head_of",
     "header_line",
     "looks_like_delimiter",
     "new_boundary",
@@ -62,6 +65,38 @@ def crlf(data: str | bytes) -> str | bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
+class Spliced:
+    """A header line held as two pieces, a short head and a view of the message it was
+    read from, and joined only when the tree is written: a Subject of megabytes given a
+    prefix is not copied before the output is (issue 16)."""
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, head: bytes, tail: memoryview) -> None:
+        #: the start of the line: at least its name and colon
+        self.head = head
+        self.tail = tail
+
+    def __bytes__(self) -> bytes:
+        return b"".join((self.head, self.tail))
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.tail)
+
+
+#: a header line of an edited tree: a complete line ending in CRLF
+HeaderLine = bytes | Spliced
+
+
+def head_of(line: HeaderLine) -> bytes:
+    """The start of ``line``, which holds its name and colon (the whole line as bytes)."""
+    return line if isinstance(line, bytes) else line.head
+
+
+def _whole(line: HeaderLine) -> bytes:
+    return line if isinstance(line, bytes) else bytes(line)
+
+
 class Node:
     """A part in an edited tree: the original part (if any) plus overrides."""
 
@@ -70,7 +105,7 @@ class Node:
     def __init__(self, part: Part | None = None) -> None:
         self.part = part
         #: replacement header fields, each a complete line ending in CRLF
-        self.headers: list[bytes] | None = None
+        self.headers: list[HeaderLine] | None = None
         #: replacement body bytes (already transfer-encoded)
         self.body: bytes | None = None
         #: children, when the part is (or becomes) a multipart or attached message
@@ -90,7 +125,7 @@ class Node:
 
     # -- headers ---------------------------------------------------------------------------
 
-    def header_lines(self) -> list[bytes]:
+    def header_lines(self) -> list[HeaderLine]:
         """The header lines as they will be written (a copy the caller may change)."""
         if self.headers is not None:
             return list(self.headers)
@@ -98,23 +133,30 @@ class Node:
             return []
         return [f.raw for f in self.part.headers]
 
-    def fields(self) -> list[tuple[str, bytes]]:
+    def fields(self) -> list[tuple[str, HeaderLine]]:
         """(lower-case name, raw line) for each header line."""
-        out = []
-        for line in self.header_lines():
-            colon = line.find(b":")
-            name = line[:colon].strip().decode("ascii", "replace").lower() if colon > 0 else ""
-            out.append((name, line))
-        return out
+        return [(name, _line(line)) for name, line in self.named_lines()]
 
-    def set_header(self, name: str, value_line: bytes | None, *, first_only: bool = True) -> None:
+    def named_lines(self) -> list[tuple[str, HeaderLine | HeaderField]]:
+        """:meth:`fields` with the part's own fields not yet copied out of its buffer."""
+        if self.headers is not None or self.part is None:
+            out: list[tuple[str, HeaderLine | HeaderField]] = []
+            for line in self.header_lines():
+                head = head_of(line)
+                out.append((_name(head, 0, len(head)), line))
+            return out
+        return [(_name(f.buffer, f.start, f.end), f) for f in self.part.headers]
+
+    def set_header(
+        self, name: str, value_line: HeaderLine | None, *, first_only: bool = True
+    ) -> None:
         """Replace the first field called ``name`` with ``value_line`` (a full line), drop
-        the others when not ``first_only``; append it when absent; ``None`` removes."""
+        the others when not ``first_only``; append it when absent; ``None`` removes.
+        A field replaced or dropped is never copied (a Subject of megabytes)."""
         lname = name.lower()
-        lines = self.fields()
-        out: list[bytes] = []
+        out: list[HeaderLine] = []
         done = False
-        for fname, line in lines:
+        for fname, line in self.named_lines():
             if fname == lname:
                 if not done and value_line is not None:
                     out.append(value_line)
@@ -122,7 +164,7 @@ class Node:
                     continue
                 if not first_only or value_line is None or done:
                     continue
-            out.append(line)
+            out.append(_line(line))
         if not done and value_line is not None:
             out.append(value_line)
         self.headers = out
@@ -132,7 +174,7 @@ class Node:
         lname = name.lower()
         for fname, line in self.fields():
             if fname == lname:
-                return field_value(line)
+                return field_value(_whole(line))
         return None
 
     def set_param(self, header: str, param: str, value: str | None) -> None:
@@ -156,6 +198,18 @@ class Node:
         yield self
         for c in self.children:
             yield from c.walk()
+
+
+def _name(buf: bytes, start: int, end: int) -> str:
+    """The lower-case name of the header line ``buf[start:end]`` ("" without a colon)."""
+    colon = buf.find(b":", start, end)
+    if colon <= start:
+        return ""
+    return buf[start:colon].strip().decode("ascii", "replace").lower()
+
+
+def _line(line: HeaderLine | HeaderField) -> HeaderLine:
+    return line.raw if isinstance(line, HeaderField) else line
 
 
 def field_value(line: bytes) -> str:
@@ -202,7 +256,11 @@ def _write(node: Node, out: _Chunks) -> None:
     if node.headers is None and part is not None:
         out.append(_span(part.buffer, part.start, part.header_end))
     else:
-        out.extend(node.headers or ())
+        for line in node.headers or ():
+            if isinstance(line, Spliced):
+                out += (line.head, line.tail)
+            else:
+                out.append(line)
     if part is not None and part.separator is not None and node.headers is None:
         out.append(part.buffer[part.separator[0] : part.separator[1]])
     else:

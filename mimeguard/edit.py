@@ -18,6 +18,7 @@ from ._dkim import broken_signatures
 from ._incremental import revalidate
 from ._parser import parse
 from ._results import Change, EditResult
+from ._scan import ascii_span
 from ._session import _ensure_mime_version, _Session
 from ._specs import (
     DEFAULT_NOTICE,
@@ -90,6 +91,32 @@ def _check_output(
         original=original,
         limits=limits,
     )
+
+
+#: a root header block up to this size is the baseline as it is (see _baseline)
+_WHOLE_BASELINE = 1 << 16
+_EOL = b"\r\n"
+
+
+def _baseline(msg: Message, profile: Profile) -> bytes:
+    """The root header block of ``msg``, which an edit's output is checked against
+    (``validate(out, original=...)``): its immutable fields (MG501) and its fields holding
+    raw 8-bit bytes (which may stay as they arrived) are what the rules read of it.
+
+    A large block keeps only those fields, in order, so that a Subject of megabytes is not
+    held twice while the edit runs (issue 16); the report is the same.
+    """
+    buf, end = msg.buffer, msg.body_start
+    if end <= _WHOLE_BASELINE or any(buf[f.end - 1] not in _EOL for f in msg.headers):
+        return buf[:end]
+    ascii_message = buf.isascii()
+    kept = [
+        f.raw
+        for f in msg.headers
+        if f.lname in profile.immutable
+        or (not ascii_message and not ascii_span(buf, f.start, f.end))
+    ]
+    return b"".join(kept) + b"\r\n"
 
 
 class Editor:
@@ -229,7 +256,7 @@ class Editor:
             self._repair.apply(session, changes)
         # Only the root header block is compared with the result (immutable fields), so
         # only it is kept: a repaired copy of the whole message need not stay alive.
-        baseline = session.msg.buffer[: session.msg.body_start]
+        baseline = _baseline(session.msg, self._profile)
         for spec in self._specs:
             spec.apply(session, changes)
         _ensure_mime_version(session.root)

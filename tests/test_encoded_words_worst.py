@@ -126,7 +126,10 @@ def test_the_text_made_in_windows_is_the_decoded_value(field: bytes, window: int
     line = f.buffer[f.start : f.end]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subject_edit, "STREAM_FROM", 0)
-        assert subject_edit._read(line) == _rfc2047.decode_words(field_value(line))
+        expected = _rfc2047.decode_words(field_value(line))
+        assert subject_edit._read(line, 0, len(line)) == expected
+        # and where it lies, inside the message
+        assert subject_edit._read(f.buffer, f.start, f.end) == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -261,3 +264,74 @@ def test_tokens_are_the_words_between_whitespace(pieces: list[bytes]) -> None:
     assert words * times == raw.split()
     assert _rfc2047._tokens(b" =?a?= =?a?==?a?=") == ([b"=?a?=", b"=?a?==?a?="], 1)
     assert _rfc2047._tokens(b" =?a?=\r\n =?a?=\t") == ([b"=?a?="], 2)
+
+
+def _words_message(count: int) -> bytes:
+    line = b" ".join([b"=?utf-8?q?caf=C3=A9?="] * 3)
+    words = b"\r\n ".join([line] * (count // 3))
+    return (
+        b"From: a@example.com\r\nTo: b@example.org\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+        b"Message-ID: <m@example.com>\r\nMIME-Version: 1.0\r\nSubject: " + words + b"\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\nhello\r\n--b\r\n"
+        b'Content-Type: application/pdf; name="a.pdf"\r\nContent-Transfer-Encoding: base64\r\n'
+        b"\r\nJVBERi0=\r\n--b--\r\n"
+    )
+
+
+def _pipeline(data: bytes) -> bytes:
+    out: bytes = (
+        mimeguard.Editor(data, repair=True, profile="rfc", limits=_WIDE)
+        .add_disclaimer(text="Outside.")
+        .rewrite_subject(prefix="[EXT] ")
+        .strip_attachments(match=["*.exe"])
+        .to_bytes()
+    )
+    return out
+
+
+def test_the_repairing_pipeline_holds_less_than_the_input_besides_its_output() -> None:
+    # issue 16's worst case at a twentieth of its size: the Subject is read where it
+    # lies, prefixed as a spliced line (head and view), and the output is its one copy
+    # (a strip that removes a part before repair has repair parse what it made: that
+    # copy is held too, and this bound is not claimed for it)
+    data = _words_message(50_000)
+    out = _pipeline(data)
+    subject = parse(out, limits=_WIDE)["Subject"]
+    assert subject is not None and subject == "[EXT] " + "café" * 49_998
+    assert _peak(_pipeline, data) - len(out) < len(data)
+
+
+def _joined(original: Callable[..., object]) -> Callable[..., object]:
+    def prefixed(*args: object) -> object:
+        found = original(*args)
+        return None if found is None else bytes(found)  # type: ignore[call-overload]
+
+    return prefixed
+
+
+@pytest.mark.parametrize("order", ["subject-first", "disclaimer-first", "subject-twice"])
+def test_a_spliced_subject_line_writes_the_bytes_the_joined_one_did(order: str) -> None:
+    # edits after the rewrite see the spliced line as any other (its name, its value);
+    # the output is byte for byte the one a joined line gives
+    data = _words_message(3_000)
+
+    def run() -> bytes:
+        editor = mimeguard.Editor(data, limits=_WIDE)
+        if order == "disclaimer-first":
+            editor = editor.add_disclaimer(text="Outside.")
+        editor = editor.rewrite_subject(prefix="[EXT] ")
+        if order == "subject-twice":
+            editor = editor.rewrite_subject(prefix="[EXT] ", suffix=" (checked)")
+        if order == "subject-first":
+            editor = editor.add_disclaimer(text="Outside.").strip_attachments(match=["*.pdf"])
+        out: bytes = editor.to_bytes()
+        return out
+
+    spliced = run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subject_edit, "_prefixed", _joined(subject_edit._prefixed))
+        joined = run()
+    assert spliced == joined
+    subject = parse(spliced, limits=_WIDE)["Subject"]
+    assert subject is not None and subject.startswith("[EXT] cafécafé")

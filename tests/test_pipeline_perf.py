@@ -389,7 +389,7 @@ def test_prefixed_subject_means_what_the_encoded_one_means(
         mp.setattr(_subject, "_SPLICE_FROM", 0)  # every field is spliced when it can be
         fast = _subject_outcome(data, prefix, repair=repair)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_subject, "_prefixed", lambda line, prefix: None)
+        mp.setattr(_subject, "_prefixed", lambda buf, start, end, prefix: None)
         slow = _subject_outcome(data, prefix, repair=repair)
     assert fast[0] == slow[0]
     if fast[1] == slow[1] or not fast[1]:
@@ -606,7 +606,7 @@ def _slow_pipeline(data: bytes, limits: Limits) -> bytes:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_disclaimer, "_spliceable", lambda part, codec: False)
-        mp.setattr(_subject, "_prefixed", lambda line, prefix: None)
+        mp.setattr(_subject, "_prefixed", lambda buf, start, end, prefix: None)
         return pipeline(data, limits)
 
 
