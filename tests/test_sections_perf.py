@@ -144,8 +144,12 @@ def test_streamed_sections_read_as_the_records_did(value: str) -> None:
 def _records() -> Iterator[None]:
     """Every reader of parameters reads records again, as before issue 16's change."""
 
-    def reference(value: str, start: int, sink: ProblemCollector) -> dict[str, str]:
-        return _params._assemble(list(_params._scan(value, start, sink)), sink)
+    def reference(
+        value: str, start: int, sink: ProblemCollector, windows: _params._Windows | None = None
+    ) -> dict[str, str]:
+        if windows is None:
+            return _params._assemble(list(_params._scan(value, start, sink)), sink)
+        return _params._assemble(list(_params._scan_windows(windows, start, sink)), sink)
 
     saved = _params._read_params
     _params._read_params = reference
