@@ -176,13 +176,8 @@ def plain_view(field: HeaderField) -> memoryview | None:
     return view
 
 
-def _boundary(text: str, start: int) -> int:
-    """The last ``;`` of ``text`` at or after ``start`` (and after its first character)
-    that follows neither ``;`` nor whitespace, or -1."""
-    cut = text.rfind(";", max(start, 1))
-    while cut > 0 and text[cut - 1] in "; \t":
-        cut = text.rfind(";", max(start, 1), cut)
-    return cut
+# the last ";" that follows neither ";" nor a blank: one match, backtracking from the end
+_LAST_BOUNDARY = re.compile(r"(?s).*[^; \t](;)")
 
 
 def unfolded_windows(
@@ -192,32 +187,41 @@ def unfolded_windows(
     :attr:`HeaderField.unfolded`; with ``strip``, surrounding blanks removed, as
     :attr:`HeaderField.value`; with ``limit``, cut after that many characters) in
     pieces ``(offset, text)`` that join to it, each but the first starting at a ``;``
-    that follows neither ``;`` nor whitespace.  Every parameter scanner here stops at such
+    that follows neither ``;`` nor a blank.  Every parameter scanner here stops at such
     a ``;`` of a value with no quote or comment, and starts from it as from the start of
-    a value: scanned one piece at a time, a value reads as it does whole, while no more
-    than about two windows of it are held."""
-    carry = ""
-    offset = 0  # of carry in the unfolded text
+    a value: scanned one piece at a time, a value reads as it does whole.  A piece is
+    cut at the last such ``;`` of each :data:`WINDOW` bytes, so that no more than about
+    two windows are held while there are such ``;`` (a value without any is one piece:
+    the pieces of it are joined once, time stays linear)."""
+    parts: list[str] = []  # of the piece being gathered
+    offset = 0  # of that piece in the unfolded text
+    before = ""  # the character before the next window
     total = 0
     lead = strip
     for pos in range(0, len(view), WINDOW):
-        piece = bytes(view[pos : pos + WINDOW]).translate(None, b"\r\n").decode("ascii")
+        window = bytes(view[pos : pos + WINDOW]).translate(None, b"\r\n").decode("ascii")
         if lead:
-            piece = piece.lstrip(" \t")
-            lead = not piece
+            window = window.lstrip(" \t")
+            lead = not window
         if limit is not None:
-            piece = piece[: limit - total]
-            total += len(piece)
-        text = carry + piece
-        cut = _boundary(text, len(carry))
-        if cut > 0:
-            yield offset, text[:cut]
-            offset += cut
-            text = text[cut:]
-        carry = text
+            window = window[: limit - total]
+            total += len(window)
+        found = _LAST_BOUNDARY.match(before + window) if window else None
+        if found is None:
+            parts.append(window)
+        else:
+            cut = found.start(1) - len(before)
+            parts.append(window[:cut])
+            text = "".join(parts)
+            yield offset, text
+            offset += len(text)
+            parts = [window[cut:]]
+        if window:
+            before = window[-1]
         if limit is not None and total >= limit:
             break
-    yield offset, carry.rstrip(" \t") if strip else carry
+    last = "".join(parts)
+    yield offset, last.rstrip(" \t") if strip else last
 
 
 class _Shifted:

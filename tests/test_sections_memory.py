@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
@@ -27,11 +28,13 @@ from hypothesis import strategies as st
 import mimeguard
 from mimeguard import _filenames, _params
 from mimeguard._problem import Problem
+from mimeguard._rfc2047 import MAX_PROBLEMS
 from mimeguard.limits import Limits
 from mimeguard.message import HeaderField
 
 from . import attachment_cases as ac
 from . import test_attachment_evasion as evasion
+from .conftest import HANG_GUARD
 from .test_sections_perf import _param_lists
 
 T = TypeVar("T")
@@ -256,3 +259,23 @@ def test_the_harmless_look_alikes_in_windows(name: str, build: evasion.Build) ->
     assert all(ac.leaks(out, marker) for out in got)  # kept
     want = ac.strip(data, ac.WITH_MAGIC), ac.pipeline(data, ac.WITH_MAGIC)
     assert [_same_bytes(out) for out in got] == [_same_bytes(out) for out in want]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        b"; x=" + b"a\r\n " * 1_000_000,  # no ";" to cut at: one piece, gathered linearly
+        b";\r\n " * 1_000_000,  # ";" after a blank only
+        b";" * 4_000_000,
+        b"; a=b" * 800_000,  # a boundary in every few bytes
+        b"; filename*0*=x" + b"; filename*1*=%41" * 200_000,  # sections past the cap, in order
+    ],
+)
+def test_windows_stay_linear(params: bytes) -> None:
+    field = _header_field(b"attachment" + params)
+    started = time.perf_counter()
+    got = _params.parse_disposition_field(field)
+    names = _filenames.name_reading_sets([field])
+    assert time.perf_counter() - started < HANG_GUARD
+    assert len(got.problems) <= MAX_PROBLEMS + 1
+    assert names[2] or len(names[0]) <= _filenames.MAX_CANDIDATES + 1
