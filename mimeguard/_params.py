@@ -157,7 +157,7 @@ def _skip_to_semicolon(value: str, pos: int) -> int:
 #: a field value longer than this (bytes as written) is read in windows when it can be
 LEAN_OVER = 1 << 16
 #: bytes of the field translated at a time
-WINDOW = 1 << 14
+WINDOW = 1 << 12
 # what a window boundary could fall inside of: a quoted string, a comment, a quoted-pair;
 # and 8-bit bytes, which are decoded as a whole (decode_8bit guesses from all of them)
 _NOT_PLAIN = re.compile(rb'["(\\\x80-\xff]')
@@ -206,11 +206,16 @@ def unfolded_windows(
         if limit is not None:
             window = window[: limit - total]
             total += len(window)
-        found = _LAST_BOUNDARY.match(before + window) if window else None
-        if found is None:
+        found = _LAST_BOUNDARY.match(window)
+        if found is not None:
+            cut = found.start(1)
+        elif window[:1] == ";" and before and before not in "; \t":
+            cut = 0  # right after the window before
+        else:
+            cut = -1
+        if cut < 0:
             parts.append(window)
         else:
-            cut = found.start(1) - len(before)
             parts.append(window[:cut])
             text = "".join(parts)
             yield offset, text
