@@ -35,7 +35,7 @@ from ._params import parse_content_type
 from ._tnef import SIGNATURE, TnefError, read_tnef
 from ._uu import uu_blocks, uu_head
 from .limits import Limits
-from .message import Message, Part
+from .message import HeaderField, Message, Part
 
 __all__ = [
     "EXECUTABLES",
@@ -58,6 +58,7 @@ _UU_ENCODINGS = frozenset({"x-uuencode", "uuencode", "x-uue", "uue"})
 _SMALL_BLOCK = 1 << 12
 #: containers whose body is a message that strip reads but the parser does not enter
 _MESSAGE_LIKE = frozenset({"message/news", "message/partial", "message/x-rfc822"})
+_STAR = re.compile(rb"\*")
 _ENTITY = re.compile(
     rb"(?im)^(?:content-(?:type|disposition|transfer-encoding)[ \t]*:"
     rb"|begin(?:-base64)?[ \t]+[0-7]{1,6}[ \t]+\S)"
@@ -165,6 +166,13 @@ def _may_have_name(part: Part) -> bool:
     return False
 
 
+def _has_star(field: HeaderField) -> bool:
+    """Whether ``*`` is in the field (a long one is searched where it lies, not copied)."""
+    if field.end - field.start <= 1 << 12:
+        return b"*" in field.raw
+    return _STAR.search(field.raw_view()) is not None
+
+
 def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     """The saved names and whether there were too many readings to judge (computed
     once per part: strip and three rules ask)."""
@@ -178,7 +186,7 @@ def _readings(part: Part, partial: bool = True) -> tuple[set[str], bool]:
     if (
         found is None
         and not partial
-        and not any(b"*" in f.raw for f in part.headers if f.lname.startswith("content-"))
+        and not any(_has_star(f) for f in part.headers if f.lname.startswith("content-"))
     ):
         return _readings(part, True)  # no RFC 2231 sections: both readings are one
     if found is None:

@@ -27,6 +27,7 @@ Only the **final** extension of a saved name decides what it is
 from __future__ import annotations
 
 import binascii
+import functools
 import itertools
 import re
 import unicodedata
@@ -34,6 +35,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import unquote_to_bytes
 
 from . import _abnf as g
+from ._params import plain_view, unfolded_windows
 from ._rfc2047 import lookup_charset
 from ._tokens import comment_end
 from .message import HeaderField, Part
@@ -99,6 +101,7 @@ _SIMPLE_2231 = re.compile(
     r'(?:[!#$%&\'+\-.0-9A-Z^_`a-z{|}~]+|"[^"\\=*?%\x00-\x1f\x7f]*")[ \t]*)*+;?[ \t]*'
 )
 _NAME_ANY_CASE = re.compile(rb"(?i)name")  # ASCII case folding, as bytes.lower()
+_LINE_BREAK = re.compile(rb"[\r\n]")
 _PLAIN_NAME = re.compile(r"[ !#-)+-.0-9;=@-\[\]-~]*")
 
 
@@ -220,9 +223,32 @@ def _simple_params(text: str) -> Iterator[tuple[str, str, str]]:
         yield m.group(1).strip().lower(), m.group(3), m.group(3)
 
 
+def _windowed_params(field: HeaderField) -> Iterator[tuple[str, str, str]] | None:
+    """The parameters of a long folded field every reading parses alike, read in windows
+    of its unfolded text (:func:`_params.unfolded_windows`), or None.
+
+    The windows of a value with no quote or comment split it between parameters
+    (before a ``;``), so the value matches ``_SIMPLE_2231`` when each window does and
+    its parameters are the windows' parameters: 100,000 folded RFC 2231 sections are
+    read twice, a window at a time, instead of copied whole twice (issue 16)."""
+    view = plain_view(field)
+    if view is None or _LINE_BREAK.search(view) is None:
+        return None  # short, not plain, or one line (read by _one_line)
+    # cut as _unfold cuts: the bytes written first, then the unfolded text
+    windows = functools.partial(
+        unfolded_windows, view[: _MAX_VALUE * 2], strip=False, limit=_MAX_VALUE
+    )
+    if not all(_SIMPLE_2231.fullmatch(text) is not None for _, text in windows()):
+        return None
+    return itertools.chain.from_iterable(_simple_params(text) for _, text in windows())
+
+
 def iter_field_params(field: HeaderField) -> Iterator[tuple[str, str, str]]:
     """:func:`field_params` one at a time: a reader of 100,000 RFC 2231 sections keeps
     what it needs of each, not a list of them all."""
+    windowed = _windowed_params(field)
+    if windowed is not None:
+        return windowed
     text = _one_line(field)
     if text is not None:
         return _simple_params(text)
@@ -416,7 +442,7 @@ def _decoded(values: list[str]) -> list[str]:
 def mentions_name(field: HeaderField) -> bool:
     """Whether ``name`` appears in the field in any case (read where it lies: neither a
     copy nor a lower-case copy of a 100,000-section field is made)."""
-    return _NAME_ANY_CASE.search(field._buf, field.start, field.end) is not None
+    return _NAME_ANY_CASE.search(field.buffer, field.start, field.end) is not None
 
 
 def _name_fields(part: Part) -> list[HeaderField]:

@@ -14,10 +14,12 @@ joined as they are read, so memory is not one record per section.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from mimeguard import _abnf as g
 from mimeguard._problem import Problem
@@ -31,6 +33,7 @@ from mimeguard._rfc2231 import (
     Deferred,
     Raw,
     Sections,
+    Sink,
     continued_value,
     decodes_2047,
     extended_value,
@@ -38,14 +41,20 @@ from mimeguard._rfc2231 import (
 )
 from mimeguard._tokens import scan_quoted, skip_cfws
 
+if TYPE_CHECKING:  # message imports this module
+    from mimeguard.message import HeaderField
+
 __all__ = [
     "ContentType",
     "Disposition",
     "format_param",
     "parse_content_type",
     "parse_disposition",
+    "parse_disposition_field",
     "parse_params",
+    "plain_view",
     "set_param",
+    "unfolded_windows",
 ]
 
 BAD_TYPE = "malformed-content-type"
@@ -116,7 +125,7 @@ _CFWS_START = frozenset(" \t\r\n(")
 _MAX_PARAM_LINE = g.MAX_LINE_CHARS - 2  # " " + param + ";" fits when folded after ";"
 
 
-def _skip_cfws(value: str, pos: int, sink: ProblemCollector, problem: str) -> int:
+def _skip_cfws(value: str, pos: int, sink: Sink, problem: str) -> int:
     """Skip whitespace and comments (RFC 822 section 3.4.3, :func:`_tokens.skip_cfws`)."""
     if pos >= len(value) or value[pos] not in _CFWS_START:
         return pos  # the usual case, without a call
@@ -140,11 +149,125 @@ def _skip_to_semicolon(value: str, pos: int) -> int:
 
 
 # ---------------------------------------------------------------------------
+# A long field, read in windows
+# ---------------------------------------------------------------------------
+
+#: a field value longer than this (bytes as written) is read in windows when it can be
+LEAN_OVER = 1 << 16
+#: bytes of the field translated at a time
+WINDOW = 1 << 12
+# what a window boundary could fall inside of: a quoted string, a comment, a quoted-pair;
+# and 8-bit bytes, which are decoded as a whole (decode_8bit guesses from all of them)
+_NOT_PLAIN = re.compile(rb'["(\\\x80-\xff]')
+# what makes the pieces of a value, again each time it is read
+_Windows = Callable[[], Iterable[tuple[int, str]]]
+
+
+def plain_view(field: HeaderField) -> memoryview | None:
+    """The value of ``field`` where it lies when it is long (over :data:`LEAN_OVER`)
+    and its windows read as the whole does: ASCII, no ``"``, ``(`` or ``\\``; else None."""
+    if field.end - field.value_start <= LEAN_OVER:
+        return None  # the usual case: no view made
+    view = field.value_view()
+    if len(view) <= LEAN_OVER or _NOT_PLAIN.search(view) is not None:
+        return None
+    return view
+
+
+# the last ";" that follows neither ";" nor a blank: one match, backtracking from the end
+_LAST_BOUNDARY = re.compile(r"(?s).*[^; \t](;)")
+
+
+def unfolded_windows(
+    view: memoryview, *, strip: bool, limit: int | None = None
+) -> Iterator[tuple[int, str]]:
+    """The ASCII value ``view`` unfolded (every CR and LF deleted, as
+    :attr:`HeaderField.unfolded`; with ``strip``, surrounding blanks removed, as
+    :attr:`HeaderField.value`; with ``limit``, cut after that many characters) in
+    pieces ``(offset, text)`` that join to it, each but the first starting at a ``;``
+    that follows neither ``;`` nor a blank.  Every parameter scanner here stops at such
+    a ``;`` of a value with no quote or comment, and starts from it as from the start of
+    a value: scanned one piece at a time, a value reads as it does whole.  A piece is
+    cut at the last such ``;`` of each :data:`WINDOW` bytes, so that no more than about
+    two windows are held while there are such ``;`` (a value without any is one piece:
+    the pieces of it are joined once, time stays linear)."""
+    parts: list[str] = []  # of the piece being gathered
+    offset = 0  # of that piece in the unfolded text
+    before = ""  # the character before the next window
+    total = 0
+    lead = strip
+    for pos in range(0, len(view), WINDOW):
+        window = bytes(view[pos : pos + WINDOW]).translate(None, b"\r\n").decode("ascii")
+        if lead:
+            window = window.lstrip(" \t")
+            lead = not window
+        if limit is not None:
+            window = window[: limit - total]
+            total += len(window)
+        found = _LAST_BOUNDARY.match(window)
+        if found is not None:
+            cut = found.start(1)
+        elif window[:1] == ";" and before and before not in "; \t":
+            cut = 0  # right after the window before
+        else:
+            cut = -1
+        if cut < 0:
+            parts.append(window)
+        else:
+            parts.append(window[:cut])
+            text = "".join(parts)
+            yield offset, text
+            offset += len(text)
+            parts = [window[cut:]]
+        if window:
+            before = window[-1]
+        if limit is not None and total >= limit:
+            break
+    last = "".join(parts)
+    yield offset, last.rstrip(" \t") if strip else last
+
+
+class _Shifted:
+    """A sink that moves the offsets of a window's problems to the whole value's."""
+
+    __slots__ = ("by", "sink")
+
+    def __init__(self, sink: Sink, by: int) -> None:
+        self.sink = sink
+        self.by = by
+
+    def add(self, name: str, message: str, offset: int, end: int | None = None) -> None:
+        by = self.by
+        self.sink.add(name, message, offset + by, None if end is None else end + by)
+
+
+def _scan_windows(
+    windows: _Windows,
+    start: int,
+    sink: Sink,
+    take: Callable[[str, int], int] | None = None,
+) -> Iterator[Raw]:
+    """:func:`_scan` of the value the :func:`unfolded_windows` ``windows`` make, from
+    ``start`` (in the first window), one window at a time: the same records, with offsets
+    into the whole value."""
+    for offset, text in windows():
+        if not offset:
+            yield from _scan(text, start, sink, take)
+            continue
+        for raw in _scan(text, 0, _Shifted(sink, offset), take):
+            raw.span_start += offset
+            raw.name_start += offset
+            raw.value_start += offset
+            raw.end += offset
+            yield raw
+
+
+# ---------------------------------------------------------------------------
 # Parameters
 # ---------------------------------------------------------------------------
 
 
-def _split_name(name: str, offset: int, sink: ProblemCollector) -> tuple[str, int | None, bool]:
+def _split_name(name: str, offset: int, sink: Sink) -> tuple[str, int | None, bool]:
     """Split an RFC 2231 name into (base, section, extended)."""
     lower = name.lower()
     if "*" not in lower:
@@ -162,7 +285,7 @@ def _split_name(name: str, offset: int, sink: ProblemCollector) -> tuple[str, in
 
 
 def _scan(
-    value: str, pos: int, sink: ProblemCollector, take: Callable[[str, int], int] | None = None
+    value: str, pos: int, sink: Sink, take: Callable[[str, int], int] | None = None
 ) -> Iterator[Raw]:
     """Read ``*(";" parameter)`` from ``pos``, reporting what is off.
 
@@ -209,7 +332,7 @@ def _scan(
         raws.clear()
 
 
-def _fast_raw(match: re.Match[str], sink: ProblemCollector) -> Raw:
+def _fast_raw(match: re.Match[str], sink: Sink) -> Raw:
     """Build the record of a parameter matched by ``_FAST_PARAM_RE``."""
     name_start = match.start(2)
     base, section, extended = _split_name(match[2], name_start, sink)
@@ -226,9 +349,7 @@ def _fast_raw(match: re.Match[str], sink: ProblemCollector) -> Raw:
     return Raw(base, section, extended, text, quoted, match.start(), name_start, value_start, end)
 
 
-def _scan_one(
-    value: str, pos: int, span_start: int, raws: list[Raw], sink: ProblemCollector
-) -> int:
+def _scan_one(value: str, pos: int, span_start: int, raws: list[Raw], sink: Sink) -> int:
     """Read one parameter at ``pos``; return where the next ``;`` may be."""
     n = len(value)
     name_start = pos
@@ -364,8 +485,11 @@ def _values(
     return params
 
 
-def _read_params(value: str, start: int, sink: ProblemCollector) -> dict[str, str]:
-    """:func:`_assemble` of :func:`_scan` from ``start``, reading RFC 2231 sections
+def _read_params(
+    value: str, start: int, sink: ProblemCollector, windows: _Windows | None = None
+) -> dict[str, str]:
+    """:func:`_assemble` of :func:`_scan` from ``start`` (of ``windows`` when given,
+    :func:`_scan_windows`, else of ``value``), reading RFC 2231 sections
     written in order as they come (:class:`Sections`) instead of keeping a record
     of each: 100,000 sections hold a few chunks, not 100,000 objects.
 
@@ -386,7 +510,11 @@ def _read_params(value: str, start: int, sink: ProblemCollector) -> dict[str, st
     def take(value: str, pos: int) -> int:
         return pos if last is None else last.take(value, pos)
 
-    for raw in _scan(value, start, sink, take):
+    if windows is None:
+        raws = _scan(value, start, sink, take)
+    else:
+        raws = _scan_windows(windows, start, sink, take)
+    for raw in raws:
         if not in_order:
             continue  # the scan runs on for its problems
         order.setdefault(raw.base)
@@ -409,7 +537,11 @@ def _read_params(value: str, start: int, sink: ProblemCollector) -> dict[str, st
                 raw.name_start,
             )
     if not in_order:
-        return _assemble(list(_scan(value, start, ProblemCollector())), sink)
+        if windows is None:
+            raws = _scan(value, start, ProblemCollector())
+        else:
+            raws = _scan_windows(windows, start, ProblemCollector())
+        return _assemble(list(raws), sink)
     duplicates.replay(sink)
     return _values(order, extended, plain, sections, lambda b: sections[b].finish(b, sink), sink)
 
@@ -475,6 +607,24 @@ def parse_content_type(value: str) -> ContentType:
 
 def parse_disposition(value: str) -> Disposition:
     """Parse a Content-Disposition value (RFC 2183 section 2)."""
+    return _parse_disposition(value)
+
+
+def parse_disposition_field(field: HeaderField) -> Disposition:
+    """:func:`parse_disposition` of ``field.value``; a long value with no quote, comment,
+    backslash or 8-bit byte (:func:`plain_view`) is read in windows of its unfolded text
+    (:func:`unfolded_windows`), never whole: 100,000 folded RFC 2231 sections are not
+    copied twice (issue 16).  The same disposition, problems and offsets."""
+    view = plain_view(field)
+    if view is None:
+        return parse_disposition(field.value)
+    windows = functools.partial(unfolded_windows, view, strip=True)
+    return _parse_disposition(next(iter(windows()))[1], windows)
+
+
+def _parse_disposition(value: str, windows: _Windows | None = None) -> Disposition:
+    """The disposition type at the start of ``value``, then the parameters after it; with
+    ``windows``, ``value`` is their first and the parameters are read in them."""
     sink = ProblemCollector()
     pos = _skip_cfws(value, 0, sink, BAD_DISPOSITION)
     match = _SUBTYPE_RE.match(value, pos)
@@ -488,7 +638,7 @@ def parse_disposition(value: str) -> Disposition:
     end = match.end()
     if not match.group():
         end = _skip_to_semicolon(value, end)
-    params = _read_params(value, end, sink)
+    params = _read_params(value, end, sink, windows)
     return Disposition(kind.lower(), params, tuple(sink.finish()))
 
 

@@ -49,6 +49,7 @@ _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # An encoded value with no bad escape: what Sections.feed undoes in one call.
 _CLEAN_ENCODED = rf"(?:[{g.TOKEN_CHARS.replace('%', '')}]|%[0-9A-Fa-f]{{2}})++"
+_NOTHING = re.compile(r"(?!)")
 # RFC 2231 sections gathered before their text is joined: bounds what is held per section
 CHUNK = 64
 
@@ -373,7 +374,10 @@ class Sections:
 def _section_run(base: str) -> re.Pattern[str]:
     """One later section of ``base`` as :meth:`Sections.take` reads it: ``;``, the
     name in any ASCII case with a section number (no leading zero) and ``*``, ``=``
-    and a clean encoded value, spanning what ``_FAST_PARAM_RE`` would match."""
+    and a clean encoded value, spanning what ``_FAST_PARAM_RE`` would match.  A
+    ``base`` that is not a token is never taken: the scan reports each such name."""
+    if g.TOKEN.fullmatch(base) is None:
+        return _NOTHING
     return re.compile(
         rf"(?ai);[ \t]*+{re.escape(base)}\*([1-9][0-9]{{0,8}})\*=({_CLEAN_ENCODED})"
         r"[ \t]*+(?=;|\Z)"

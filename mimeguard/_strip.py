@@ -132,8 +132,9 @@ def _display_name(part: Part) -> str:
     if not name:
         names = candidate_names(part)
         name = names[0] if names else "unnamed"
-    # the notice is body text: no line breaks or controls from a hostile name
-    return "".join(c if c.isprintable() else "?" for c in name)[:200]
+    # the notice is body text: no line breaks or controls from a hostile name (cut
+    # first: each character maps to one, and a name may be megabytes long)
+    return "".join(c if c.isprintable() else "?" for c in name[:200])
 
 
 def _cut_uu(

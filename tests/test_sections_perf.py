@@ -140,12 +140,30 @@ def test_streamed_sections_read_as_the_records_did(value: str) -> None:
     _same(value)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        ";\x80filename*0=x;\x80filename*1*=x",  # found by the test above
+        "; a@b*0=x; a@b*1*=y; a@b*2*=z",
+        ";f\u212aname*0=x;f\u212aname*1*=x;fKname*2*=y",  # Kelvin sign: lower() is "k"
+    ],
+)
+def test_later_sections_of_a_name_that_is_no_token_are_each_reported(value: str) -> None:
+    """``Sections.take`` reads only what the scan would report nothing about: a name
+    that is not a token is reported at each section, as the records reported it."""
+    _same(value)
+
+
 @contextlib.contextmanager
 def _records() -> Iterator[None]:
     """Every reader of parameters reads records again, as before issue 16's change."""
 
-    def reference(value: str, start: int, sink: ProblemCollector) -> dict[str, str]:
-        return _params._assemble(list(_params._scan(value, start, sink)), sink)
+    def reference(
+        value: str, start: int, sink: ProblemCollector, windows: _params._Windows | None = None
+    ) -> dict[str, str]:
+        if windows is None:
+            return _params._assemble(list(_params._scan(value, start, sink)), sink)
+        return _params._assemble(list(_params._scan_windows(windows, start, sink)), sink)
 
     saved = _params._read_params
     _params._read_params = reference
