@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import mimeguard
 from mimeguard import validation
+from mimeguard._rules.encoding import decodes_in_windows
 from mimeguard._scan import base64_body, first_line_over, scan
 
 
@@ -234,3 +235,43 @@ def test_line_numbers_past_skipped_bodies_are_counted_exactly(
     for f in report.findings:
         assert f.line == buf.count(b"\n", 0, f.offset) + 1, f
         assert f.column == f.offset - buf.rfind(b"\n", 0, f.offset), f
+
+
+def _text_codecs() -> list[str]:
+    import encodings.aliases
+
+    from mimeguard._charset import lookup_charset
+
+    found = {lookup_charset(label) for label in encodings.aliases.aliases}
+    found |= {lookup_charset(name) for name in encodings.aliases.aliases.values()}
+    return sorted(c for c in found if c is not None)
+
+
+_CODECS = _text_codecs()
+
+
+@given(
+    st.sampled_from(_CODECS),
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=100).map(lambda t: t.encode("utf-8")),
+        st.text(max_size=60).map(lambda t: t.encode("utf-16", "surrogatepass")),
+    ),
+    st.integers(16, 40),
+)
+def test_text_decoded_in_windows_decodes_as_a_whole(codec: str, data: bytes, window: int) -> None:
+    # MG322 reads a 7bit/8bit text body in windows through the codec's incremental
+    # decoder: for every codec a charset label can name, the same yes or no
+    buf = b"head" + data + b"tail"
+    try:
+        data.decode(codec)
+        whole = True
+    except UnicodeDecodeError:
+        whole = False
+    windows = decodes_in_windows(buf, 4, 4 + len(data), codec, window)
+    # never a "yes" the whole decode would deny (MG322 would miss the fault); a "no" it
+    # would not deny only costs the whole read (UTF-16/32 without a BOM: the incremental
+    # decoders insist on one)
+    assert not windows or whole
+    if not codec.startswith(("utf-16", "utf-32")):
+        assert windows == whole

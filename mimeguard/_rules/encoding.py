@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import binascii
+import codecs
 from collections.abc import Iterator
 
 from .. import _abnf as g
 from .._registry import Context, Hit, rule
 from .._rfc2047 import lookup_charset
-from .._scan import base64_body, first_line_over
+from .._scan import ascii_span, base64_body, first_line_over
 from .._spans import eight_bit_run, line_end, value_span
+from ..message import Part
 from ._fixture import TEXT_PART, build, multipart
 
 __all__: list[str] = []
@@ -238,6 +240,40 @@ def unknown_charset(ctx: Context) -> Iterator[Hit]:
             yield part, part.start, f"unknown charset {cs[:40]!r}"
 
 
+#: transfer encodings whose decoding is the body as it is
+_IDENTITY = frozenset({"7bit", "8bit", "binary"})
+#: bytes of a body decoded at a time by _decodes
+_WINDOW = 1 << 16
+
+
+def _decodes(part: Part, codec: str) -> bool:
+    """Whether the body of ``part`` (as it is) decodes in ``codec``, read a window at a
+    time from the message; False also when it cannot tell (the caller then reads the
+    body whole, for the exact position of the fault)."""
+    buf, start, end = part.buffer, part.body_start, part.body_end
+    if end - start < _WINDOW:
+        return False  # a small body is read whole, as it always was
+    if codec == "ascii":
+        return ascii_span(buf, start, end)
+    return decodes_in_windows(buf, start, end, codec)
+
+
+def decodes_in_windows(buf: bytes, start: int, end: int, codec: str, window: int = _WINDOW) -> bool:
+    """``buf[start:end]`` decodes in ``codec``: fed to its incremental decoder a window
+    at a time (a character split between windows is joined), the text let go.  Windows
+    are 16 bytes at least: a UTF-16 decoder given less than its BOM at first fails."""
+    window = max(window, 16)
+    try:
+        decoder = codecs.getincrementaldecoder(codec)()
+        view = memoryview(buf)
+        for pos in range(start, end, window):
+            decoder.decode(view[pos : min(end, pos + window)])
+        decoder.decode(b"", True)
+    except (UnicodeError, LookupError, TypeError):
+        return False
+    return True
+
+
 @rule(
     "MG322",
     "undecodable-text",
@@ -259,6 +295,8 @@ def undecodable_text(ctx: Context) -> Iterator[Hit]:
         codec = lookup_charset(part.charset or "us-ascii")
         if codec is None:
             continue
+        if part.transfer_encoding in _IDENTITY and _decodes(part, codec):
+            continue  # read where it lies (a text body of megabytes is not copied)
         data = part.decoded()
         if codec == "ascii" and data.isascii():
             continue
