@@ -9,13 +9,17 @@ from collections.abc import Collection
 from typing import Literal, overload
 
 from . import _html
+from ._abnf import MAX_LINE_OCTETS
 from ._results import Change
 from ._rfc2047 import lookup_charset
 from ._rules.encoding import KNOWN_ENCODINGS
+from ._scan import ascii_span, first_line_over
 from ._session import _fits_7bit, _outside_attached, _Session, _text_part
 from ._writer import (
     HeaderLine,
     Node,
+    Spliced,
+    as_bytes,
     crlf,
     encode_body,
     head_of,
@@ -71,7 +75,7 @@ def _wrap_root(root: Node, msg: Message, first: Node, *, top: bool, attach_whole
     boundary = new_boundary(msg.buffer, taken)
     # the new delimiter must not be a line of either part (the original could hold an
     # edited header line): never true, short of a uuid4 clash
-    while any(looks_like_delimiter(n.body or b"", [boundary]) for n in (first, content)):
+    while any(looks_like_delimiter(as_bytes(n.body or b""), [boundary]) for n in (first, content)):
         boundary = new_boundary(msg.buffer, taken)
     new = Node()
     headers = list(outer)
@@ -273,6 +277,62 @@ def _rewrite_text(
             node.set_param("Content-Type", "charset", charset)
 
 
+def _store_spliced(
+    node: Node,
+    part: Part,
+    view: memoryview,
+    snippet: bytes,
+    position: Position,
+    boundaries: Collection[bytes],
+) -> None:
+    """:func:`_store_body` of the plain text body ``view`` (CRLF lines, see
+    :func:`_spliceable`) with ``snippet`` as a paragraph at the top or the bottom, kept
+    as pieces when it can stay in its transfer encoding: the body is not copied before
+    the output is (issue 16).
+
+    The pieces meet at line starts, so each line of the whole is a line of one piece:
+    the whole fits its encoding when the body does (read where it lies) and the new
+    lines do."""
+    buf, start, end = part.buffer, part.body_start, part.body_end
+    if position == "top":
+        new = snippet + b"\r\n\r\n"
+        pieces: tuple[bytes | memoryview, ...] = (new, view)
+    else:
+        ended = start == end or buf[end - 1] in (10, 13)
+        new = b"".join((b"" if ended else b"\r\n", b"\r\n", snippet, b"\r\n"))
+        pieces = (view, new)
+    eight_bit = part.transfer_encoding != "7bit"
+    if _fits_7bit(new, boundaries, eight_bit=eight_bit) and _span_fits(
+        buf, start, end, boundaries, eight_bit=eight_bit
+    ):
+        node.body = Spliced(*pieces)
+        if part.header("content-transfer-encoding") is None and eight_bit:
+            node.set_header(
+                "Content-Transfer-Encoding",
+                f"Content-Transfer-Encoding: {part.transfer_encoding}\r\n".encode(),
+            )
+        return
+    _store_body(node, part, b"".join(pieces), boundaries)
+
+
+def _span_fits(
+    buf: bytes, start: int, end: int, boundaries: Collection[bytes], *, eight_bit: bool
+) -> bool:
+    """``_fits_7bit(buf[start:end], boundaries, eight_bit=...)``, read where it lies."""
+    heads = [b"--" + b for b in boundaries if b]
+    return (
+        (eight_bit or ascii_span(buf, start, end))
+        and buf.find(b"\x00", start, end) < 0
+        and first_line_over(buf, start, end, MAX_LINE_OCTETS) < 0
+        and not any(
+            buf.startswith(head, start, end)
+            or buf.find(b"\n" + head, start, end) >= 0
+            or buf.find(b"\r" + head, start, end) >= 0
+            for head in heads
+        )
+    )
+
+
 def _store_body(node: Node, part: Part, data: bytes, boundaries: Collection[bytes]) -> None:
     """Write ``data`` (CRLF lines) as the body in the part's transfer encoding, or in
     quoted-printable when that encoding cannot carry it: over-long lines, NUL, 8-bit
@@ -364,7 +424,7 @@ def _apply_disclaimer(
                 continue
             if view is not None and own is not None:
                 del body  # no text of the body is held beside its bytes
-                _store_body(nodes[id(part)], part, _insert(part, view, own, position), boundaries)
+                _store_spliced(nodes[id(part)], part, view, own, position, boundaries)
             elif isinstance(body, str):
                 new_text = _insert(part, body, snippet, position)
                 _rewrite_text(nodes[id(part)], part, new_text, codec, boundaries)

@@ -28,6 +28,7 @@ __all__ = [
     "HeaderLine",
     "Node",
     "Spliced",
+    "as_bytes",
     "crlf",
     "encode_body",
     "field_value",
@@ -66,22 +67,27 @@ def crlf(data: str | bytes) -> str | bytes:
 
 
 class Spliced:
-    """A header line held as two pieces, a short head and a view of the message it was
-    read from, and joined only when the tree is written: a Subject of megabytes given a
-    prefix is not copied before the output is (issue 16)."""
+    """A header line or a body held as pieces (bytes, and views of the message they were
+    read from) and joined only when the tree is written: a Subject of megabytes given a
+    prefix, or a text body of megabytes given a disclaimer, is not copied before the
+    output is (issue 16)."""
 
-    __slots__ = ("head", "tail")
+    __slots__ = ("pieces",)
 
-    def __init__(self, head: bytes, tail: memoryview) -> None:
-        #: the start of the line: at least its name and colon
-        self.head = head
-        self.tail = tail
+    def __init__(self, *pieces: bytes | memoryview) -> None:
+        self.pieces = pieces
+
+    @property
+    def head(self) -> bytes:
+        """The first piece; of a header line, bytes holding its name and colon."""
+        first = self.pieces[0] if self.pieces else b""
+        return first if isinstance(first, bytes) else bytes(first[:256])
 
     def __bytes__(self) -> bytes:
-        return b"".join((self.head, self.tail))
+        return b"".join(self.pieces)
 
     def __len__(self) -> int:
-        return len(self.head) + len(self.tail)
+        return sum(len(p) for p in self.pieces)
 
 
 #: a header line of an edited tree: a complete line ending in CRLF
@@ -93,8 +99,9 @@ def head_of(line: HeaderLine) -> bytes:
     return line if isinstance(line, bytes) else line.head
 
 
-def _whole(line: HeaderLine) -> bytes:
-    return line if isinstance(line, bytes) else bytes(line)
+def as_bytes(data: bytes | Spliced) -> bytes:
+    """``data`` joined (it is read once more: a spliced line or body is rarely read)."""
+    return data if isinstance(data, bytes) else bytes(data)
 
 
 class Node:
@@ -107,7 +114,7 @@ class Node:
         #: replacement header fields, each a complete line ending in CRLF
         self.headers: list[HeaderLine] | None = None
         #: replacement body bytes (already transfer-encoded)
-        self.body: bytes | None = None
+        self.body: bytes | Spliced | None = None
         #: children, when the part is (or becomes) a multipart or attached message
         self.children: list[Node] = []
         #: boundary to write delimiters with; ``None`` keeps the original delimiter spans
@@ -174,7 +181,7 @@ class Node:
         lname = name.lower()
         for fname, line in self.fields():
             if fname == lname:
-                return field_value(_whole(line))
+                return field_value(as_bytes(line))
         return None
 
     def set_param(self, header: str, param: str, value: str | None) -> None:
@@ -258,7 +265,7 @@ def _write(node: Node, out: _Chunks) -> None:
     else:
         for line in node.headers or ():
             if isinstance(line, Spliced):
-                out += (line.head, line.tail)
+                out += line.pieces
             else:
                 out.append(line)
     if part is not None and part.separator is not None and node.headers is None:
@@ -266,7 +273,9 @@ def _write(node: Node, out: _Chunks) -> None:
     else:
         out.append(CRLF)
     # body
-    if node.body is not None:
+    if isinstance(node.body, Spliced):
+        out += node.body.pieces
+    elif node.body is not None:
         out.append(node.body)
     elif part is not None and not _children_changed(node, part):
         out.append(_span(part.buffer, part.body_start, part.body_end))
