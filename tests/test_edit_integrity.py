@@ -405,6 +405,14 @@ def test_invariant_needs_the_original_text_inside_a_disclaimer_part() -> None:
 def test_a_broken_edit_never_returns(monkeypatch: pytest.MonkeyPatch) -> None:
     # simulate a bug: the disclaimer replaces the text instead of adding to it
     monkeypatch.setattr(_disclaimer, "_insert", lambda part, body, snippet, position: snippet)
+    # (a body spliced as pieces is stored by _store_spliced: the same bug there)
+    monkeypatch.setattr(
+        _disclaimer,
+        "_store_spliced",
+        lambda node, part, view, snippet, position, boundaries: _disclaimer._store_body(
+            node, part, snippet, boundaries
+        ),
+    )
     data = mixed("B", text(b"hello world"), PDF)
     with pytest.raises(InvalidMessageError, match="edit integrity"):
         add_disclaimer(data, text="X")
