@@ -84,7 +84,7 @@ def _plain_values(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(_plain_values(), st.integers(1, 40))
 def test_a_disposition_read_in_windows_is_the_whole_reading(value: str, size: int) -> None:
     field = _header_field(value.encode("ascii"))
@@ -132,7 +132,7 @@ def test_windows_join_to_the_unfolded_value(value: str, size: int, strip: bool, 
             assert want[offset - 1] not in "; \t"
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     st.lists(_plain_values(), min_size=1, max_size=3),
     st.integers(1, 40),
