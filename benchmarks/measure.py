@@ -20,13 +20,14 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from .corpus import Sample
 
 __all__ = ["COLLECT", "Peak", "Timing", "max_rss", "peak_extra", "time_call", "time_libraries"]
 
 Fn = Callable[[bytes], object]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -123,7 +124,7 @@ class Peak(NamedTuple):
     output: int
 
 
-def peak_extra(fn: Fn, data: bytes) -> Peak:
+def peak_extra(fn: Callable[[T], object], data: T) -> Peak:
     """Peak bytes allocated while ``fn(data)`` runs, above what was live before
     (the input is already allocated, so it is not counted); whether it raised; and the
     size of the bytes it returned, so that an edit's working memory beyond its own

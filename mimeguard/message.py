@@ -111,12 +111,16 @@ class HeaderField:
         """The bytes after the colon, folding kept, final line ending removed."""
         # the end is found first and the bytes sliced once (issue 16: a field of
         # 100,000 folded lines was copied twice)
+        return self._buf[self.value_start : self._value_end()]
+
+    def _value_end(self) -> int:
+        """Where the value ends: before the field's final line ending."""
         buf, start, end = self._buf, self.value_start, self.end
         if buf.endswith(b"\r\n", start, end):
-            end -= 2
-        elif buf.endswith((b"\n", b"\r"), start, end):
-            end -= 1
-        return buf[start:end]
+            return end - 2
+        if buf.endswith((b"\n", b"\r"), start, end):
+            return end - 1
+        return end
 
     def raw_view(self) -> memoryview:
         """:attr:`raw` where it lies in the message: a view, no copy (a reader of a
@@ -125,12 +129,7 @@ class HeaderField:
 
     def value_view(self) -> memoryview:
         """:attr:`raw_value` where it lies in the message: a view, no copy."""
-        buf, start, end = self._buf, self.value_start, self.end
-        if buf.endswith(b"\r\n", start, end):
-            end -= 2
-        elif buf.endswith((b"\n", b"\r"), start, end):
-            end -= 1
-        return memoryview(buf)[start:end]
+        return memoryview(self._buf)[self.value_start : self._value_end()]
 
     @property
     def unfolded(self) -> bytes:

@@ -9,15 +9,14 @@ MG116 reports the same findings with it as without it.
 
 from __future__ import annotations
 
-import tracemalloc
 from collections.abc import Callable
-from typing import TypeVar
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimeguard
+from benchmarks.measure import peak_extra
 from mimeguard import _rfc2047, parse
 from mimeguard import _subject as subject_edit
 from mimeguard._rules import headers as header_rules
@@ -27,7 +26,6 @@ from mimeguard.limits import Limits
 from mimeguard.message import HeaderField
 
 _WIDE = Limits(max_header_bytes=64 << 20)
-_T = TypeVar("_T")
 
 #: words that decode without a problem (alone, between whitespace)
 _CLEAN = (
@@ -183,17 +181,6 @@ def test_mg116_reports_the_same_with_and_without_the_stream(field: bytes, times:
         assert _report(data) == fast
 
 
-def _peak(fn: Callable[[_T], object], data: _T) -> int:
-    """Peak traced memory of ``fn(data)`` above what was live before, ``data`` made."""
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        fn(data)
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-
-
 def test_a_million_words_validate_in_less_memory_than_the_input() -> None:
     # issue 16's worst case at a tenth of its size: the field is read in windows
     line = b" ".join([b"=?utf-8?q?caf=C3=A9?="] * 3)
@@ -201,7 +188,9 @@ def test_a_million_words_validate_in_less_memory_than_the_input() -> None:
     data = b"From: a@example.com\r\nSubject: " + words + b"\r\n\r\nbody\r\n"
     report = mimeguard.validate(data, limits=_WIDE)
     assert not [x for x in report.findings if x.code == "MG116"]
-    assert _peak(lambda d: mimeguard.validate(d, limits=_WIDE), data) < len(data)
+    assert (
+        peak := peak_extra(lambda d: mimeguard.validate(d, limits=_WIDE), data)
+    ).ok and peak.bytes < len(data)
 
 
 _DECODE_WORDS = (
@@ -247,7 +236,8 @@ def test_a_million_words_decode_in_bounded_windows() -> None:
     assert (text, problems) == ("café" * 100_000, [])
     # the copies a batch is read in stay within a window, not the value (2.56x before):
     # what is left is the decoded bytes and text, 0.23x and 0.18x of the value each
-    assert _peak(lambda v: _rfc2047.decode_words(v), value) < len(value)
+    peak = peak_extra(lambda v: _rfc2047.decode_words(v), value)
+    assert peak.ok and peak.bytes < len(value)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -299,7 +289,8 @@ def test_the_repairing_pipeline_holds_less_than_the_input_besides_its_output() -
     out = _pipeline(data)
     subject = parse(out, limits=_WIDE)["Subject"]
     assert subject is not None and subject == "[EXT] " + "café" * 49_998
-    assert _peak(_pipeline, data) - len(out) < len(data)
+    peak = peak_extra(_pipeline, data)
+    assert peak.ok and peak.bytes - len(out) < len(data)
 
 
 def _joined(original: Callable[..., object]) -> Callable[..., object]:

@@ -17,15 +17,14 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Iterator, Sequence
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mimeguard
+from benchmarks.measure import peak_extra
 from mimeguard import _filenames, _params
 from mimeguard._problem import Problem
 from mimeguard._rfc2047 import MAX_PROBLEMS
@@ -37,7 +36,6 @@ from . import test_attachment_evasion as evasion
 from .conftest import HANG_GUARD
 from .test_sections_perf import _param_lists
 
-T = TypeVar("T")
 _NEVER = 1 << 62
 _NOT_PLAIN = re.compile(r'["(\\\x80-\U0010ffff]')
 _FOLDS = ("\r\n ", "\r\n\t", "\r\n", "\n", "\r", " \r\n ", "\r\n  \t")
@@ -207,18 +205,6 @@ def test_the_exe_in_a_long_field_is_still_stripped() -> None:
     assert ac.leaks(ac.strip(data, ("*.exe",)), "SECTIONMARK") == []
 
 
-def _extra_peak(fn: Callable[[T], object], data: T) -> int:
-    """Peak bytes above what was live, the input already allocated (benchmarks/measure.py)."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        fn(data)
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-
-
 def test_a_long_disposition_is_never_copied_whole() -> None:
     """Reading 10,000 folded sections holds well under one copy of the field (the whole
     reading held two, with the raw copy and the unfolded one)."""
@@ -226,14 +212,20 @@ def test_a_long_disposition_is_never_copied_whole() -> None:
     size = len(field.raw_value)
     _params.parse_disposition_field(field)  # warm: the regexes compiled
     _filenames.name_reading_sets([field])
-    assert _extra_peak(_params.parse_disposition_field, field) < size // 2
-    assert _extra_peak(lambda f: _filenames.name_reading_sets([f]), field) < size // 2
+    assert (
+        peak := peak_extra(_params.parse_disposition_field, field)
+    ).ok and peak.bytes < size // 2
+    assert (
+        peak := peak_extra(lambda f: _filenames.name_reading_sets([f]), field)
+    ).ok and peak.bytes < size // 2
 
 
 def test_validate_of_10000_sections_holds_less_than_the_message() -> None:
     data = _message(_sections(10_000, b""))
     mimeguard.validate(data, limits=_WIDE)
-    assert _extra_peak(lambda d: mimeguard.validate(d, limits=_WIDE), data) < len(data)
+    assert (
+        peak := peak_extra(lambda d: mimeguard.validate(d, limits=_WIDE), data)
+    ).ok and peak.bytes < len(data)
 
 
 @pytest.mark.parametrize("c", evasion.CASES, ids=lambda c: c.id)
