@@ -9,11 +9,9 @@ from collections.abc import Collection
 from typing import Literal, overload
 
 from . import _html
-from ._abnf import MAX_LINE_OCTETS
 from ._results import Change
 from ._rfc2047 import lookup_charset
 from ._rules.encoding import KNOWN_ENCODINGS
-from ._scan import ascii_span, first_line_over
 from ._session import _fits_7bit, _outside_attached, _Session, _text_part
 from ._writer import (
     HeaderLine,
@@ -302,8 +300,8 @@ def _store_spliced(
         new = b"".join((b"" if ended else b"\r\n", b"\r\n", snippet, b"\r\n"))
         pieces = (view, new)
     eight_bit = part.transfer_encoding != "7bit"
-    if _fits_7bit(new, boundaries, eight_bit=eight_bit) and _span_fits(
-        buf, start, end, boundaries, eight_bit=eight_bit
+    if _fits_7bit(new, boundaries, eight_bit=eight_bit) and _fits_7bit(
+        buf, boundaries, eight_bit=eight_bit, start=start, end=end
     ):
         node.body = Spliced(*pieces)
         if part.header("content-transfer-encoding") is None and eight_bit:
@@ -313,24 +311,6 @@ def _store_spliced(
             )
         return
     _store_body(node, part, b"".join(pieces), boundaries)
-
-
-def _span_fits(
-    buf: bytes, start: int, end: int, boundaries: Collection[bytes], *, eight_bit: bool
-) -> bool:
-    """``_fits_7bit(buf[start:end], boundaries, eight_bit=...)``, read where it lies."""
-    heads = [b"--" + b for b in boundaries if b]
-    return (
-        (eight_bit or ascii_span(buf, start, end))
-        and buf.find(b"\x00", start, end) < 0
-        and first_line_over(buf, start, end, MAX_LINE_OCTETS) < 0
-        and not any(
-            buf.startswith(head, start, end)
-            or buf.find(b"\n" + head, start, end) >= 0
-            or buf.find(b"\r" + head, start, end) >= 0
-            for head in heads
-        )
-    )
 
 
 def _store_body(node: Node, part: Part, data: bytes, boundaries: Collection[bytes]) -> None:

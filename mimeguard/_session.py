@@ -8,7 +8,7 @@ from ._abnf import MAX_LINE_OCTETS
 from ._conservation import check_conserved
 from ._parser import parse
 from ._results import Change
-from ._scan import first_line_over
+from ._scan import ascii_span, first_line_over
 from ._writer import HeaderLine, Node, crlf, encode_body, head_of, looks_like_delimiter, serialise
 from .findings import Report
 from .limits import Limits
@@ -151,13 +151,20 @@ def _text_part(text: str, *, subtype: str = "plain", disposition: str | None = "
 
 
 def _fits_7bit(
-    data: bytes, boundaries: Collection[bytes] | None, *, eight_bit: bool = False
+    data: bytes,
+    boundaries: Collection[bytes] | None,
+    *,
+    eight_bit: bool = False,
+    start: int = 0,
+    end: int | None = None,
 ) -> bool:
-    """Can ``data`` be written unencoded as 7bit (or 8bit) (RFC 2045 section 2.7-2.8),
-    with no line a delimiter of ``boundaries`` (``None``: of any boundary)?"""
+    """Can ``data[start:end]`` be written unencoded as 7bit (or 8bit) (RFC 2045 section
+    2.7-2.8), with no line a delimiter of ``boundaries`` (``None``: of any boundary)?
+    Read where it lies: a body of a message is not copied."""
+    stop = len(data) if end is None else end
     return (
-        (eight_bit or data.isascii())
-        and b"\x00" not in data
-        and first_line_over(data, 0, len(data), MAX_LINE_OCTETS) < 0
-        and not looks_like_delimiter(data, boundaries)
+        (eight_bit or ascii_span(data, start, stop))
+        and data.find(b"\x00", start, stop) < 0
+        and first_line_over(data, start, stop, MAX_LINE_OCTETS) < 0
+        and not looks_like_delimiter(data, boundaries, start, stop)
     )

@@ -390,8 +390,11 @@ def new_boundary(avoid: bytes = b"", taken: Iterable[str] = ()) -> bytes:
 # -- bodies --------------------------------------------------------------------------------
 
 
-def looks_like_delimiter(data: bytes, boundaries: Iterable[bytes] | None = None) -> bool:
-    """Could a line of ``data`` be read as a delimiter line (RFC 2046 section 5.1.1)?
+def looks_like_delimiter(
+    data: bytes, boundaries: Iterable[bytes] | None = None, start: int = 0, end: int | None = None
+) -> bool:
+    """Could a line of ``data[start:end]`` be read as a delimiter line (RFC 2046 section
+    5.1.1)?  (Read where it lies: a span of a message is not copied.)
 
     A line is a delimiter of boundary ``b`` when it starts with ``--b`` (transport
     padding and a closing ``--`` may follow, and many parsers match the prefix
@@ -399,8 +402,12 @@ def looks_like_delimiter(data: bytes, boundaries: Iterable[bytes] | None = None)
     answer holds for any boundary an enclosing multipart has or will be given.
     """
     heads = [b"--"] if boundaries is None else [b"--" + b for b in boundaries if b]
+    stop = len(data) if end is None else end
     return any(
-        data.startswith(head) or b"\n" + head in data or b"\r" + head in data for head in heads
+        data.startswith(head, start, stop)
+        or data.find(b"\n" + head, start, stop) >= 0
+        or data.find(b"\r" + head, start, stop) >= 0
+        for head in heads
     )
 
 
